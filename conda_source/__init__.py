@@ -1,0 +1,3 @@
+"""conda-source: develop and package Python checkouts the conda way."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from conda_source.cli import main
+
+raise SystemExit(main())

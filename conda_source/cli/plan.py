@@ -1,0 +1,93 @@
+"""``conda-source plan``: show which conda specs a project maps to, and why."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from conda_source.engine.plan import Plan, PlanRequest, plan, split_path_extras
+from conda_source.mapping.requirements import MappedRequirement
+from conda_source.target import SUBDIRS, resolve_target
+
+SUMMARY = "Show the conda specs a project's requirements map to, and why (touches nothing)."
+EXAMPLES = """examples:
+  conda-source plan .                              # the active conda environment
+  conda-source plan . -p ./env --extras test       # probe the env at ./env
+  conda-source plan '.[docs]' --group dev          # an extra and a PEP 735 group
+  conda-source plan . --python 3.12 --platform osx-arm64
+  conda-source plan . --map torch=pytorch-cpu --json
+"""
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="project directory, optionally with extras: 'DIR[a,b]'")
+    target = parser.add_argument_group("target environment")
+    target.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="probe the environment at PREFIX")
+    target.add_argument("--python", dest="target_python", metavar="X.Y", help="describe a target python instead")
+    target.add_argument("--platform", dest="target_platform", choices=SUBDIRS, help="with --python: its conda subdir")
+    parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
+    parser.add_argument("--group", action="append", default=[], metavar="NAME", help="PEP 735 dependency group")
+    parser.add_argument(
+        "--map",
+        dest="mapping_flags",
+        action="append",
+        default=[],
+        metavar="PYPI=SPEC",
+        help="override a mapping ('--map torch=pytorch-cpu'; 'NAME=' drops it); wins over every table",
+    )
+    parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def execute(args: argparse.Namespace) -> int:
+    path, path_extras = split_path_extras(args.path)
+    extras = [*path_extras, *(e.strip() for flag in args.extras for e in flag.split(",") if e.strip())]
+    target = resolve_target(args.target_prefix, args.target_python, args.target_platform, os.environ)
+    result = plan(
+        PlanRequest(
+            path=path,
+            target=target,
+            extras=tuple(extras),
+            groups=tuple(args.group),
+            mapping_flags=tuple(args.mapping_flags),
+            user_mapping=not args.no_user_mapping,
+        )
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
+    return 0
+
+
+def render(result: Plan) -> str:
+    project = result.project
+    name = project.name or "(name from backend)"
+    version = project.version or "(version from backend)"
+    lines = [
+        f"Project  {name} {version}  ({project.file})",
+        f"Backend  {project.build_system.backend}" + ("  (PEP 517 default)" if project.build_system.legacy else ""),
+        f"Target   {result.target.describe()}",
+    ]
+    if result.extras or result.groups:
+        lines.append(f"Extras   {', '.join(result.extras) or '-'}   Groups  {', '.join(result.groups) or '-'}")
+    rows = [("Build requirements", result.build), ("Runtime requirements", result.run)]
+    width = max((len(item.requirement) for _, items in rows for item in items), default=0) + 2
+    spec_width = max((len(", ".join(item.specs)) for _, items in rows for item in items), default=0) + 2
+    for title, items in rows:
+        lines += ["", title]
+        lines += [_row(item, width, spec_width) for item in items] or ["  (none)"]
+    if result.notes:
+        lines += ["", "Notes"] + [f"  {requirement}: {note}" for requirement, note in result.notes]
+    if result.deferred:
+        lines += ["", "Deferred to the build backend"] + [f"  {item}" for item in result.deferred]
+    lines += ["", f"Conda specs ({len(result.specs)})"] + [f"  {spec}" for spec in result.specs]
+    return "\n".join(lines)
+
+
+def _row(item: MappedRequirement, width: int, spec_width: int) -> str:
+    if item.dropped is not None:
+        return f"  {item.requirement:<{width}}dropped: {item.dropped}"
+    if not item.specs:
+        return f"  {item.requirement:<{width}}this project: includes its extras {', '.join(item.expands) or '(none)'}"
+    why = " + ".join(str(p) for p in item.provenance)
+    return f"  {item.requirement:<{width}}{', '.join(item.specs):<{spec_width}}{why}"

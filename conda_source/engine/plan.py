@@ -1,0 +1,203 @@
+"""The plan: which conda specs a project needs for a target, and why.
+
+This is the dry-run core shared by every command: it reads the project, picks
+the requested extras and groups, and maps each requirement.  It touches
+nothing and never prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from conda_source.errors import SelectionError, TargetError
+from conda_source.mapping.names import NameMapper, OverrideLayer, Provenance, load_user_layer, parse_cli_overrides
+from conda_source.mapping.requirements import MappedRequirement, map_requirement, marker_false
+from conda_source.mapping.versions import translate_specifier_set
+from conda_source.project import Dependency, ProjectSpec, load_project
+from conda_source.target import TargetEnv
+
+_TRAILING_EXTRAS = re.compile(r"^(?P<path>.+?)\[(?P<extras>[^\[\]]*)\]$")
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    path: Path
+    target: TargetEnv
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    mapping_flags: tuple[str, ...] = ()  # --map PYPI=SPEC
+    user_mapping: bool = True  # read the user's mapping file
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: ProjectSpec
+    target: TargetEnv
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+    build: tuple[MappedRequirement, ...]
+    run: tuple[MappedRequirement, ...]
+    deferred: tuple[str, ...] = field(default=())  # what only the backend can tell
+
+    @property
+    def specs(self) -> tuple[str, ...]:
+        """Every conda spec to install, build requirements first, without repeats."""
+        return tuple(dict.fromkeys(spec for item in (*self.build, *self.run) for spec in item.specs))
+
+    @property
+    def notes(self) -> tuple[tuple[str, str], ...]:
+        return tuple((item.requirement, note) for item in (*self.build, *self.run) for note in item.notes)
+
+    def to_dict(self) -> dict[str, object]:
+        project = self.project
+        return {
+            "project": {
+                "name": project.name,
+                "version": project.version,
+                "file": str(project.file),
+                "build_backend": project.build_system.backend,
+                "dynamic": sorted(project.dynamic),
+            },
+            "target": {
+                "python": str(self.target.python),
+                "subdir": self.target.subdir,
+                "prefix": str(self.target.prefix) if self.target.prefix else None,
+            },
+            "extras": list(self.extras),
+            "groups": list(self.groups),
+            "build": [item.to_dict() for item in self.build],
+            "run": [item.to_dict() for item in self.run],
+            "specs": list(self.specs),
+            "deferred": list(self.deferred),
+        }
+
+
+def split_path_extras(text: str) -> tuple[Path, tuple[str, ...]]:
+    """``./proj[test,docs]`` -> (``./proj``, ``("test", "docs")``); an existing path wins."""
+    match = _TRAILING_EXTRAS.match(text)
+    if match is None or Path(text).exists():
+        return Path(text), ()
+    extras = tuple(part.strip() for part in match.group("extras").split(",") if part.strip())
+    return Path(match.group("path")), extras
+
+
+def plan(request: PlanRequest) -> Plan:
+    project = load_project(request.path)
+    file = str(project.file)
+    dynamic_extras = project.is_dynamic("optional-dependencies")
+    extras = _select(request.extras, project.optional_dependencies, "extra", file, dynamic_extras)
+    groups = _select(request.groups, project.dependency_groups, "dependency group", file, False)
+
+    layers: list[OverrideLayer] = [parse_cli_overrides(request.mapping_flags)]
+    layers.append(OverrideLayer("project", project.conda.mapping))
+    if request.user_mapping:
+        user = load_user_layer()
+        if user is not None:
+            layers.append(user)
+    mapper = NameMapper(layers)
+    target = request.target
+
+    build = [map_requirement(d.requirement, d.key, target, mapper) for d in project.build_system.requires]
+    build += [_conda_only(spec, key) for spec, key in project.conda.build_dependencies]
+
+    run: list[MappedRequirement] = []
+    if project.requires_python is not None:
+        run.append(_python(project, target))
+    expander = _SelfExpander(project, target, mapper, chosen_extras=extras)
+    if not project.is_dynamic("dependencies"):
+        run += expander.expand(project.dependencies, "")
+    for extra in extras:
+        run += expander.expand(project.optional_dependencies.get(extra, ()), extra)
+    for group in groups:
+        run += expander.expand(project.dependency_groups[group], "")
+    run += [_conda_only(spec, key) for spec, key in project.conda.dependencies]
+
+    return Plan(project, target, extras, groups, tuple(build), tuple(run), _deferred(project, extras))
+
+
+def _select(
+    wanted: Iterable[str], available: Mapping[str, object], kind: str, file: str, allow_unknown: bool
+) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for name in wanted:
+        canonical = canonicalize_name(name)
+        if canonical not in available and not allow_unknown:
+            raise SelectionError(kind, name, file, sorted(available))
+        if canonical not in chosen:
+            chosen.append(canonical)
+    return tuple(chosen)
+
+
+def _python(project: ProjectSpec, target: TargetEnv) -> MappedRequirement:
+    specifiers = project.requires_python
+    assert specifiers is not None  # checked by the caller
+    if not specifiers.contains(target.python, prereleases=True):
+        raise TargetError(
+            f"{project.file}: project.requires-python '{specifiers}' excludes the target's python "
+            f"{target.python}; target a matching python (-p PREFIX, or --python X.Y)"
+        )
+    translation = translate_specifier_set(specifiers, f"requires-python {specifiers}")
+    spec = f"python {translation.spec}" if translation.spec else "python"
+    return MappedRequirement(
+        f"python{specifiers}", "project.requires-python", (spec,), (Provenance("identity", "python itself"),)
+    )
+
+
+def _conda_only(spec: str, key: str) -> MappedRequirement:
+    return MappedRequirement(spec, key, (spec,), (Provenance("project", key),))
+
+
+class _SelfExpander:
+    """Maps requirements, expanding ``this-project[extra]`` into that extra's requirements."""
+
+    def __init__(
+        self, project: ProjectSpec, target: TargetEnv, mapper: NameMapper, chosen_extras: Iterable[str]
+    ) -> None:
+        self.project = project
+        self.target = target
+        self.mapper = mapper
+        self.seen = set(chosen_extras)  # their requirements are listed once, where chosen
+
+    def expand(self, dependencies: Iterable[Dependency], extra: str) -> list[MappedRequirement]:
+        mapped: list[MappedRequirement] = []
+        for dependency in dependencies:
+            requirement = dependency.requirement
+            if canonicalize_name(requirement.name) != self.project.canonical_name:
+                mapped.append(map_requirement(requirement, dependency.key, self.target, self.mapper, extra))
+                continue
+            mapped += self._expand_self(requirement, dependency.key, extra)
+        return mapped
+
+    def _expand_self(self, requirement: Requirement, key: str, extra: str) -> list[MappedRequirement]:
+        text = str(requirement)
+        if requirement.marker is not None and not requirement.marker.evaluate(self.target.marker_environment(extra)):
+            return [MappedRequirement(text, key, (), (), dropped=marker_false(self.target))]
+        inner = sorted(canonicalize_name(e) for e in requirement.extras)
+        unknown = [e for e in inner if e not in self.project.optional_dependencies]
+        if unknown:
+            raise SelectionError("extra", unknown[0], f"{self.project.file} ({key})", sorted(self.project.optional_dependencies))
+        mapped = [MappedRequirement(text, key, (), (), expands=tuple(inner))]
+        for name in inner:
+            if name not in self.seen:
+                self.seen.add(name)
+                mapped += self.expand(self.project.optional_dependencies[name], name)
+        return mapped
+
+
+def _deferred(project: ProjectSpec, extras: tuple[str, ...]) -> tuple[str, ...]:
+    if not project.has_project_table:
+        return ("name, version and dependencies: no [project] table; the backend's metadata hook provides them",)
+    notes = []
+    if project.is_dynamic("version"):
+        notes.append("version: dynamic; the backend's metadata hook provides it")
+    if project.is_dynamic("dependencies"):
+        notes.append("dependencies: dynamic; mapped once the backend's metadata hook has run")
+    if extras and project.is_dynamic("optional-dependencies"):
+        notes.append("optional-dependencies: dynamic; the chosen extras are mapped once the backend's metadata hook has run")
+    return tuple(notes)

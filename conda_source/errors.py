@@ -1,0 +1,86 @@
+"""The one error hierarchy of conda-source.
+
+Every failure the engine can foresee is a ``CondaSourceError`` subclass whose
+fields say what failed and where; ``str(error)`` is the message a person reads,
+and it always says how to fix the problem.  The CLI prints it without a
+traceback; the conda adapter wraps it in a conda error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class CondaSourceError(Exception):
+    """Root of every error conda-source raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One defect in an input file, located by file and key."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
+
+
+class InvalidProjectError(CondaSourceError):
+    """pyproject.toml (or another project file) has one or more defects.
+
+    All defects found in one pass are carried, so a user fixes them in one go.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            lines = [f"{len(self.problems)} problems in {self.problems[0].file}:"]
+            lines += [f"  {p}" for p in self.problems]
+            text = "\n".join(lines)
+        super().__init__(text)
+
+
+class ProjectNotFoundError(CondaSourceError):
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class SelectionError(CondaSourceError):
+    """An extra or dependency group was asked for that the project does not define."""
+
+    def __init__(self, kind: str, name: str, file: str, available: Sequence[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.available = tuple(available)
+        choices = ", ".join(self.available) if self.available else "none"
+        super().__init__(f"{file}: no {kind} named '{name}' (defined: {choices})")
+
+
+class MappingConfigError(CondaSourceError):
+    """A mapping override (flag, project table or user file) is malformed."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+class UntranslatableSpecifierError(CondaSourceError):
+    """A PEP 440 specifier has no faithful conda equivalent."""
+
+    def __init__(self, requirement: str, specifier: str, reason: str) -> None:
+        self.requirement = requirement
+        self.specifier = specifier
+        self.reason = reason
+        super().__init__(f"cannot translate '{specifier}' of requirement '{requirement}': {reason}")
+
+
+class TargetError(CondaSourceError):
+    """The target environment is missing, unusable or badly described."""

@@ -1,0 +1,66 @@
+"""What a project declares, as read from pyproject.toml (value objects only)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+# PEP 517: a source tree without [build-system] build-backend uses setuptools' legacy backend.
+LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+LEGACY_REQUIRES = ("setuptools>=40.8.0",)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A requirement and the key it was written under, e.g. ``project.dependencies[2]``."""
+
+    requirement: Requirement
+    key: str
+
+
+@dataclass(frozen=True)
+class BuildSystem:
+    requires: tuple[Dependency, ...]
+    backend: str
+    backend_path: tuple[str, ...] = ()
+    legacy: bool = False  # no build-backend given: the PEP 517 fallback applies
+
+
+@dataclass(frozen=True)
+class CondaSettings:
+    """``[tool.conda-source]``: what PyPI metadata cannot say about conda."""
+
+    mapping: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    dependencies: tuple[tuple[str, str], ...] = ()  # (conda spec, key)
+    build_dependencies: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    root: Path
+    file: Path
+    name: str | None  # None only for a project without [project] (legacy setup.py)
+    version: str | None  # None when dynamic: the backend's metadata fills it in
+    dynamic: frozenset[str]
+    requires_python: SpecifierSet | None
+    dependencies: tuple[Dependency, ...]
+    optional_dependencies: Mapping[str, tuple[Dependency, ...]]  # canonical extra names
+    dependency_groups: Mapping[str, tuple[Dependency, ...]]  # canonical, includes resolved
+    scripts: Mapping[str, str]
+    gui_scripts: Mapping[str, str]
+    build_system: BuildSystem
+    conda: CondaSettings
+    has_project_table: bool = True
+
+    @property
+    def canonical_name(self) -> str | None:
+        return canonicalize_name(self.name) if self.name else None
+
+    def is_dynamic(self, field_name: str) -> bool:
+        """True when the backend, not pyproject.toml, decides ``field_name``."""
+        return not self.has_project_table or field_name in self.dynamic

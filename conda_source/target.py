@@ -1,0 +1,161 @@
+"""The environment conda-source installs into, seen from its own interpreter.
+
+Markers are always evaluated against a ``TargetEnv``, never against the
+interpreter running conda-source: conda's base env may run python 3.12 while
+the target env runs 3.9 on the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from conda_source.errors import TargetError
+
+# conda subdir -> the marker values a CPython on that platform reports.
+_PLATFORMS: dict[str, dict[str, str]] = {
+    "linux-64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "aarch64"},
+    "linux-ppc64le": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "ppc64le"},
+    "osx-64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"},
+    "osx-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+    "win-64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
+    "win-arm64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "ARM64"},
+}
+SUBDIRS = tuple(_PLATFORMS)
+
+
+@dataclass(frozen=True)
+class TargetEnv:
+    """A python on a platform: enough to evaluate markers and choose packages."""
+
+    python: Version
+    subdir: str
+    markers: Mapping[str, str]
+    prefix: Path | None = None
+    paths: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, python: str, subdir: str) -> TargetEnv:
+        """A described (not probed) target: ``--python 3.11 --platform linux-64``.
+
+        ``python_full_version`` is X.Y.0 when only X.Y is given; markers that
+        compare ``platform_release``/``platform_version`` see empty strings.
+        """
+        if subdir not in _PLATFORMS:
+            raise TargetError(f"unknown platform '{subdir}'; choose one of: {', '.join(SUBDIRS)}")
+        try:
+            version = Version(python)
+        except InvalidVersion:
+            raise TargetError(f"--python '{python}' is not a version; use X.Y or X.Y.Z, e.g. 3.12") from None
+        if len(version.release) not in (2, 3) or version.release[0] != 3 or version.local or version.epoch:
+            raise TargetError(f"--python '{python}' is not a python 3 version; use X.Y or X.Y.Z, e.g. 3.12")
+        major, minor, *rest = version.release
+        full = f"{major}.{minor}.{rest[0] if rest else 0}"
+        markers = {
+            "implementation_name": "cpython",
+            "implementation_version": full,
+            "platform_python_implementation": "CPython",
+            "python_version": f"{major}.{minor}",
+            "python_full_version": full,
+            "platform_release": "",
+            "platform_version": "",
+            **_PLATFORMS[subdir],
+        }
+        return cls(Version(full), subdir, markers)
+
+    @property
+    def python_short(self) -> str:
+        return f"{self.python.major}.{self.python.minor}"
+
+    def marker_environment(self, extra: str = "") -> dict[str, str]:
+        return {**self.markers, "extra": extra}
+
+    def describe(self) -> str:
+        where = f" in {self.prefix}" if self.prefix else ""
+        return f"python {self.python} ({self.markers['implementation_name']}), {self.subdir}{where}"
+
+
+def python_in(prefix: Path) -> Path:
+    """The interpreter of a conda prefix, or a TargetError saying how to get one."""
+    if not prefix.is_dir():
+        raise TargetError(f"{prefix}: no such environment; create it with 'conda create -p {prefix} python'")
+    for candidate in (prefix / "bin" / "python", prefix / "python.exe"):
+        if candidate.is_file():
+            return candidate
+    raise TargetError(f"{prefix}: this environment has no python; add one with 'conda install -p {prefix} python'")
+
+
+def probe(prefix: Path) -> TargetEnv:
+    """Ask the prefix's own python about itself (one subprocess, JSON out)."""
+    python = python_in(prefix)
+    script = (Path(__file__).parent / "_probe.py").read_text(encoding="utf-8")
+    try:
+        completed = subprocess.run(
+            [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60
+        )
+        data: dict[str, Any] = json.loads(completed.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
+    markers: dict[str, str] = data["markers"]
+    return TargetEnv(
+        python=Version(".".join(str(p) for p in data["version"])),
+        subdir=_subdir_of(markers),
+        markers=markers,
+        prefix=prefix,
+        paths=data["paths"],
+    )
+
+
+def _subdir_of(markers: Mapping[str, str]) -> str:
+    machine = markers["platform_machine"].lower()
+    for subdir, values in _PLATFORMS.items():
+        if values["sys_platform"] == markers["sys_platform"] and values["platform_machine"].lower() == machine:
+            return subdir
+    raise TargetError(
+        f"unsupported platform {markers['sys_platform']}/{markers['platform_machine']}; "
+        f"conda-source knows {', '.join(SUBDIRS)}"
+    )
+
+
+
+def host_subdir() -> str:
+    """The conda subdir of this machine (the platform is the machine's, whatever the python)."""
+    import platform as _platform
+    import sys as _sys
+
+    return _subdir_of({"sys_platform": _sys.platform, "platform_machine": _platform.machine()})
+
+
+def resolve_target(
+    prefix: Path | None,
+    python: str | None,
+    subdir: str | None,
+    environ: Mapping[str, str],
+) -> TargetEnv:
+    """Pick the target: a probed prefix, or a described python/platform.
+
+    Order: ``--python`` (with ``--platform``, default this machine's) describes
+    a target; else ``-p PREFIX`` is probed; else the active ``$CONDA_PREFIX``.
+    """
+    if python is not None:
+        if prefix is not None:
+            raise TargetError("give either -p/--prefix (probe an environment) or --python (describe one), not both")
+        return TargetEnv.from_spec(python, subdir or host_subdir())
+    if subdir is not None:
+        raise TargetError("--platform describes a target together with --python X.Y; add --python")
+    if prefix is None and environ.get("CONDA_PREFIX"):
+        prefix = Path(environ["CONDA_PREFIX"])
+    if prefix is None:
+        raise TargetError(
+            "no target environment: pass -p PREFIX, activate a conda environment, "
+            "or describe one with --python X.Y [--platform SUBDIR]"
+        )
+    return probe(prefix)

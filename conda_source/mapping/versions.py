@@ -15,9 +15,8 @@ For a specifier version V:
   conda sorts ``1.0.dev1`` after ``1.0rc1``, but ``1.0dev1`` before ``1.0a0``.
 * ``<V`` (V not a pre-release) admits none of V's pre-releases: the bound is
   ``V.dev0``, the lowest release of V's series (``<2.0`` -> ``<2.0dev0``).
-* ``>V`` excludes V's own post-releases (``!=V.post*``); ``>V.devN`` is
-  ``>=V.dev(N+1)`` and ``>V.postN`` is ``>=V.post(N+1).dev0``, as packaging
-  defines them.
+* ``>V`` (V neither dev nor post) excludes V's own post-releases, which
+  conda would admit: ``>1.0`` -> ``>1.0,!=1.0.post*``.
 * ``~=V`` is spelled out as ``>=V,P.*`` with P = V's release minus its last part.
 * ``==P.*`` / ``!=P.*``: conda's glob is component-wise, the same prefix rule.
 * ``===X``: conda has no string equality.  It becomes ``==X`` with a note, or
@@ -78,13 +77,7 @@ def _translate_one(specifier: Specifier, requirement: str) -> tuple[str, str | N
     if op == "<":
         bound = version if version.is_prerelease else Version(f"{version.public}.dev0")
         return f"<{_ordered(bound)}", None
-    if op == ">":
-        if version.dev is not None:
-            stem = version.public.rsplit(".dev", 1)[0]
-            return f">={_ordered(Version(f'{stem}.dev{version.dev + 1}'))}", None
-        if version.post is not None:
-            stem = version.public.rsplit(".post", 1)[0]
-            return f">={_ordered(Version(f'{stem}.post{version.post + 1}.dev0'))}", None
+    if op == ">" and version.dev is None and version.post is None:
         return f">{version},!={version}.post*", None
     return f"{op}{_ordered(version)}", None
 

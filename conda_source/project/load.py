@@ -6,6 +6,7 @@ and the key: ``pyproject.toml: project.dependencies[2]: invalid requirement ...`
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,13 +31,14 @@ from conda_source.project.model import (
 
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _OBJECT_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\s*:\s*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
-_DYNAMIC_ALLOWED = frozenset(
+_DYNAMIC_ALLOWED: frozenset[str] = frozenset(
     {
         "version", "description", "readme", "requires-python", "license", "license-files",
         "authors", "maintainers", "keywords", "classifiers", "urls", "scripts", "gui-scripts",
         "entry-points", "dependencies", "optional-dependencies", "import-names", "import-namespaces",
     }
 )  # fmt: skip
+_PROJECT_KEYS = _DYNAMIC_ALLOWED | {"name", "dynamic"}
 _TOOL_KEYS = ("mapping", "dependencies", "build-dependencies")
 
 
@@ -154,6 +156,10 @@ def _project_table(
     conda: CondaSettings,
     report: _Problems,
 ) -> ProjectSpec:
+    for unknown in sorted(set(project) - _PROJECT_KEYS):
+        close = difflib.get_close_matches(unknown, sorted(_PROJECT_KEYS), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "move tool settings under [tool.NAME]"
+        report(f"project.{unknown}", f"not a [project] field{'' if close else ' (PEP 621)'}; {hint}")
     dynamic_raw = project.get("dynamic", [])
     if not _is_str_list(dynamic_raw):
         report("project.dynamic", "expected a list of field names")

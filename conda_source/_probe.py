@@ -11,10 +11,10 @@ import sys
 import sysconfig
 
 
-def main():
+def main() -> None:
     impl = sys.implementation
     info = impl.version
-    impl_version = "{0.major}.{0.minor}.{0.micro}".format(info)
+    impl_version = f"{info.major}.{info.minor}.{info.micro}"
     if info.releaselevel != "final":
         impl_version += info.releaselevel[0] + str(info.serial)
     markers = {

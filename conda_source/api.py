@@ -1,9 +1,9 @@
 """The Python API: the same work as the command line, returning result objects.
 
-    >>> from conda_source import api
-    >>> result = api.plan("path/to/project", python="3.12", platform="linux-64")
-    >>> result.specs
-    ('hatchling', 'python >=3.10', ...)
+>>> from conda_source import api
+>>> result = api.plan("path/to/project", python="3.12", platform="linux-64")
+>>> result.specs
+('hatchling', 'python >=3.10', ...)
 """
 
 from __future__ import annotations

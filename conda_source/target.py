@@ -21,10 +21,25 @@ from conda_source.errors import TargetError
 # conda subdir -> the marker values a CPython on that platform reports.
 _PLATFORMS: dict[str, dict[str, str]] = {
     "linux-64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"},
-    "linux-aarch64": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "aarch64"},
-    "linux-ppc64le": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "ppc64le"},
+    "linux-aarch64": {
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": "aarch64",
+    },
+    "linux-ppc64le": {
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": "ppc64le",
+    },
     "osx-64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"},
-    "osx-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+    "osx-arm64": {
+        "sys_platform": "darwin",
+        "platform_system": "Darwin",
+        "os_name": "posix",
+        "platform_machine": "arm64",
+    },
     "win-64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
     "win-arm64": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "ARM64"},
 }
@@ -123,7 +138,6 @@ def _subdir_of(markers: Mapping[str, str]) -> str:
         f"unsupported platform {markers['sys_platform']}/{markers['platform_machine']}; "
         f"conda-source knows {', '.join(SUBDIRS)}"
     )
-
 
 
 def host_subdir() -> str:

@@ -74,15 +74,30 @@ def test_provenance_names_the_layer_and_where() -> None:
     mapper = NameMapper(
         [
             parse_cli_overrides(["torch=pytorch-gpu"]),
-            parse_override_table({"torch": "pytorch-cpu", "six": "six >=1.16"}, "project", "pyproject.toml: tool.conda-source.mapping"),
-            OverrideLayer("user", {"torch": (("pytorch-user",), "mapping.toml: mapping.torch"), "dask": (("dask",), "mapping.toml: mapping.dask")}),
+            parse_override_table(
+                {"torch": "pytorch-cpu", "six": "six >=1.16"}, "project", "pyproject.toml: tool.conda-source.mapping"
+            ),
+            OverrideLayer(
+                "user",
+                {
+                    "torch": (("pytorch-user",), "mapping.toml: mapping.torch"),
+                    "dask": (("dask",), "mapping.toml: mapping.dask"),
+                },
+            ),
         ]
     )
     # cli > project > user > bundled > identity
     torch = mapper.map_name("torch")
-    assert (torch.specs, torch.provenance.source, torch.provenance.detail) == (("pytorch-gpu",), "cli", "--map torch=pytorch-gpu")
+    assert (torch.specs, torch.provenance.source, torch.provenance.detail) == (
+        ("pytorch-gpu",),
+        "cli",
+        "--map torch=pytorch-gpu",
+    )
     six = mapper.map_name("six")
-    assert (six.specs, str(six.provenance)) == (("six >=1.16",), "project (pyproject.toml: tool.conda-source.mapping.six)")
+    assert (six.specs, str(six.provenance)) == (
+        ("six >=1.16",),
+        "project (pyproject.toml: tool.conda-source.mapping.six)",
+    )
     dask = mapper.map_name("dask")
     assert (dask.specs, dask.provenance.source) == (("dask",), "user")
     tables = mapper.map_name("tables")
@@ -105,8 +120,12 @@ def test_cli_override_takes_several_specs_and_drops() -> None:
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        pytest.param(["torch"], "--map torch: expected PYPI-NAME=CONDA-SPEC (e.g. --map torch=pytorch-cpu)", id="no-equals"),
-        pytest.param(["=pytorch"], "--map =pytorch: expected PYPI-NAME=CONDA-SPEC (e.g. --map torch=pytorch-cpu)", id="no-name"),
+        pytest.param(
+            ["torch"], "--map torch: expected PYPI-NAME=CONDA-SPEC (e.g. --map torch=pytorch-cpu)", id="no-equals"
+        ),
+        pytest.param(
+            ["=pytorch"], "--map =pytorch: expected PYPI-NAME=CONDA-SPEC (e.g. --map torch=pytorch-cpu)", id="no-name"
+        ),
         pytest.param(
             ["torch=pytorch >="],
             "--map torch=pytorch >=: invalid conda spec 'pytorch >=': unable to parse version spec: >=",
@@ -129,9 +148,17 @@ def test_bad_cli_overrides(flags: list[str], message: str) -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        pytest.param({"torch": 3}, "W.torch: expected a conda spec string or a list of them ('' or [] drops the dependency)", id="not-a-string"),
+        pytest.param(
+            {"torch": 3},
+            "W.torch: expected a conda spec string or a list of them ('' or [] drops the dependency)",
+            id="not-a-string",
+        ),
         pytest.param({"not a name!": "x"}, "W.not a name!: not a PyPI name (or name[extra])", id="bad-key"),
-        pytest.param({"Torch": "a", "torch": "b"}, "W.torch: duplicates 'W.Torch' (same canonical name)", id="duplicate-canonical"),
+        pytest.param(
+            {"Torch": "a", "torch": "b"},
+            "W.torch: duplicates 'W.Torch' (same canonical name)",
+            id="duplicate-canonical",
+        ),
         pytest.param([], "W: expected a table of PyPI name = conda spec(s)", id="not-a-table"),
     ],
 )
@@ -166,8 +193,16 @@ def test_user_mapping_default_location_is_optional(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        pytest.param(None, "$CONDA_SOURCE_MAPPING={path}: file not found; point it at a TOML file with a [mapping] table", id="missing"),
-        pytest.param("[mapping\n", "{path}: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 9)", id="bad-toml"),
+        pytest.param(
+            None,
+            "$CONDA_SOURCE_MAPPING={path}: file not found; point it at a TOML file with a [mapping] table",
+            id="missing",
+        ),
+        pytest.param(
+            "[mapping\n",
+            "{path}: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 9)",
+            id="bad-toml",
+        ),
         pytest.param("[mappings]\n", "{path}: unknown table 'mappings'; only [mapping] is read", id="typo-table"),
     ],
 )

@@ -16,8 +16,8 @@ import pytest
 from conda_source import api
 from conda_source.cli import main
 from conda_source.engine.plan import PlanRequest, plan, split_path_extras
-from conda_source.mapping.names import bundled_table
 from conda_source.errors import SelectionError, TargetError, UntranslatableSpecifierError
+from conda_source.mapping.names import bundled_table
 from conda_source.target import TargetEnv
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -146,7 +146,9 @@ def test_every_decision_has_a_reason() -> None:
 
 
 def test_cli_map_flag_wins_over_the_project_table() -> None:
-    result = plan(PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, mapping_flags=("torch=pytorch",), user_mapping=False))
+    result = plan(
+        PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, mapping_flags=("torch=pytorch",), user_mapping=False)
+    )
     torch = next(item for item in result.run if item.requirement.startswith("torch"))
     assert torch.specs == ("pytorch >=2.1,!=2.2.0",)
     assert torch.provenance[0].source == "cli"
@@ -214,7 +216,12 @@ def test_existing_path_with_brackets_is_a_path(tmp_path: Path) -> None:
     ],
 )  # fmt: skip
 def test_plan_errors(
-    project: str, extras: tuple[str, ...], groups: tuple[str, ...], target: TargetEnv, error: type[Exception], message: str
+    project: str,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+    target: TargetEnv,
+    error: type[Exception],
+    message: str,
 ) -> None:
     with pytest.raises(error) as caught:
         plan(PlanRequest(PROJECTS / project, target, extras, groups, user_mapping=False))
@@ -222,10 +229,15 @@ def test_plan_errors(
 
 
 def test_self_reference_to_an_undefined_extra(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "me"\nversion = "1"\n[project.optional-dependencies]\nall = ["me[nope]"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "me"\nversion = "1"\n[project.optional-dependencies]\nall = ["me[nope]"]\n'
+    )
     with pytest.raises(SelectionError) as caught:
         plan(PlanRequest(tmp_path, LINUX_311, ("all",), user_mapping=False))
-    assert str(caught.value) == f"{tmp_path / 'pyproject.toml'} (project.optional-dependencies.all[0]): no extra named 'nope' (defined: all)"
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'pyproject.toml'} (project.optional-dependencies.all[0]): no extra named 'nope' (defined: all)"
+    )
 
 
 def test_untranslatable_requirement_names_it(tmp_path: Path) -> None:
@@ -246,7 +258,14 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def test_cli_human_output(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(
-        capsys, "plan", f"{PROJECTS / 'hatch-markers-extras'}[plot]", "--python", "3.11", "--platform", "linux-64", "--no-user-mapping"
+        capsys,
+        "plan",
+        f"{PROJECTS / 'hatch-markers-extras'}[plot]",
+        "--python",
+        "3.11",
+        "--platform",
+        "linux-64",
+        "--no-user-mapping",
     )
     assert (code, err) == (0, "")
     lines = out.splitlines()
@@ -258,8 +277,12 @@ def test_cli_human_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert ["matplotlib>=3.8", "matplotlib-base", ">=3.8", "bundled", "(cf-graph", "table,", f"{generated})"] in [
         line.split() for line in lines
     ]
-    assert any("tomli>=1.1" in line and "dropped: marker is false for python 3.11.0 on linux-64" in line for line in lines)
-    assert lines[lines.index("Notes") + 1].startswith("  dask[array]>=2024.1: extra 'array' of 'dask' has no conda mapping")
+    assert any(
+        "tomli>=1.1" in line and "dropped: marker is false for python 3.11.0 on linux-64" in line for line in lines
+    )
+    assert lines[lines.index("Notes") + 1].startswith(
+        "  dask[array]>=2024.1: extra 'array' of 'dask' has no conda mapping"
+    )
     assert lines[lines.index("Conda specs (5)") + 1 :] == [
         "  hatchling >=1.18", "  python >=3.9", "  six >=1.16", "  matplotlib-base >=3.8", "  dask-core >=2024.1",
     ]  # fmt: skip
@@ -267,7 +290,17 @@ def test_cli_human_output(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_json_is_one_document(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
-        capsys, "plan", str(PROJECTS / "pdm-groups"), "--group", "test", "--python", "3.12", "--platform", "osx-arm64", "--json", "--no-user-mapping"
+        capsys,
+        "plan",
+        str(PROJECTS / "pdm-groups"),
+        "--group",
+        "test",
+        "--python",
+        "3.12",
+        "--platform",
+        "osx-arm64",
+        "--json",
+        "--no-user-mapping",
     )
     assert code == 0
     document = json.loads(out)
@@ -281,7 +314,9 @@ def test_cli_probes_a_prefix(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     from conda_source.testing import make_test_prefix
 
     prefix = make_test_prefix(tmp_path / "env")
-    code, out, _ = run_cli(capsys, "plan", str(PROJECTS / "setuptools-basic"), "-p", str(prefix), "--json", "--no-user-mapping")
+    code, out, _ = run_cli(
+        capsys, "plan", str(PROJECTS / "setuptools-basic"), "-p", str(prefix), "--json", "--no-user-mapping"
+    )
     assert code == 0
     assert json.loads(out)["target"]["prefix"] == str(prefix)
 
@@ -302,7 +337,17 @@ def test_cli_errors_are_one_clean_line(capsys: pytest.CaptureFixture[str], args:
 
 def test_module_entry_point_runs() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "conda_source", "plan", str(PROJECTS / "flit-dynamic"), "--python", "3.12", "--json", "--no-user-mapping"],
+        [
+            sys.executable,
+            "-m",
+            "conda_source",
+            "plan",
+            str(PROJECTS / "flit-dynamic"),
+            "--python",
+            "3.12",
+            "--json",
+            "--no-user-mapping",
+        ],
         capture_output=True,
         text=True,
     )
@@ -311,6 +356,16 @@ def test_module_entry_point_runs() -> None:
 
 
 def test_python_api() -> None:
-    result = api.plan(f"{PROJECTS / 'hatch-markers-extras'}[yaml]", python="3.10", platform="win-64", user_mapping=False)
-    assert result.specs == ("hatchling >=1.18", "python >=3.9", "six >=1.16", "tomli >=1.1", "colorama", "pywin32 >=306", "pyyaml >=6")
+    result = api.plan(
+        f"{PROJECTS / 'hatch-markers-extras'}[yaml]", python="3.10", platform="win-64", user_mapping=False
+    )
+    assert result.specs == (
+        "hatchling >=1.18",
+        "python >=3.9",
+        "six >=1.16",
+        "tomli >=1.1",
+        "colorama",
+        "pywin32 >=306",
+        "pyyaml >=6",
+    )
     assert result.extras == ("yaml",)

@@ -22,7 +22,12 @@ OSX_312 = TargetEnv.from_spec("3.12", "osx-arm64")
         pytest.param("tomli>=1.1; python_version < '3.11'", LINUX_311, (), id="py-marker-false-for-3.11"),
         pytest.param("pywin32; sys_platform == 'win32'", WIN_39, ("pywin32",), id="win-marker-on-win"),
         pytest.param("pywin32; sys_platform == 'win32'", LINUX_311, (), id="win-marker-on-linux"),
-        pytest.param("appnope; platform_machine == 'arm64' and platform_system == 'Darwin'", OSX_312, ("appnope",), id="osx-arm64"),
+        pytest.param(
+            "appnope; platform_machine == 'arm64' and platform_system == 'Darwin'",
+            OSX_312,
+            ("appnope",),
+            id="osx-arm64",
+        ),
         pytest.param("x; python_full_version >= '3.9.17'", WIN_39, ("x",), id="full-version"),
         pytest.param("x; implementation_name == 'pypy'", LINUX_311, (), id="implementation"),
         # Names, windows and several specs from the bundled table.
@@ -50,7 +55,9 @@ def test_extra_marker_uses_the_extra_being_mapped() -> None:
 
 
 def test_dropped_by_override_names_the_override() -> None:
-    mapper = NameMapper([parse_override_table({"internal": ""}, "project", "pyproject.toml: tool.conda-source.mapping")])
+    mapper = NameMapper(
+        [parse_override_table({"internal": ""}, "project", "pyproject.toml: tool.conda-source.mapping")]
+    )
     mapped = map_requirement(Requirement("internal>=1"), "k", LINUX_311, mapper)
     assert mapped.specs == ()
     assert mapped.dropped == "mapped to nothing by project (pyproject.toml: tool.conda-source.mapping.internal)"

@@ -61,10 +61,21 @@ def test_described_target_markers() -> None:
 @pytest.mark.parametrize(
     ("python", "subdir", "message"),
     [
-        pytest.param("3.11", "linux-32", "unknown platform 'linux-32'; choose one of: linux-64, linux-aarch64, linux-ppc64le, osx-64, osx-arm64, win-64, win-arm64", id="platform"),
-        pytest.param("three", "linux-64", "--python 'three' is not a version; use X.Y or X.Y.Z, e.g. 3.12", id="not-a-version"),
-        pytest.param("2.7", "linux-64", "--python '2.7' is not a python 3 version; use X.Y or X.Y.Z, e.g. 3.12", id="python2"),
-        pytest.param("3", "linux-64", "--python '3' is not a python 3 version; use X.Y or X.Y.Z, e.g. 3.12", id="major-only"),
+        pytest.param(
+            "3.11",
+            "linux-32",
+            "unknown platform 'linux-32'; choose one of: linux-64, linux-aarch64, linux-ppc64le, osx-64, osx-arm64, win-64, win-arm64",
+            id="platform",
+        ),
+        pytest.param(
+            "three", "linux-64", "--python 'three' is not a version; use X.Y or X.Y.Z, e.g. 3.12", id="not-a-version"
+        ),
+        pytest.param(
+            "2.7", "linux-64", "--python '2.7' is not a python 3 version; use X.Y or X.Y.Z, e.g. 3.12", id="python2"
+        ),
+        pytest.param(
+            "3", "linux-64", "--python '3' is not a python 3 version; use X.Y or X.Y.Z, e.g. 3.12", id="major-only"
+        ),
     ],
 )
 def test_bad_described_target(python: str, subdir: str, message: str) -> None:
@@ -76,14 +87,20 @@ def test_bad_described_target(python: str, subdir: str, message: str) -> None:
 def test_missing_prefix(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as caught:
         python_in(tmp_path / "nope")
-    assert str(caught.value) == f"{tmp_path / 'nope'}: no such environment; create it with 'conda create -p {tmp_path / 'nope'} python'"
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'nope'}: no such environment; create it with 'conda create -p {tmp_path / 'nope'} python'"
+    )
 
 
 def test_prefix_without_python(tmp_path: Path) -> None:
     (tmp_path / "conda-meta").mkdir()
     with pytest.raises(TargetError) as caught:
         probe(tmp_path)
-    assert str(caught.value) == f"{tmp_path}: this environment has no python; add one with 'conda install -p {tmp_path} python'"
+    assert (
+        str(caught.value)
+        == f"{tmp_path}: this environment has no python; add one with 'conda install -p {tmp_path} python'"
+    )
 
 
 def test_broken_interpreter(tmp_path: Path) -> None:
@@ -112,12 +129,32 @@ def test_resolve_target_order(prefix: Path) -> None:
 @pytest.mark.parametrize(
     ("prefix_given", "python", "subdir", "message"),
     [
-        pytest.param(True, "3.12", None, "give either -p/--prefix (probe an environment) or --python (describe one), not both", id="both"),
-        pytest.param(False, None, "linux-64", "--platform describes a target together with --python X.Y; add --python", id="platform-alone"),
-        pytest.param(False, None, None, "no target environment: pass -p PREFIX, activate a conda environment, or describe one with --python X.Y [--platform SUBDIR]", id="nothing"),
+        pytest.param(
+            True,
+            "3.12",
+            None,
+            "give either -p/--prefix (probe an environment) or --python (describe one), not both",
+            id="both",
+        ),
+        pytest.param(
+            False,
+            None,
+            "linux-64",
+            "--platform describes a target together with --python X.Y; add --python",
+            id="platform-alone",
+        ),
+        pytest.param(
+            False,
+            None,
+            None,
+            "no target environment: pass -p PREFIX, activate a conda environment, or describe one with --python X.Y [--platform SUBDIR]",
+            id="nothing",
+        ),
     ],
 )
-def test_resolve_target_errors(prefix: Path, prefix_given: bool, python: str | None, subdir: str | None, message: str) -> None:
+def test_resolve_target_errors(
+    prefix: Path, prefix_given: bool, python: str | None, subdir: str | None, message: str
+) -> None:
     with pytest.raises(TargetError) as caught:
         resolve_target(prefix if prefix_given else None, python, subdir, {})
     assert str(caught.value) == message

@@ -25,7 +25,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conda_source.mapping.names import identity_name  # noqa: E402
+from conda_source.mapping.names import identity_name
 
 OUTPUT = Path(__file__).resolve().parents[1] / "conda_source" / "mapping" / "data" / "pypi-to-conda.tsv"
 

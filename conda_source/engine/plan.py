@@ -181,7 +181,9 @@ class _SelfExpander:
         inner = sorted(canonicalize_name(e) for e in requirement.extras)
         unknown = [e for e in inner if e not in self.project.optional_dependencies]
         if unknown:
-            raise SelectionError("extra", unknown[0], f"{self.project.file} ({key})", sorted(self.project.optional_dependencies))
+            raise SelectionError(
+                "extra", unknown[0], f"{self.project.file} ({key})", sorted(self.project.optional_dependencies)
+            )
         mapped = [MappedRequirement(text, key, (), (), expands=tuple(inner))]
         for name in inner:
             if name not in self.seen:
@@ -199,5 +201,7 @@ def _deferred(project: ProjectSpec, extras: tuple[str, ...]) -> tuple[str, ...]:
     if project.is_dynamic("dependencies"):
         notes.append("dependencies: dynamic; mapped once the backend's metadata hook has run")
     if extras and project.is_dynamic("optional-dependencies"):
-        notes.append("optional-dependencies: dynamic; the chosen extras are mapped once the backend's metadata hook has run")
+        notes.append(
+            "optional-dependencies: dynamic; the chosen extras are mapped once the backend's metadata hook has run"
+        )
     return tuple(notes)

@@ -195,7 +195,7 @@ class BundledTable:
 @cache
 def bundled_table() -> BundledTable:
     """The shipped table, parsed once per process on first use."""
-    text = resources.files("conda_source.mapping").joinpath("data", TABLE_RESOURCE).read_text("utf-8")
+    text = resources.files("conda_source.mapping").joinpath("data").joinpath(TABLE_RESOURCE).read_text("utf-8")
     return parse_table(text.splitlines())
 
 

@@ -53,7 +53,9 @@ def map_requirement(
 
     base = mapper.map_name(requirement.name)
     if not base.specs:
-        return MappedRequirement(text, origin, (), (base.provenance,), dropped=f"mapped to nothing by {base.provenance}")
+        return MappedRequirement(
+            text, origin, (), (base.provenance,), dropped=f"mapped to nothing by {base.provenance}"
+        )
 
     notes: list[str] = []
     if requirement.url:

@@ -32,6 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 from conda_source.errors import UntranslatableSpecifierError
 
+
 @dataclass(frozen=True)
 class VersionTranslation:
     """A conda version spec (``None`` means any version) and notes for the user."""
@@ -104,13 +105,9 @@ def _arbitrary_equality(text: str, requirement: str) -> tuple[str, str]:
             "conda has no string equality and this is not a version; "
             "pin a real version with '==' or override the mapping",
         ) from None
-    note = (
-        f"'==={text}' (string equality) has no conda equivalent; "
-        f"translated to the exact version match '=={version}'"
-    )
+    note = f"'==={text}' (string equality) has no conda equivalent; translated to the exact version match '=={version}'"
     return f"=={version}", note
 
 
 def _with_epoch(version: Version, text: str) -> str:
     return f"{version.epoch}!{text}" if version.epoch else text
-

@@ -44,7 +44,7 @@ def resolve_groups(raw: object, report: Report) -> dict[str, tuple[Dependency, .
             elif isinstance(item, dict) and list(item) == ["include-group"] and isinstance(item["include-group"], str):
                 parsed.append((item["include-group"], item_key))
             else:
-                report(item_key, "expected a requirement string or {include-group = \"name\"}")
+                report(item_key, 'expected a requirement string or {include-group = "name"}')
         entries[canonical] = parsed
 
     resolved: dict[str, tuple[Dependency, ...]] = {}

@@ -6,10 +6,11 @@ and the key: ``pyproject.toml: project.dependencies[2]: invalid requirement ...`
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeGuard
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -194,10 +195,8 @@ def _project_table(
     requires_python = None
     if "requires-python" in project:
         raw = project["requires-python"]
-        try:
+        with contextlib.suppress(InvalidSpecifier):
             requires_python = SpecifierSet(raw) if isinstance(raw, str) else None
-        except InvalidSpecifier:
-            pass
         if requires_python is None:
             report("project.requires-python", f"{raw!r} is not a version specifier (e.g. '>=3.10')")
 
@@ -301,5 +300,5 @@ def _conda_specs(raw: object, key: str, report: _Problems) -> tuple[tuple[str, s
     return tuple(specs)
 
 
-def _is_str_list(value: object) -> bool:
+def _is_str_list(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -113,10 +113,19 @@ def test_broken_interpreter(tmp_path: Path) -> None:
     assert str(caught.value) == f"{python}: could not run this interpreter to inspect it: python is broken"
 
 
-def test_make_test_prefix_refuses_an_existing_environment(prefix: Path) -> None:
+def test_make_test_prefix_is_idempotent(prefix: Path) -> None:
+    before = sorted(p.name for p in (prefix / "conda-meta").iterdir())
+    assert make_test_prefix(prefix) == prefix
+    assert sorted(p.name for p in (prefix / "conda-meta").iterdir()) == before
+
+
+def test_make_test_prefix_refuses_a_foreign_environment(tmp_path: Path) -> None:
+    (tmp_path / "conda-meta").mkdir()
+    (tmp_path / "conda-meta" / "python-3.12.1-0.json").write_text('{"channel": "conda-forge"}')
     with pytest.raises(TargetError) as caught:
-        make_test_prefix(prefix)
-    assert str(caught.value) == f"{prefix}: already a conda environment; pick a new directory"
+        make_test_prefix(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: already a conda environment; pick a new directory"
+    assert [p.name for p in (tmp_path / "conda-meta").iterdir()] == ["python-3.12.1-0.json"]
 
 
 def test_resolve_target_order(prefix: Path) -> None:

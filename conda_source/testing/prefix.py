@@ -20,9 +20,15 @@ CHANNEL = "file:///conda-source-testing"
 
 
 def make_test_prefix(prefix: Path, python: str | Path = sys.executable) -> Path:
-    """Create ``prefix`` as a conda environment whose python is ``python``'s version."""
+    """Create ``prefix`` as a conda environment whose python is ``python``'s version.
+
+    A prefix this function made before is returned as it is; any other
+    existing environment is refused, never touched.
+    """
     prefix = Path(prefix).absolute()
     if (prefix / "conda-meta").exists():
+        if is_test_prefix(prefix):
+            return prefix
         raise TargetError(f"{prefix}: already a conda environment; pick a new directory")
     try:
         subprocess.run(
@@ -53,3 +59,14 @@ def make_test_prefix(prefix: Path, python: str | Path = sys.executable) -> Path:
     (meta / f"python-{version}-0.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     (meta / "history").write_text("")
     return prefix
+
+
+def is_test_prefix(prefix: Path) -> bool:
+    """True for a prefix ``make_test_prefix`` made: its python record names our channel."""
+    for record in (prefix / "conda-meta").glob("python-*-0.json"):
+        try:
+            if json.loads(record.read_text()).get("channel") == CHANNEL:
+                return True
+        except (OSError, ValueError):
+            continue
+    return False

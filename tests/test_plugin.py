@@ -1,0 +1,31 @@
+"""conda loads conda_source.plugin at every start-up: it must cost nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+HEAVY = ("rattler", "packaging", "conda_source.engine", "conda_source.mapping", "conda_source.project", "tomllib")
+
+
+def test_plugin_import_loads_nothing_heavy() -> None:
+    code = (
+        "import sys, json; before = set(sys.modules); import conda_source.plugin;"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = json.loads(out)
+    assert loaded == ["conda_source", "conda_source.plugin"]
+    assert not [name for name in loaded if name.startswith(HEAVY)]
+
+
+def test_conda_entry_point_points_at_the_plugin_module() -> None:
+    found = [ep for ep in entry_points(group="conda") if ep.name == "conda-source"]
+    assert [ep.value for ep in found] == ["conda_source.plugin"]
+
+
+def test_console_script_is_declared() -> None:
+    found = [ep for ep in entry_points(group="console_scripts") if ep.name == "conda-source"]
+    assert [ep.value for ep in found] == ["conda_source.cli:main"]

@@ -18,7 +18,9 @@ ROOT = Path(__file__).parents[1]
 
 def render_recipe() -> dict[str, object]:
     """Render the recipe as conda-build would for a noarch build (selectors kept as comments)."""
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string((ROOT / "recipe" / "meta.yaml").read_text())
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        (ROOT / "recipe" / "meta.yaml").read_text()
+    )
     recipe: dict[str, object] = yaml.safe_load(template.render(PYTHON="python"))
     return recipe
 

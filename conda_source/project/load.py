@@ -100,16 +100,8 @@ def _legacy_project(
     return ProjectSpec(
         root=root,
         file=file,
-        name=None,
-        version=None,
-        dynamic=frozenset(),
-        requires_python=None,
-        dependencies=(),
-        optional_dependencies={},
-        dependency_groups=groups or {},
-        scripts={},
-        gui_scripts={},
         build_system=build_system or _legacy_build_system(()),
+        dependency_groups=groups or {},
         conda=conda or CondaSettings(),
         has_project_table=False,
     )

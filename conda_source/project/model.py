@@ -44,17 +44,17 @@ class CondaSettings:
 class ProjectSpec:
     root: Path
     file: Path
-    name: str | None  # None only for a project without [project] (legacy setup.py)
-    version: str | None  # None when dynamic: the backend's metadata fills it in
-    dynamic: frozenset[str]
-    requires_python: SpecifierSet | None
-    dependencies: tuple[Dependency, ...]
-    optional_dependencies: Mapping[str, tuple[Dependency, ...]]  # canonical extra names
-    dependency_groups: Mapping[str, tuple[Dependency, ...]]  # canonical, includes resolved
-    scripts: Mapping[str, str]
-    gui_scripts: Mapping[str, str]
     build_system: BuildSystem
-    conda: CondaSettings
+    name: str | None = None  # None only for a project without [project] (legacy setup.py)
+    version: str | None = None  # None when dynamic: the backend's metadata fills it in
+    dynamic: frozenset[str] = frozenset()
+    requires_python: SpecifierSet | None = None
+    dependencies: tuple[Dependency, ...] = ()
+    optional_dependencies: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)  # canonical names
+    dependency_groups: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)  # includes resolved
+    scripts: Mapping[str, str] = field(default_factory=dict)
+    gui_scripts: Mapping[str, str] = field(default_factory=dict)
+    conda: CondaSettings = field(default_factory=CondaSettings)
     has_project_table: bool = True
 
     @property

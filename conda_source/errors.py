@@ -84,3 +84,12 @@ class UntranslatableSpecifierError(CondaSourceError):
 
 class TargetError(CondaSourceError):
     """The target environment is missing, unusable or badly described."""
+
+
+class ArtifactError(CondaSourceError):
+    """A wheel cannot become a correct conda package; nothing was written."""
+
+    def __init__(self, source: Path | str, reason: str) -> None:
+        self.source = str(source)
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")

@@ -1,0 +1,250 @@
+"""A wheel -> one or more ``.conda`` packages.
+
+1. Open the wheel and check it: file name, member paths, RECORD sizes and hashes.
+2. Decide the kind: a pure wheel becomes ``noarch: python``; a platform wheel keeps
+   its platform and its python (``cp311`` -> ``python >=3.11,<3.12.0a0``).
+3. Stage its files with pypa/installer into the conda layout; INSTALLER says
+   ``conda`` and RECORD is rewritten to match what is shipped.
+4. Map Requires-Dist to ``depends`` (per variant for noarch, see depends.py).
+5. Write ``info/`` and the ``.conda`` for each variant, reproducibly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+import zipfile
+from calendar import timegm
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import installer
+from installer.sources import WheelFile
+from packaging.metadata import Metadata
+from packaging.requirements import Requirement
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import Version
+
+from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
+from conda_source.artifact.info import PackageIdentity, import_names, info_files
+from conda_source.artifact.layout import Layout
+from conda_source.artifact.staging import StagedFile, StagingDestination
+from conda_source.artifact.writer import write_conda
+from conda_source.errors import ArtifactError
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.requirements import MappedRequirement
+from conda_source.mapping.versions import conda_version, translate_specifier_set
+from conda_source.target import TargetEnv
+
+_PLATFORM_TAGS = (
+    (re.compile(r"^(many|musl)?linux.*_x86_64$"), "linux-64"),
+    (re.compile(r"^(many|musl)?linux.*_aarch64$"), "linux-aarch64"),
+    (re.compile(r"^(many|musl)?linux.*_ppc64le$"), "linux-ppc64le"),
+    (re.compile(r"^macosx_.*_x86_64$"), "osx-64"),
+    (re.compile(r"^macosx_.*_arm64$"), "osx-arm64"),
+)
+_LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class WheelRequest:
+    wheel: Path
+    output_dir: Path
+    mapper: NameMapper = field(default_factory=NameMapper)
+    extras: tuple[str, ...] = ()
+    build_number: int = 0
+    python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
+    source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
+
+
+@dataclass(frozen=True)
+class BuiltPackage:
+    path: Path
+    identity: PackageIdentity
+    depends: tuple[str, ...]
+    requirements: tuple[MappedRequirement, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "name": self.identity.name,
+            "version": self.identity.version,
+            "build": self.identity.build,
+            "subdir": self.identity.subdir,
+            "depends": list(self.depends),
+            "requirements": [r.to_dict() for r in self.requirements],
+        }
+
+
+def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
+    wheel = request.wheel
+    name, _, _, tags = _parse_filename(wheel)
+    try:
+        archive = zipfile.ZipFile(wheel)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(wheel, f"not a readable wheel (zip) file: {exc}") from exc
+    with archive:
+        _check_member_paths(wheel, archive)
+        mtime = _mtime(request, archive)
+    with WheelFile.open(wheel) as source:
+        try:
+            source.validate_record(validate_contents=True)
+        except Exception as exc:  # installer raises a private validation error type
+            issues = getattr(exc, "issues", None) or [str(exc)]
+            raise ArtifactError(wheel, f"RECORD check failed: {issues[0]}") from exc
+        metadata = Metadata.from_email(source.read_dist_info("METADATA"), validate=False)
+        dist_info = source.dist_info_dir
+        pure = all(tag.abi == "none" and tag.platform == "any" for tag in tags)
+        if pure:
+            layout, subdir, python = Layout.noarch_python(name), "noarch", request.python
+        else:
+            subdir, arch_python = _platform_of(wheel, tags, request.python)
+            layout, python = Layout.unix(arch_python, name), arch_python
+        staging = StagingDestination(layout, str(wheel))
+        try:
+            installer.install(source, staging, {"INSTALLER": b"conda\n"})
+        except ArtifactError:
+            raise
+        except Exception as exc:
+            raise ArtifactError(wheel, f"cannot unpack: {exc}") from exc
+
+    requires: list[Requirement] = list(metadata.requires_dist or [])
+    site_packages = layout.dirs["purelib"]
+    licenses = _licenses(staging.files, f"{site_packages}/{dist_info}")
+    imports = import_names(staging.files, site_packages)
+    conda_name = _conda_name(wheel, metadata.name, request.mapper)
+    version = conda_version(Version(str(metadata.version)))
+
+    if pure:
+        variants = noarch_variants(
+            requires, request.extras, metadata.requires_python, request.mapper, str(wheel), python
+        )
+        python_spec = f"python {python}.*" if python else _python_floor(metadata)
+    else:
+        assert python is not None  # _platform_of always chooses one
+        target = TargetEnv.from_spec(python, subdir)
+        variants = [Variant(None, "", arch_requirements(requires, request.extras, target, request.mapper))]
+        major, minor = python.split(".")
+        python_spec = f"python >={python},<{major}.{int(minor) + 1}.0a0"
+
+    built: list[BuiltPackage] = []
+    try:
+        for variant in variants:
+            depends = tuple(dict.fromkeys([python_spec, *(s for r in variant.requirements for s in r.specs)]))
+            if variant.virtual:
+                depends += (variant.virtual,)
+            identity = PackageIdentity(
+                conda_name,
+                version,
+                _build_string(
+                    conda_name,
+                    version,
+                    depends,
+                    variant.label,
+                    python if not pure or python else None,
+                    request.build_number,
+                ),
+                request.build_number,
+                subdir,
+                noarch=pure,
+            )
+            members = dict(staging.files)
+            members.update(
+                info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
+            )
+            path = write_conda(request.output_dir, identity.stem, members, mtime)
+            built.append(BuiltPackage(path, identity, depends, variant.requirements))
+    except BaseException:
+        for package in built:
+            package.path.unlink(missing_ok=True)
+        raise
+    return built
+
+
+def _parse_filename(wheel: Path) -> tuple[str, Version, object, frozenset[Tag]]:
+    if wheel.suffix != ".whl":
+        raise ArtifactError(wheel, "not a wheel: the file name must end in .whl")
+    try:
+        name, version, build, tags = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename as exc:
+        raise ArtifactError(wheel, f"not a valid wheel file name: {exc}") from exc
+    return name, version, build, tags
+
+
+def _check_member_paths(wheel: Path, archive: zipfile.ZipFile) -> None:
+    for name in archive.namelist():
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
+            raise ArtifactError(wheel, f"refusing member '{name}': absolute or parent-relative path in the wheel")
+
+
+def _mtime(request: WheelRequest, archive: zipfile.ZipFile) -> int:
+    if request.source_date_epoch is not None:
+        return request.source_date_epoch
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    newest = max((info.date_time for info in archive.infolist()), default=(1980, 1, 1, 0, 0, 0))
+    return timegm((*newest, 0, 0, 0))
+
+
+def _platform_of(wheel: Path, tags: frozenset[Tag], python: str | None) -> tuple[str, str]:
+    subdirs = {subdir for tag in tags for pattern, subdir in _PLATFORM_TAGS if pattern.match(tag.platform)}
+    if len(subdirs) != 1:
+        platforms = ", ".join(sorted({tag.platform for tag in tags}))
+        raise ArtifactError(wheel, f"platform '{platforms}' is not supported yet (linux and macOS wheels are)")
+    interpreters = {tag.interpreter for tag in tags}
+    abis = {tag.abi for tag in tags}
+    exact = sorted(i for i in interpreters if re.fullmatch(r"cp3\d+", i))
+    if "abi3" in abis or not exact:
+        if python is None:
+            raise ArtifactError(
+                wheel, "this wheel works on several pythons; pass --python X.Y to choose the one to package for"
+            )
+        return subdirs.pop(), python
+    if len(exact) > 1:
+        raise ArtifactError(wheel, f"wheel is tagged for several pythons ({', '.join(exact)}); convert one per python")
+    tagged = f"3.{exact[0][3:]}"
+    if python is not None and python != tagged:
+        raise ArtifactError(wheel, f"wheel is built for python {tagged}, not {python}")
+    return subdirs.pop(), tagged
+
+
+def _conda_name(wheel: Path, pypi_name: str, mapper: NameMapper) -> str:
+    mapped = mapper.map_name(pypi_name)
+    if not mapped.specs:
+        raise ArtifactError(
+            wheel, f"'{pypi_name}' maps to no conda package ({mapped.provenance}); remove that override"
+        )
+    return mapped.specs[0].split(" ", 1)[0]
+
+
+def _python_floor(metadata: Metadata) -> str:
+    if metadata.requires_python is None:
+        return "python"
+    translated = translate_specifier_set(metadata.requires_python, f"Requires-Python {metadata.requires_python}").spec
+    return f"python {translated}" if translated else "python"
+
+
+def _build_string(
+    name: str, version: str, depends: tuple[str, ...], label: str, python: str | None, number: int
+) -> str:
+    digest = hashlib.sha256(json.dumps([name, version, list(depends), label]).encode()).hexdigest()[:7]
+    head = f"py{python.replace('.', '')}h" if python else "pyh"
+    return f"{label + '_' if label else ''}{head}{digest}_{number}"
+
+
+def _licenses(files: dict[str, StagedFile], dist_info: str) -> dict[str, bytes]:
+    found = {}
+    for path, staged in files.items():
+        if not path.startswith(dist_info + "/"):
+            continue
+        relative = path[len(dist_info) + 1 :]
+        if relative.startswith("licenses/"):
+            found[relative[len("licenses/") :]] = staged.data
+        elif "/" not in relative and _LICENSE_FILE.match(relative):
+            found[posixpath.basename(relative)] = staged.data
+    return found

@@ -1,0 +1,63 @@
+"""Where each wheel scheme lands inside a conda package.
+
+noarch: python packages use conda's relocatable layout (``site-packages/``,
+``python-scripts/``), which conda and rattler move to the environment's real
+site-packages at install time.  Arch-specific packages use the real paths of
+the python they were built for.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# conda replaces this with the environment's prefix in files listed with it in paths.json.
+PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
+
+
+@dataclass(frozen=True)
+class Layout:
+    noarch: bool
+    dirs: Mapping[str, str]  # wheel scheme -> directory inside the package ("" is the prefix root)
+
+    @classmethod
+    def noarch_python(cls, distribution: str) -> Layout:
+        return cls(
+            noarch=True,
+            dirs={
+                "purelib": "site-packages",
+                "platlib": "site-packages",
+                "scripts": "python-scripts",
+                "data": "",
+                "headers": f"include/{distribution}",
+            },
+        )
+
+    @classmethod
+    def unix(cls, python_short: str, distribution: str) -> Layout:
+        site = f"lib/python{python_short}/site-packages"
+        return cls(
+            noarch=False,
+            dirs={
+                "purelib": site,
+                "platlib": site,
+                "scripts": "bin",
+                "data": "",
+                "headers": f"include/python{python_short}/{distribution}",
+            },
+        )
+
+    @property
+    def interpreter(self) -> str:
+        """The shebang interpreter written into scripts; conda rewrites it on install."""
+        return f"{PREFIX_PLACEHOLDER}/bin/python"
+
+    def record_prefix(self, scheme: str, root_scheme: str) -> str | None:
+        """RECORD paths are relative to site-packages; other schemes get a ``../`` prefix."""
+        if scheme == root_scheme:
+            return None
+        # noarch site-packages lands at lib/pythonX.Y/site-packages on unix: three levels deep.
+        start = "lib/python/site-packages" if self.noarch else self.dirs[root_scheme]
+        target = self.dirs[scheme] or "."
+        return posixpath.relpath(target, start) + "/"

@@ -6,7 +6,8 @@ on every platform and every python the package allows:
 * a marker that depends only on the operating system splits the package into
   variants, one per group of systems that need the same dependencies, each
   depending on the virtual package of its group (``__unix``, ``__win``,
-  ``__linux``, ``__osx``), as conda-forge does;
+  ``__linux``, ``__osx``), as conda-forge does; a group no virtual package
+  selects (linux with windows) becomes one variant per system;
 * a marker that depends on the python version cannot be expressed by one noarch
   package: it is refused, unless the caller pins a python (``--python X.Y``),
   which makes a python-specific noarch package;
@@ -85,18 +86,17 @@ def noarch_variants(
     groups: dict[frozenset[int], set[str]] = {}
     for system, kept in kept_by_system.items():
         groups.setdefault(kept, set()).add(system)
-    variants = []
+    split: list[tuple[frozenset[int], frozenset[str]]] = []
     for kept, systems in groups.items():
-        key = frozenset(systems)
-        if key not in VIRTUAL:
-            raise ArtifactError(
-                wheel,
-                f"dependencies differ between {' and '.join(sorted(systems))} and the other systems; "
-                "no virtual package selects that group",
-            )
-        virtual = VIRTUAL[key]
-        target = TargetEnv.from_spec(pythons[0], SYSTEMS[sorted(systems)[0]][0])
-        mapped = [_map(requires[i], i, target, mapper, extras) if i in kept else _dropped(requires[i], i, systems)
+        if frozenset(systems) in VIRTUAL:
+            split.append((kept, frozenset(systems)))
+        else:
+            split += [(kept, frozenset({system})) for system in systems]
+    variants = []
+    for kept, group in split:
+        virtual = VIRTUAL[group]
+        target = TargetEnv.from_spec(pythons[0], SYSTEMS[sorted(group)[0]][0])
+        mapped = [_map(requires[i], i, target, mapper, extras) if i in kept else _dropped(requires[i], i, group)
                   for i in range(len(requires))]  # fmt: skip
         label = "" if virtual is None else virtual.removeprefix("__")
         variants.append(Variant(virtual, label, tuple(mapped)))
@@ -121,7 +121,7 @@ def _map(
     return mapped
 
 
-def _dropped(requirement: Requirement, index: int, systems: set[str]) -> MappedRequirement:
+def _dropped(requirement: Requirement, index: int, systems: frozenset[str]) -> MappedRequirement:
     where = ", ".join(sorted(systems))
     return MappedRequirement(str(requirement), f"Requires-Dist[{index}]", (), (), dropped=f"marker is false on {where}")
 

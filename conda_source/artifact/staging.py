@@ -13,15 +13,18 @@ import os
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from installer.destinations import WheelDestination
 from installer.records import Hash, RecordEntry
-from installer.scripts import Script, ScriptSection
+from installer.scripts import Script
 from installer.utils import Scheme, construct_record_file, fix_shebang
 
 from conda_source.artifact.layout import PREFIX_PLACEHOLDER, Layout
 from conda_source.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from installer.scripts import ScriptSection
 
 
 @dataclass

@@ -1,0 +1,55 @@
+"""Shared fixtures: real wheels from PyPI (downloaded once, cached), and test prefixes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Pinned, so expectations in the tests can be worked out by hand from each wheel's METADATA.
+PURE_WHEELS = (
+    "tomli==2.0.1",
+    "packaging==24.2",
+    "six==1.16.0",
+    "flit-core==3.10.1",
+    "wheel==0.45.1",  # console script
+    "requests==2.32.3",  # extras
+    "click==8.1.7",  # a platform marker: colorama on Windows
+    "black==24.10.0",  # console scripts, python-version markers, extras
+    "pathspec==0.12.1",
+    "platformdirs==4.3.6",
+    "mypy-extensions==1.0.0",
+)
+COMPILED_WHEELS = ("markupsafe==3.0.2", "pyyaml==6.0.2")  # for the running interpreter's platform
+
+
+def _download(directory: Path, requirements: tuple[str, ...], *platform_args: str) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--dest",
+        str(directory),
+    ]
+    completed = subprocess.run([*command, *platform_args, *requirements], capture_output=True, text=True)
+    if completed.returncode != 0:
+        pytest.skip(f"cannot download test wheels from the package index: {completed.stderr.strip()[-300:]}")
+
+
+@pytest.fixture(scope="session")
+def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """Canonical name -> wheel file; downloaded once into pytest's cache directory."""
+    cache = Path(request.config.cache.mkdir("pypi-wheels-v1"))
+    if len(list(cache.glob("*.whl"))) < len(PURE_WHEELS) + len(COMPILED_WHEELS):
+        version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        _download(cache, PURE_WHEELS, "--platform", "any", "--python-version", version)
+        _download(cache, COMPILED_WHEELS)
+    from packaging.utils import parse_wheel_filename
+
+    return {str(parse_wheel_filename(wheel.name)[0]): wheel for wheel in sorted(cache.glob("*.whl"))}

@@ -1,3 +1,3 @@
-from conda_source.cli import main
+from conda_source.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,23 @@ def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
     from packaging.utils import parse_wheel_filename
 
     return {str(parse_wheel_filename(wheel.name)[0]): wheel for wheel in sorted(cache.glob("*.whl"))}
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without interpreter finalization, as the conda-source command does.
+
+    py-rattler's native threads intermittently crash CPython's finalization
+    (see conda_source.cli.entry); the summary and exit status are final here.
+    """
+    if _exit_status:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])

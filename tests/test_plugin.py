@@ -28,4 +28,4 @@ def test_conda_entry_point_points_at_the_plugin_module() -> None:
 
 def test_console_script_is_declared() -> None:
     found = [ep for ep in entry_points(group="console_scripts") if ep.name == "conda-source"]
-    assert [ep.value for ep in found] == ["conda_source.cli:main"]
+    assert [ep.value for ep in found] == ["conda_source.cli:entry"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from conda_source import __version__
+from conda_source.cli import build_local as build_local_verb
 from conda_source.cli import plan as plan_verb
 from conda_source.errors import CondaSourceError
 
-VERBS = {"plan": plan_verb}
+VERBS = {"plan": plan_verb, "build-local": build_local_verb}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,3 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CondaSourceError as exc:
         print(f"conda-source: error: {exc}", file=sys.stderr)
         return 1
+
+
+def entry() -> None:
+    """The console script: run, flush, and leave without interpreter finalization.
+
+    py-rattler's native worker threads can crash CPython's finalization after all
+    work is done (an intermittent "PyGILState_Release" abort or segfault), which
+    would turn a success into exit code 134.  Skipping finalization avoids it;
+    everything conda-source writes is flushed or closed before this point.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -94,13 +94,7 @@ def plan(request: PlanRequest) -> Plan:
     extras = _select(request.extras, project.optional_dependencies, "extra", file, dynamic_extras)
     groups = _select(request.groups, project.dependency_groups, "dependency group", file, False)
 
-    layers: list[OverrideLayer] = [parse_cli_overrides(request.mapping_flags)]
-    layers.append(OverrideLayer("project", project.conda.mapping))
-    if request.user_mapping:
-        user = load_user_layer()
-        if user is not None:
-            layers.append(user)
-    mapper = NameMapper(layers)
+    mapper = build_mapper(request.mapping_flags, project, request.user_mapping)
     target = request.target
 
     build = [map_requirement(d.requirement, d.key, target, mapper) for d in project.build_system.requires]
@@ -119,6 +113,18 @@ def plan(request: PlanRequest) -> Plan:
     run += [_conda_only(spec, key) for spec, key in project.conda.dependencies]
 
     return Plan(project, target, extras, groups, tuple(build), tuple(run), _deferred(project, extras))
+
+
+def build_mapper(flags: Iterable[str], project: ProjectSpec | None, user_mapping: bool) -> NameMapper:
+    """The override layers in precedence order: --map, the project, the user's file."""
+    layers: list[OverrideLayer] = [parse_cli_overrides(tuple(flags))]
+    if project is not None:
+        layers.append(OverrideLayer("project", project.conda.mapping))
+    if user_mapping:
+        user = load_user_layer()
+        if user is not None:
+            layers.append(user)
+    return NameMapper(layers)
 
 
 def _select(

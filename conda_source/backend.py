@@ -1,0 +1,89 @@
+"""PEP 517 hooks, run by the target environment's own interpreter, without isolation.
+
+pyproject-hooks starts each hook in a subprocess of the interpreter we give it,
+so the backend imports what the prefix has (and nothing from conda-source's own
+environment).  The prefix's ``bin`` comes first on PATH, so compilers, cmake and
+friends installed by conda are the ones a build finds.  Every failure becomes a
+``BackendError`` carrying the backend's output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
+
+from conda_source.errors import CondaSourceError
+from conda_source.project import ProjectSpec
+
+
+class BackendError(CondaSourceError):
+    """The build backend failed, or is missing what a hook needs."""
+
+    def __init__(self, project: Path, hook: str, reason: str, output: str = "") -> None:
+        self.project = project
+        self.hook = hook
+        self.output = output
+        super().__init__(f"{project}: build backend failed in {hook}: {reason}")
+
+
+class Backend:
+    def __init__(self, project: ProjectSpec, python: Path, prefix: Path) -> None:
+        self.project = project
+        self.output: list[str] = []
+        self._path = os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")])
+        self._hooks = BuildBackendHookCaller(
+            str(project.root),
+            project.build_system.backend,
+            backend_path=list(project.build_system.backend_path) or None,
+            runner=self._run,
+            python_executable=str(python),
+        )
+
+    def get_requires_for_build_wheel(self) -> list[str]:
+        with self._failures("get_requires_for_build_wheel"):
+            return list(self._hooks.get_requires_for_build_wheel())
+
+    def build_wheel(self, directory: Path) -> Path:
+        """Build a wheel into ``directory``; the hook's returned name is the file, never a glob."""
+        with self._failures("build_wheel"):
+            name = self._hooks.build_wheel(str(directory))
+        wheel = directory / name
+        if not wheel.is_file():
+            raise BackendError(self.project.root, "build_wheel", f"the backend reported '{name}' but did not write it")
+        return wheel
+
+    def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+        env = {**os.environ, **(extra_environ or {}), "PATH": self._path}
+        env.pop("PYTHONPATH", None)  # the prefix's python must see only the prefix
+        completed = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output.append(completed.stdout)
+        completed.check_returncode()
+
+    @contextmanager
+    def _failures(self, hook: str) -> Iterator[None]:
+        """One place that turns every backend failure into a BackendError.
+
+        Warnings the backend raised (re-emitted here by pyproject-hooks) join its
+        output instead of our own warning stream.
+        """
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                yield
+            self.output += [f"warning: {w.message}\n" for w in caught]
+        except BackendUnavailable as exc:
+            reason = f"cannot import '{exc.backend_name}' in the target environment; is it in build-system.requires?"
+            raise BackendError(self.project.root, hook, reason, self._output()) from exc
+        except HookMissing as exc:
+            raise BackendError(self.project.root, hook, f"the backend has no '{exc.hook_name}' hook") from exc
+        except subprocess.CalledProcessError as exc:
+            raise BackendError(self.project.root, hook, "see the output above", self._output()) from exc
+
+    def _output(self) -> str:
+        return "".join(self.output)

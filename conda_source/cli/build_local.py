@@ -1,0 +1,76 @@
+"""``conda-source build-local``: a checkout, sdist or wheel -> .conda, optionally into a local channel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
+from conda_source.target import TargetEnv, probe
+
+SUMMARY = "Build a checkout, sdist or wheel into a .conda package, ready for a local channel."
+EXAMPLES = """examples:
+  conda-source build-local dist/pkg-1.0-py3-none-any.whl               # a wheel: no environment needed
+  conda-source build-local . -p ./env -c file:///path/to/channel      # build a checkout in ./env
+  conda-source build-local . --channel-dir ~/conda-local               # file it into a local channel
+  conda install -c file://$HOME/conda-local pkg                        # then install it with conda
+"""
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
+    parser.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="environment to build in")
+    parser.add_argument(
+        "-c", "--channel", dest="source_channels", action="append", default=[], help="channel for build requirements"
+    )
+    parser.add_argument("--output-dir", type=Path, default=Path("dist-conda"), help="where .conda files go")
+    parser.add_argument("--channel-dir", type=Path, help="also file the packages into this local channel and index it")
+    parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="extras whose deps to depend on")
+    parser.add_argument("--build-number", type=int, default=0)
+    parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
+    parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
+    parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def execute(args: argparse.Namespace) -> int:
+    source = Path(args.source)
+    target: TargetEnv | None = None
+    if not source.name.endswith(".whl"):
+        prefix = args.target_prefix or (Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None)
+        target = probe(prefix) if prefix is not None else None
+    result = build_local(
+        BuildRequest(
+            source=source,
+            output_dir=args.output_dir,
+            channel_dir=args.channel_dir,
+            target=target,
+            channels=tuple(args.source_channels),
+            extras=tuple(e.strip() for flag in args.extras for e in flag.split(",") if e.strip()),
+            build_number=args.build_number,
+            python=args.pin_python,
+            mapping_flags=tuple(args.mapping_flags),
+            user_mapping=not args.no_user_mapping,
+            command=" ".join(["conda-source", *sys.argv[1:]]),
+        )
+    )
+    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
+    return 0
+
+
+def render(result: BuildResult) -> str:
+    lines = []
+    if result.installed:
+        lines += ["Installed build requirements"] + [f"  + {dist}" for dist in result.installed] + [""]
+    lines.append(f"Built from {result.kind} {result.source}")
+    for package in result.packages:
+        lines.append(f"  {package.path}")
+        lines += [f"      depends {spec}" for spec in package.depends]
+    if result.channel:
+        lines += ["", f"Filed into channel {result.channel}; install with:"]
+        names = sorted({p.identity.name for p in result.packages})
+        lines.append(f"  conda install -c {result.channel.absolute().as_uri()} {' '.join(names)}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""The only writer of conda-meta: history entries and fixes to records (develop-install adds records).
+
+conda's history format, one block per transaction::
+
+    ==> 2026-11-21 04:48:51 <==
+    # cmd: conda-source build-local .
+    # conda version: (conda-source 0.1.0)
+    +file:///channel::six-1.16.0-pyh1453b35_0
+    # update specs: ['six >=1.16']
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from conda_source import __version__
+
+
+def append_history(prefix: Path, command: str, linked: Sequence[str], specs: Sequence[str]) -> None:
+    """Append one transaction (``channel::name-version-build`` per linked package) to the history."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    lines = [
+        f"==> {stamp} <==",
+        f"# cmd: {command or 'conda-source'}",
+        f"# conda version: (conda-source {__version__})",
+    ]
+    lines += [f"+{dist}" for dist in linked]
+    lines.append(f"# update specs: {list(specs)!r}")
+    history = prefix / "conda-meta" / "history"
+    with history.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def record_requested_specs(prefix: Path, dists: Sequence[str], specs: Sequence[str]) -> None:
+    """Give each newly linked record conda's ``requested_spec`` (the spec that named it).
+
+    py-rattler writes only its own ``requested_specs`` list; conda reads ``requested_spec``.
+    """
+    by_name = {spec.split(" ", 1)[0].split("::")[-1]: spec for spec in specs}
+    for dist in dists:
+        path = prefix / "conda-meta" / f"{dist}.json"
+        record = json.loads(path.read_text(encoding="utf-8"))
+        spec = by_name.get(record["name"])
+        if spec is None or record.get("requested_spec") == spec:
+            continue
+        record["requested_spec"] = spec
+        _write_json_atomically(path, record)
+
+
+def _write_json_atomically(path: Path, data: object) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)

@@ -1,0 +1,144 @@
+"""build-local: a checkout, sdist or wheel -> ``.conda`` package(s), optionally filed into a channel.
+
+1. A wheel goes straight to the package writer.
+2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
+3. A checkout: its mapped build requirements are installed into the target prefix
+   (one transaction), then what ``get_requires_for_build_wheel`` adds, then
+   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted.
+4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
+from conda_source.backend import Backend
+from conda_source.channel import file_into_channel
+from conda_source.engine.plan import PlanRequest, build_mapper, plan
+from conda_source.errors import ArtifactError, TargetError
+from conda_source.installer import Installer, RattlerInstaller
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.requirements import map_requirement
+from conda_source.target import TargetEnv, python_in
+
+SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    source: Path
+    output_dir: Path = Path("dist-conda")
+    channel_dir: Path | None = None
+    target: TargetEnv | None = None  # needed to build a checkout or sdist
+    channels: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    build_number: int = 0
+    python: str | None = None
+    mapping_flags: tuple[str, ...] = ()
+    user_mapping: bool = True
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    source: Path
+    kind: str  # wheel | sdist | checkout
+    packages: tuple[BuiltPackage, ...]
+    installed: tuple[str, ...]  # build requirements linked into the prefix
+    channel: Path | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "source": str(self.source),
+            "kind": self.kind,
+            "packages": [p.to_dict() for p in self.packages],
+            "installed": list(self.installed),
+            "channel": str(self.channel) if self.channel else None,
+        }
+
+
+def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
+    source = request.source
+    kind = _kind(source)
+    installed: tuple[str, ...] = ()
+    with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
+        if kind == "wheel":
+            wheel, mapper = source, build_mapper(request.mapping_flags, None, request.user_mapping)
+        else:
+            root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
+            wheel, mapper, installed = _build_wheel(root, request, installer, Path(scratch, "wheel"))
+        wheel_request = WheelRequest(
+            wheel, request.output_dir, mapper, request.extras, request.build_number, request.python
+        )
+        packages = tuple(convert_wheel(wheel_request))
+    if request.channel_dir is not None:
+        file_into_channel([(p.path, p.identity.subdir) for p in packages], request.channel_dir)
+    return BuildResult(source, kind, packages, installed, request.channel_dir)
+
+
+def _kind(source: Path) -> str:
+    if not source.exists():
+        raise ArtifactError(source, "no such file or directory")
+    if source.is_dir():
+        return "checkout"
+    if source.name.endswith(".whl"):
+        return "wheel"
+    if source.name.endswith(SDIST_SUFFIXES):
+        return "sdist"
+    raise ArtifactError(source, "not a project directory, wheel (.whl) or sdist (.tar.gz, .zip)")
+
+
+def _build_wheel(
+    root: Path, request: BuildRequest, installer: Installer | None, out: Path
+) -> tuple[Path, NameMapper, tuple[str, ...]]:
+    target = request.target
+    if target is None or target.prefix is None:
+        raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
+    planned = plan(PlanRequest(root, target, mapping_flags=request.mapping_flags, user_mapping=request.user_mapping))
+    mapper = build_mapper(request.mapping_flags, planned.project, request.user_mapping)
+    installer = installer or RattlerInstaller(target, request.channels, command=request.command)
+    build_specs = [spec for item in planned.build for spec in item.specs]
+    linked = list(installer.install(build_specs).link)
+
+    backend = Backend(planned.project, python_in(target.prefix), target.prefix)
+    extra_specs = []
+    for index, text in enumerate(backend.get_requires_for_build_wheel()):
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            raise ArtifactError(root, f"the backend asked for an invalid requirement '{text}': {exc}") from None
+        mapped = map_requirement(requirement, f"get_requires_for_build_wheel[{index}]", target, mapper)
+        extra_specs += [s for s in mapped.specs if s not in build_specs]
+    linked += installer.install(extra_specs).link
+    out.mkdir(parents=True, exist_ok=True)
+    return backend.build_wheel(out), mapper, tuple(linked)
+
+
+def _unpack_sdist(sdist: Path, destination: Path) -> Path:
+    """Unpack without trusting member paths; return the directory holding the project."""
+    destination.mkdir(parents=True)
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as archive:
+                for name in archive.namelist():
+                    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+                        raise ArtifactError(sdist, f"refusing member '{name}': it would unpack outside the source tree")
+                archive.extractall(destination)
+        else:
+            with tarfile.open(sdist) as archive:
+                archive.extractall(destination, filter="data")
+    except tarfile.FilterError as exc:
+        raise ArtifactError(sdist, f"refusing to unpack: {exc}") from exc
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+        raise ArtifactError(sdist, f"not a readable sdist: {exc}") from exc
+    for candidate in [destination, *sorted(p for p in destination.iterdir() if p.is_dir())]:
+        if (candidate / "pyproject.toml").is_file() or (candidate / "setup.py").is_file():
+            return candidate
+    raise ArtifactError(sdist, "no pyproject.toml or setup.py at the top of the sdist")

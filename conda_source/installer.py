@@ -1,0 +1,118 @@
+"""Installing conda packages into a prefix, behind one protocol.
+
+``RattlerInstaller`` uses py-rattler and serves the standalone command, pixi or
+micromamba prefixes, and the tests.  (A ``CondaInstaller`` on conda's own
+solver and transaction joins it with the conda plugin.)  Facts it relies on:
+
+* ``rattler.install`` is declarative: anything installed but missing from the
+  records it is given is removed.  So it is handed the full desired set, and
+  every installed package the solve did not touch is listed as ignored.
+* The installed records are *pinned* in the solve: adding build requirements
+  never upgrades, downgrades or removes what the user already has.  When that
+  is impossible the solve fails and says which spec conflicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from conda_source import conda_meta
+from conda_source.errors import CondaSourceError
+from conda_source.target import TargetEnv
+
+
+class SolveError(CondaSourceError):
+    def __init__(self, specs: Sequence[str], reason: str) -> None:
+        self.specs = tuple(specs)
+        super().__init__(f"cannot install {', '.join(specs)}: {reason}")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    specs: tuple[str, ...]
+    link: tuple[str, ...]  # dist strings (name-version-build) that will be added
+    unchanged: tuple[str, ...]
+
+
+class Installer(Protocol):
+    def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
+        """Make ``specs`` installed, in one transaction, changing nothing else."""
+        ...
+
+
+class RattlerInstaller:
+    def __init__(
+        self, target: TargetEnv, channels: Sequence[str], cache_dir: Path | None = None, command: str = ""
+    ) -> None:
+        if target.prefix is None:
+            raise ValueError("RattlerInstaller needs a probed prefix")
+        self.prefix = target.prefix
+        self.subdir = target.subdir
+        self.channels = tuple(channels)
+        self.cache_dir = cache_dir
+        self.command = command
+
+    def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
+        from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, Subdir, VirtualPackage, install, solve
+
+        if not specs:
+            return Transaction((), (), ())
+        if not self.channels:
+            raise SolveError(specs, "no channels to install from; pass -c CHANNEL")
+        installed = [PrefixRecord.from_path(p) for p in sorted((self.prefix / "conda-meta").glob("*.json"))]
+        installed_names = {r.name.normalized for r in installed}
+
+        async def run_solve() -> list[RepoDataRecord]:
+            return await solve(
+                sources=[Channel(c) for c in self.channels],
+                specs=list(specs),
+                platforms=[Subdir(self.subdir), Subdir("noarch")],
+                locked_packages=installed,
+                pinned_packages=installed,
+                virtual_packages=[v.into_generic() for v in VirtualPackage.detect()],
+            )
+
+        try:
+            solved = asyncio.run(run_solve())
+        except Exception as exc:  # rattler's solver and gateway errors
+            raise SolveError(specs, str(exc).strip()) from exc
+        new = [r for r in solved if r.name.normalized not in installed_names]
+        link = tuple(sorted(f"{r.name.normalized}-{r.version}-{r.build}" for r in new))
+        transaction = Transaction(tuple(specs), link, tuple(sorted(installed_names)))
+        if dry_run or not new:
+            return transaction
+        solved_names = {r.name.normalized for r in solved}
+        untouched = [r for r in installed if r.name.normalized not in solved_names]
+        wrapped = [MatchSpec(s) for s in specs]
+        # py-rattler 0.28 forwards requested_specs to its native layer without unwrapping
+        # them; argument conversion fails before anything is touched, so retrying is safe.
+        native = [getattr(spec, "_match_spec", spec) for spec in wrapped]
+
+        async def run_install(requested: list[MatchSpec]) -> None:
+            await install(
+                [*solved, *untouched],
+                self.prefix,
+                cache_dir=self.cache_dir,
+                installed_packages=installed,
+                ignored_packages={r.name.normalized for r in untouched},
+                show_progress=False,
+                requested_specs=requested,
+            )
+
+        try:
+            try:
+                asyncio.run(run_install(native))
+            except TypeError as exc:
+                if "MatchSpec" not in str(exc):
+                    raise
+                asyncio.run(run_install(wrapped))
+        except Exception as exc:
+            raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
+        conda_meta.record_requested_specs(self.prefix, link, specs)
+        channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
+        conda_meta.append_history(self.prefix, self.command, channel_dists, specs)
+        return transaction

@@ -1,0 +1,3 @@
+from setuptools_cext._speedup import add
+
+__all__ = ["add"]

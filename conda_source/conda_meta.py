@@ -54,3 +54,20 @@ def _write_json_atomically(path: Path, data: object) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(path)
+
+
+def snapshot_records(prefix: Path) -> dict[Path, bytes]:
+    """The bytes of every record, to restore what a third-party installer rewrote needlessly."""
+    return {path: path.read_bytes() for path in (prefix / "conda-meta").glob("*.json")}
+
+
+def restore_records(prefix: Path, snapshot: dict[Path, bytes]) -> list[Path]:
+    """Put back records that still exist but were rewritten; returns the restored paths."""
+    restored = []
+    for path, data in snapshot.items():
+        if path.is_file() and path.read_bytes() != data:
+            partial = path.with_name(path.name + ".partial")
+            partial.write_bytes(data)
+            partial.replace(path)
+            restored.append(path)
+    return restored

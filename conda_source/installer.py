@@ -87,6 +87,8 @@ class RattlerInstaller:
             return transaction
         solved_names = {r.name.normalized for r in solved}
         untouched = [r for r in installed if r.name.normalized not in solved_names]
+        # Installed records are pinned, so none of them changes: all are left alone,
+        # including the ones the solve returned (rattler would rewrite their records).
         wrapped = [MatchSpec(s) for s in specs]
         # py-rattler 0.28 forwards requested_specs to its native layer without unwrapping
         # them; argument conversion fails before anything is touched, so retrying is safe.
@@ -98,11 +100,12 @@ class RattlerInstaller:
                 self.prefix,
                 cache_dir=self.cache_dir,
                 installed_packages=installed,
-                ignored_packages={r.name.normalized for r in untouched},
+                ignored_packages=installed_names,
                 show_progress=False,
                 requested_specs=requested,
             )
 
+        records_before = conda_meta.snapshot_records(self.prefix)
         try:
             try:
                 asyncio.run(run_install(native))
@@ -112,6 +115,9 @@ class RattlerInstaller:
                 asyncio.run(run_install(wrapped))
         except Exception as exc:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
+        # rattler rewrites the records of packages it was handed but left alone, dropping
+        # conda's requested_spec; they are pinned and unchanged, so their records are restored.
+        conda_meta.restore_records(self.prefix, records_before)
         conda_meta.record_requested_specs(self.prefix, link, specs)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
         conda_meta.append_history(self.prefix, self.command, channel_dists, specs)

@@ -22,6 +22,7 @@ PURE_WHEELS = (
     "pathspec==0.12.1",
     "platformdirs==4.3.6",
     "mypy-extensions==1.0.0",
+    "setuptools==75.6.0",  # a build backend, for building checkouts
 )
 COMPILED_WHEELS = ("markupsafe==3.0.2", "pyyaml==6.0.2")  # for the running interpreter's platform
 
@@ -46,7 +47,7 @@ def _download(directory: Path, requirements: tuple[str, ...], *platform_args: st
 @pytest.fixture(scope="session")
 def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
     """Canonical name -> wheel file; downloaded once into pytest's cache directory."""
-    cache = Path(request.config.cache.mkdir("pypi-wheels-v1"))
+    cache = Path(request.config.cache.mkdir("pypi-wheels-v2"))
     if len(list(cache.glob("*.whl"))) < len(PURE_WHEELS) + len(COMPILED_WHEELS):
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         _download(cache, PURE_WHEELS, "--platform", "any", "--python-version", version)
@@ -74,3 +75,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[-1])
+
+
+@pytest.fixture(scope="session")
+def build_channel(pypi_wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A file:// channel with every cached wheel, made by our own writer, plus a stand-in
+    ``c-compiler`` metapackage (the compiler itself is the machine's gcc)."""
+    from wheelmaker import make_wheel
+
+    from conda_source.testing.channel import make_channel
+
+    root = tmp_path_factory.mktemp("build-channel")
+    compiler = make_wheel(root, name="c_compiler", version="1.0", files={})
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    make_channel(root / "channel", [*pypi_wheels.values(), compiler], python=python)
+    return (root / "channel").as_uri()

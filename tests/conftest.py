@@ -22,7 +22,15 @@ PURE_WHEELS = (
     "pathspec==0.12.1",
     "platformdirs==4.3.6",
     "mypy-extensions==1.0.0",
-    "setuptools==75.6.0",  # a build backend, for building checkouts
+    # Build backends (and what they need), for building the sample checkouts.
+    "setuptools==75.6.0",
+    "hatchling==1.27.0",
+    "pluggy==1.5.0",
+    "trove-classifiers==2024.10.21.16",
+    "pdm-backend==2.4.3",
+    "poetry-core==2.0.1",
+    "build==1.2.2.post1",
+    "pyproject-hooks==1.2.0",
 )
 COMPILED_WHEELS = ("markupsafe==3.0.2", "pyyaml==6.0.2")  # for the running interpreter's platform
 
@@ -47,7 +55,7 @@ def _download(directory: Path, requirements: tuple[str, ...], *platform_args: st
 @pytest.fixture(scope="session")
 def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
     """Canonical name -> wheel file; downloaded once into pytest's cache directory."""
-    cache = Path(request.config.cache.mkdir("pypi-wheels-v2"))
+    cache = Path(request.config.cache.mkdir("pypi-wheels-v3"))
     if len(list(cache.glob("*.whl"))) < len(PURE_WHEELS) + len(COMPILED_WHEELS):
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         _download(cache, PURE_WHEELS, "--platform", "any", "--python-version", version)

@@ -386,3 +386,32 @@ def test_unsupported_platform(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as caught:
         convert(wheel, tmp_path / "out")
     assert str(caught.value) == f"{wheel}: platform 'win_amd64' is not supported yet (linux and macOS wheels are)"
+
+
+def test_pypi_requirements_are_hidden_from_pip(tmp_path: Path) -> None:
+    """conda resolves dependencies: the shipped METADATA must not make pip call them missing."""
+    from packaging.metadata import Metadata
+
+    wheel = make_wheel(
+        tmp_path,
+        requires=("psycopg2-binary>=2.9", "colorama; sys_platform == 'win32'"),
+        metadata_extra="Description-Content-Type: text/plain\n\nLong text\nRequires-Dist: not-a-header\n",
+    )
+    built = convert(wheel, tmp_path / "out")
+    members = read_members(built[0].path)
+    metadata = Metadata.from_email(members["site-packages/demo-1.0.dist-info/METADATA"], validate=False)
+    assert [str(r) for r in metadata.requires_dist or []] == [
+        'psycopg2-binary>=2.9; extra == "pypi-original"',
+        'colorama; sys_platform == "win32" and extra == "pypi-original"',
+    ]
+    assert metadata.provides_extra == ["pypi-original"]
+    for requirement in metadata.requires_dist or []:
+        assert requirement.marker is not None and not requirement.marker.evaluate(
+            {"extra": "", "sys_platform": "win32"}
+        )
+    assert (
+        members["site-packages/demo-1.0.dist-info/METADATA"]
+        .decode()
+        .endswith("Long text\nRequires-Dist: not-a-header\n")
+    )
+    check_dist_info(built[0].path)

@@ -283,3 +283,97 @@ def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> Non
     assert json.loads(next((prefix / "conda-meta").glob("python-*.json")).read_text())["requested_spec"] == "python"
     run = subprocess.run([prefix / "bin" / "python", "-c", "import first, second"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+NEEDS_TOMLI = ["tomli >=1.1"] if sys.version_info < (3, 11) else []
+SAMPLE_BUILDS = [
+    pytest.param(
+        "hatch-markers-extras", PY,
+        {
+            "unix": [f"python {PY}.*", "six >=1.16", *NEEDS_TOMLI, "__unix"],
+            # hatchling writes Requires-Dist sorted, and depends keeps the METADATA order
+            "win": [f"python {PY}.*", "colorama", "pywin32 >=306", "six >=1.16", *NEEDS_TOMLI, "__win"],
+        },
+        id="hatchling-markers-variants",
+    ),
+    pytest.param("flit-dynamic", None, {"": ["python >=3.8", "packaging >=20"]}, id="flit-core-dynamic-version"),
+    pytest.param("pdm-groups", None, {"": ["python >=3.9", "six"]}, id="pdm-backend"),
+    # poetry-core writes tomli~=2.0 into METADATA as tomli>=2.0,<3.0
+    pytest.param(
+        "poetry-core-pep621", None,
+        {"": ["python >=3.9,<4dev0", "packaging >=23,<27dev0", "tomli >=2.0,<3.0dev0", "typing_extensions >=4.6"]},
+        id="poetry-core",
+    ),
+    pytest.param("setuptools-dynamic", None, {"": ["python >=3.9", "six >=1.15"]}, id="setuptools-dynamic-deps"),
+    pytest.param("legacy-setup-py", None, {"": ["python", "six"]}, id="setup-py-legacy-backend"),
+    pytest.param(
+        "mapping-overrides", None,
+        # hatchling sorts Requires-Dist by PyPI name; internal-telemetry is mapped to nothing;
+        # libxml2 is the project's conda-only dependency and comes last.
+        {"": [
+            "python >=3.10", "cupy >=13", "cuda-version 12.*", "legacy-pin ==1.0.post1", "msgpack-python >=1.0,<2dev0",
+            "numpy >=1.26,<2.0dev0", "psycopg2 2.9.*", "pyqt >=5,<6,>=5.15", "pytables >=3.9",
+            "pytorch-cpu >=2.1,!=2.2.0", "zope.interface >=6", "libxml2 >=2.12",
+        ]},
+        id="hatchling-project-mapping-and-conda-deps",
+    ),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shared_build_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One development environment that every sample is built in, as a user's would be."""
+    return make_test_prefix(tmp_path_factory.mktemp("samples") / "env")
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.parametrize(("project", "python", "variants"), SAMPLE_BUILDS)
+def test_sample_checkouts_build_with_their_own_backend(
+    build_channel: str,
+    shared_build_prefix: Path,
+    tmp_path: Path,
+    project: str,
+    python: str | None,
+    variants: dict[str, list[str]],
+) -> None:
+    result = build_local(
+        BuildRequest(
+            PROJECTS / project,
+            tmp_path / "out",
+            None,
+            probe(shared_build_prefix),
+            (build_channel,),
+            python=python,
+            user_mapping=False,
+        )
+    )
+    by_label = {
+        p.identity.build.split("_py")[0] if "_py" in p.identity.build else "": list(p.depends) for p in result.packages
+    }
+    assert by_label == variants
+    for package in result.packages:
+        assert package.identity.name == project
+        check_written_package(package.path)
+
+
+def check_written_package(path: Path) -> None:
+    from test_artifact import check_dist_info, check_paths_match_contents
+
+    check_paths_match_contents(path)
+    check_dist_info(path)
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_checkout_build_is_reproducible(
+    build_channel: str, shared_build_prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = build_local(
+        BuildRequest(PROJECTS / "flit-dynamic", tmp_path / "a", None, probe(shared_build_prefix), (build_channel,))
+    )
+    second = build_local(
+        BuildRequest(PROJECTS / "flit-dynamic", tmp_path / "b", None, probe(shared_build_prefix), (build_channel,))
+    )
+    assert first.packages[0].path.read_bytes() == second.packages[0].path.read_bytes()

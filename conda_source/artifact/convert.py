@@ -16,6 +16,7 @@ import json
 import os
 import posixpath
 import re
+import warnings
 import zipfile
 from calendar import timegm
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class WheelRequest:
     build_number: int = 0
     python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
     source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
+    extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class BuiltPackage:
     identity: PackageIdentity
     depends: tuple[str, ...]
     requirements: tuple[MappedRequirement, ...]
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -77,6 +80,7 @@ class BuiltPackage:
             "subdir": self.identity.subdir,
             "depends": list(self.depends),
             "requirements": [r.to_dict() for r in self.requirements],
+            "notes": list(self.notes),
         }
 
 
@@ -106,11 +110,19 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
             layout, python = Layout.unix(arch_python, name), arch_python
         staging = StagingDestination(layout, str(wheel))
         try:
-            installer.install(source, staging, {"INSTALLER": b"conda\n"})
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                installer.install(source, staging, {"INSTALLER": b"conda\n"})
         except ArtifactError:
             raise
         except Exception as exc:
             raise ArtifactError(wheel, f"cannot unpack: {exc}") from exc
+        skipped = sum("__pycache__" in str(w.message) for w in caught)
+        notes = (
+            (f"skipped {skipped} file(s) under __pycache__/ in the wheel (compiled caches are never shipped)",)
+            if skipped
+            else ()
+        )
 
     requires: list[Requirement] = list(metadata.requires_dist or [])
     site_packages = layout.dirs["purelib"]
@@ -134,7 +146,8 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
     built: list[BuiltPackage] = []
     try:
         for variant in variants:
-            depends = tuple(dict.fromkeys([python_spec, *(s for r in variant.requirements for s in r.specs)]))
+            mapped = (s for r in variant.requirements for s in r.specs)
+            depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
             if variant.virtual:
                 depends += (variant.virtual,)
             identity = PackageIdentity(
@@ -157,7 +170,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
                 info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
             )
             path = write_conda(request.output_dir, identity.stem, members, mtime)
-            built.append(BuiltPackage(path, identity, depends, variant.requirements))
+            built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
     except BaseException:
         for package in built:
             package.path.unlink(missing_ok=True)

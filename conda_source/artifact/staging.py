@@ -79,6 +79,8 @@ class StagingDestination(WheelDestination):
     def write_file(
         self, scheme: Scheme, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
+        if os.fspath(path).endswith(".dist-info/METADATA"):
+            return self._stage(scheme, os.fspath(path), hide_pypi_requirements(stream.read()), is_executable)
         if scheme == "scripts":
             with fix_shebang(stream, self.layout.interpreter) as fixed:
                 return self._stage(scheme, os.fspath(path), fixed.read(), is_executable)
@@ -100,3 +102,27 @@ class StagingDestination(WheelDestination):
         kept = [(s, r) for s, r in records if not r.path.startswith("\0entry-point:")]
         with construct_record_file(kept, lambda s: self.layout.record_prefix(s, scheme)) as stream:
             self._stage(scheme, record_file_path, stream.read(), executable=False)
+
+
+ORIGINAL_EXTRA = "pypi-original"
+
+
+def hide_pypi_requirements(metadata: bytes) -> bytes:
+    """Move every Requires-Dist under the ``pypi-original`` extra.
+
+    conda resolves the dependencies (under conda names, which may differ from the
+    PyPI ones), so pip must not see them as required and report them missing.  The
+    original requirements stay readable, as whl2conda keeps them.
+    """
+    head, blank, body = metadata.decode("utf-8").partition("\n\n")
+    lines = []
+    for line in head.split("\n"):
+        if line.startswith("Requires-Dist:"):
+            requirement = line.split(":", 1)[1].strip()
+            text, _, marker = requirement.partition(";")
+            guard = f'extra == "{ORIGINAL_EXTRA}"'
+            line = f"Requires-Dist: {text.strip()}; " + (f"({marker.strip()}) and {guard}" if marker.strip() else guard)
+        lines.append(line)
+    if any(line.startswith("Requires-Dist:") for line in lines):
+        lines.append(f"Provides-Extra: {ORIGINAL_EXTRA}")
+    return ("\n".join(lines) + blank + body).encode("utf-8")

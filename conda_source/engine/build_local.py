@@ -69,13 +69,20 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
     kind = _kind(source)
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
+        conda_depends: tuple[str, ...] = ()
         if kind == "wheel":
             wheel, mapper = source, build_mapper(request.mapping_flags, None, request.user_mapping)
         else:
             root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
-            wheel, mapper, installed = _build_wheel(root, request, installer, Path(scratch, "wheel"))
+            wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
         wheel_request = WheelRequest(
-            wheel, request.output_dir, mapper, request.extras, request.build_number, request.python
+            wheel,
+            request.output_dir,
+            mapper,
+            request.extras,
+            request.build_number,
+            request.python,
+            extra_depends=conda_depends,
         )
         packages = tuple(convert_wheel(wheel_request))
     if request.channel_dir is not None:
@@ -97,7 +104,8 @@ def _kind(source: Path) -> str:
 
 def _build_wheel(
     root: Path, request: BuildRequest, installer: Installer | None, out: Path
-) -> tuple[Path, NameMapper, tuple[str, ...]]:
+) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...]]:
+    """Returns the wheel, the mapper, what was installed, and the project's conda-only run deps."""
     target = request.target
     if target is None or target.prefix is None:
         raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
@@ -118,7 +126,8 @@ def _build_wheel(
         extra_specs += [s for s in mapped.specs if s not in build_specs]
     linked += installer.install(extra_specs).link
     out.mkdir(parents=True, exist_ok=True)
-    return backend.build_wheel(out), mapper, tuple(linked)
+    conda_depends = tuple(spec for spec, _ in planned.project.conda.dependencies)
+    return backend.build_wheel(out), mapper, tuple(linked), conda_depends
 
 
 def _unpack_sdist(sdist: Path, destination: Path) -> Path:

@@ -20,6 +20,6 @@ def make_channel(channel: Path, wheels: Iterable[Path], python: str | None = Non
         built += convert_wheel(WheelRequest(wheel, staging, python=python))
     file_into_channel([(package.path, package.identity.subdir) for package in built], channel)
     for package in built:
-        package.path.unlink()
+        package.path.unlink(missing_ok=True)  # the same wheel given twice builds one file
     staging.rmdir()
     return built

@@ -8,6 +8,7 @@ the target env runs 3.9 on the same machine.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -148,17 +149,48 @@ def host_subdir() -> str:
     return _subdir_of({"sys_platform": _sys.platform, "platform_machine": _platform.machine()})
 
 
+def named_environment(name: str, environ: Mapping[str, str], home: Path | None = None) -> Path:
+    """Find the conda environment called ``name`` without asking conda.
+
+    Looks in ``$CONDA_ENVS_PATH``, in ``envs/`` of the conda installation that
+    ``$CONDA_EXE`` belongs to (``base`` is that installation itself), and in the
+    environments conda registered in ``~/.conda/environments.txt``.
+    """
+    home = home or Path.home()
+    root = Path(environ["CONDA_EXE"]).parent.parent if environ.get("CONDA_EXE") else None
+    if name == "base" and root is not None:
+        return root
+    candidates = [Path(d) / name for d in environ.get("CONDA_ENVS_PATH", "").split(os.pathsep) if d]
+    if root is not None:
+        candidates.append(root / "envs" / name)
+    registry = home / ".conda" / "environments.txt"
+    if registry.is_file():
+        candidates += [Path(line.strip()) for line in registry.read_text().splitlines() if line.strip()]
+    for candidate in candidates:
+        if candidate.name == name and (candidate / "conda-meta").is_dir():
+            return candidate
+    raise TargetError(
+        f"no conda environment named '{name}' (looked in $CONDA_ENVS_PATH, the conda installation's envs/ "
+        "and ~/.conda/environments.txt); pass -p PREFIX instead"
+    )
+
+
 def resolve_target(
     prefix: Path | None,
     python: str | None,
     subdir: str | None,
     environ: Mapping[str, str],
+    name: str | None = None,
 ) -> TargetEnv:
     """Pick the target: a probed prefix, or a described python/platform.
 
     Order: ``--python`` (with ``--platform``, default this machine's) describes
-    a target; else ``-p PREFIX`` is probed; else the active ``$CONDA_PREFIX``.
+    a target; else ``-p PREFIX`` or ``-n NAME`` is probed; else the active ``$CONDA_PREFIX``.
     """
+    if name is not None:
+        if prefix is not None:
+            raise TargetError("give either -n/--name or -p/--prefix, not both")
+        prefix = named_environment(name, environ)
     if python is not None:
         if prefix is not None:
             raise TargetError("give either -p/--prefix (probe an environment) or --python (describe one), not both")

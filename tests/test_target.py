@@ -176,3 +176,34 @@ def test_probe_script_runs_without_site_packages() -> None:
     data = json.loads(out.stdout)
     assert sorted(data) == ["executable", "markers", "paths", "prefix", "soabi", "version"]
     assert sorted(data["paths"]) == ["data", "include", "platlib", "purelib", "scripts"]
+
+
+def test_named_environment_lookup(tmp_path: Path, prefix: Path) -> None:
+    from conda_source.target import named_environment
+
+    envs = tmp_path / "envs"
+    (envs / "dev" / "conda-meta").mkdir(parents=True)
+    assert named_environment("dev", {"CONDA_ENVS_PATH": str(envs)}, home=tmp_path) == envs / "dev"
+    root = tmp_path / "miniforge"
+    (root / "envs" / "work" / "conda-meta").mkdir(parents=True)
+    conda_exe = {"CONDA_EXE": str(root / "bin" / "conda")}
+    assert named_environment("work", conda_exe, home=tmp_path) == root / "envs" / "work"
+    assert named_environment("base", conda_exe, home=tmp_path) == root
+    (tmp_path / ".conda").mkdir()
+    (tmp_path / ".conda" / "environments.txt").write_text(f"{prefix}\n")
+    assert named_environment(prefix.name, {}, home=tmp_path) == prefix
+    assert resolve_target(None, None, None, {"CONDA_ENVS_PATH": str(prefix.parent)}, prefix.name).prefix == prefix
+
+
+def test_unknown_environment_name(tmp_path: Path) -> None:
+    from conda_source.target import named_environment
+
+    with pytest.raises(TargetError) as caught:
+        named_environment("nope", {}, home=tmp_path)
+    assert str(caught.value) == (
+        "no conda environment named 'nope' (looked in $CONDA_ENVS_PATH, the conda installation's envs/ "
+        "and ~/.conda/environments.txt); pass -p PREFIX instead"
+    )
+    with pytest.raises(TargetError) as caught:
+        resolve_target(tmp_path, None, None, {}, "dev")
+    assert str(caught.value) == "give either -n/--name or -p/--prefix, not both"

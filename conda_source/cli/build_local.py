@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
-from conda_source.target import TargetEnv, probe
+from conda_source.target import TargetEnv, resolve_target
 
 SUMMARY = "Build a checkout, sdist or wheel into a .conda package, ready for a local channel."
 EXAMPLES = """examples:
@@ -23,6 +23,7 @@ EXAMPLES = """examples:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
     parser.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="environment to build in")
+    parser.add_argument("-n", "--name", dest="target_name", help="conda environment (by name) to build in")
     parser.add_argument(
         "-c", "--channel", dest="source_channels", action="append", default=[], help="channel for build requirements"
     )
@@ -39,9 +40,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     source = Path(args.source)
     target: TargetEnv | None = None
-    if not source.name.endswith(".whl"):
-        prefix = args.target_prefix or (Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None)
-        target = probe(prefix) if prefix is not None else None
+    if not source.name.endswith(".whl") and (args.target_prefix or args.target_name or os.environ.get("CONDA_PREFIX")):
+        target = resolve_target(args.target_prefix, None, None, os.environ, args.target_name)
     result = build_local(
         BuildRequest(
             source=source,

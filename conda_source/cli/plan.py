@@ -25,6 +25,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="project directory, optionally with extras: 'DIR[a,b]'")
     target = parser.add_argument_group("target environment")
     target.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="probe the environment at PREFIX")
+    target.add_argument("-n", "--name", dest="target_name", help="probe the conda environment called NAME")
     target.add_argument("--python", dest="target_python", metavar="X.Y", help="describe a target python instead")
     target.add_argument("--platform", dest="target_platform", choices=SUBDIRS, help="with --python: its conda subdir")
     parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
@@ -44,7 +45,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     path, path_extras = split_path_extras(args.path)
     extras = [*path_extras, *(e.strip() for flag in args.extras for e in flag.split(",") if e.strip())]
-    target = resolve_target(args.target_prefix, args.target_python, args.target_platform, os.environ)
+    target = resolve_target(args.target_prefix, args.target_python, args.target_platform, os.environ, args.target_name)
     result = plan(
         PlanRequest(
             path=path,

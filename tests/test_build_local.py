@@ -31,6 +31,13 @@ PROJECTS = Path(__file__).parent / "projects"
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
+def project_copy(name: str, tmp_path: Path) -> Path:
+    """Backends build in the source tree (build/, *.egg-info): build a copy, never the repo."""
+    import shutil
+
+    return Path(shutil.copytree(PROJECTS / name, tmp_path / "src" / name))
+
+
 def tree_digest(root: Path) -> str:
     """A hash of every path, mode and content under ``root``: any change shows."""
     digest = hashlib.sha256()
@@ -52,7 +59,7 @@ def test_checkout_builds_records_and_installs(build_channel: str, tmp_path: Path
     python_record = next((prefix / "conda-meta").glob("python-*.json")).read_bytes()
     result = build_local(
         BuildRequest(
-            source=PROJECTS / "setuptools-basic",
+            source=project_copy("setuptools-basic", tmp_path),
             output_dir=tmp_path / "out",
             channel_dir=tmp_path / "local",
             target=probe(prefix),
@@ -92,7 +99,11 @@ def test_c_extension_is_compiled_against_the_prefix_python(build_channel: str, t
     prefix = make_test_prefix(tmp_path / "build-env")
     result = build_local(
         BuildRequest(
-            PROJECTS / "setuptools-cext", tmp_path / "out", tmp_path / "local", probe(prefix), (build_channel,)
+            project_copy("setuptools-cext", tmp_path),
+            tmp_path / "out",
+            tmp_path / "local",
+            probe(prefix),
+            (build_channel,),
         )
     )
     (package,) = result.packages
@@ -339,7 +350,7 @@ def test_sample_checkouts_build_with_their_own_backend(
 ) -> None:
     result = build_local(
         BuildRequest(
-            PROJECTS / project,
+            project_copy(project, tmp_path),
             tmp_path / "out",
             None,
             probe(shared_build_prefix),
@@ -371,9 +382,21 @@ def test_checkout_build_is_reproducible(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = build_local(
-        BuildRequest(PROJECTS / "flit-dynamic", tmp_path / "a", None, probe(shared_build_prefix), (build_channel,))
+        BuildRequest(
+            project_copy("flit-dynamic", tmp_path / "a"),
+            tmp_path / "a",
+            None,
+            probe(shared_build_prefix),
+            (build_channel,),
+        )
     )
     second = build_local(
-        BuildRequest(PROJECTS / "flit-dynamic", tmp_path / "b", None, probe(shared_build_prefix), (build_channel,))
+        BuildRequest(
+            project_copy("flit-dynamic", tmp_path / "b"),
+            tmp_path / "b",
+            None,
+            probe(shared_build_prefix),
+            (build_channel,),
+        )
     )
     assert first.packages[0].path.read_bytes() == second.packages[0].path.read_bytes()

@@ -49,13 +49,37 @@ class Backend:
         with self._failures("get_requires_for_build_wheel"):
             return list(self._hooks.get_requires_for_build_wheel())
 
+    def get_requires_for_build_editable(self) -> list[str]:
+        with self._failures("get_requires_for_build_editable"):
+            return list(self._hooks.get_requires_for_build_editable())
+
+    def prepare_metadata(self, directory: Path, editable: bool) -> Path:
+        """The dist-info directory the backend prepares (falling back to a wheel build)."""
+        hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._failures(hook):
+            if editable:
+                name = self._hooks.prepare_metadata_for_build_editable(str(directory), _allow_fallback=True)
+            else:
+                name = self._hooks.prepare_metadata_for_build_wheel(str(directory), _allow_fallback=True)
+        return directory / name
+
     def build_wheel(self, directory: Path) -> Path:
         """Build a wheel into ``directory``; the hook's returned name is the file, never a glob."""
         with self._failures("build_wheel"):
             name = self._hooks.build_wheel(str(directory))
+        return self._built(directory, name, "build_wheel")
+
+    def build_editable(self, directory: Path, metadata: Path | None = None) -> Path:
+        """PEP 660 editable wheel; a backend without the hook gets a clear error."""
+        with self._failures("build_editable"):
+            name = self._hooks.build_editable(str(directory), metadata_directory=str(metadata) if metadata else None)
+        return self._built(directory, name, "build_editable")
+
+    def _built(self, directory: Path, name: str, hook: str) -> Path:
         wheel = directory / name
         if not wheel.is_file():
-            raise BackendError(self.project.root, "build_wheel", f"the backend reported '{name}' but did not write it")
+            raise BackendError(self.project.root, hook, f"the backend reported '{name}' but did not write it")
         return wheel
 
     def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
@@ -81,7 +105,10 @@ class Backend:
             reason = f"cannot import '{exc.backend_name}' in the target environment; is it in build-system.requires?"
             raise BackendError(self.project.root, hook, reason, self._output()) from exc
         except HookMissing as exc:
-            raise BackendError(self.project.root, hook, f"the backend has no '{exc.hook_name}' hook") from exc
+            reason = f"the backend has no '{exc.hook_name}' hook"
+            if exc.hook_name == "build_editable":
+                reason += " (it predates PEP 660 editable installs); use --no-editable, or upgrade the backend"
+            raise BackendError(self.project.root, hook, reason) from exc
         except subprocess.CalledProcessError as exc:
             raise BackendError(self.project.root, hook, "see the output above", self._output()) from exc
 

@@ -15,20 +15,24 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from conda_source import __version__
 
 
-def append_history(prefix: Path, command: str, linked: Sequence[str], specs: Sequence[str]) -> None:
-    """Append one transaction (``channel::name-version-build`` per linked package) to the history."""
+def append_history(
+    prefix: Path, command: str, linked: Sequence[str], specs: Sequence[str], unlinked: Sequence[str] = ()
+) -> None:
+    """Append one transaction (``channel::name-version-build`` per package) to the history."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     lines = [
         f"==> {stamp} <==",
         f"# cmd: {command or 'conda-source'}",
         f"# conda version: (conda-source {__version__})",
     ]
+    lines += [f"-{dist}" for dist in unlinked]
     lines += [f"+{dist}" for dist in linked]
-    lines.append(f"# update specs: {list(specs)!r}")
+    lines.append(f"# {'update' if linked else 'remove'} specs: {list(specs)!r}")
     history = prefix / "conda-meta" / "history"
     with history.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -71,3 +75,55 @@ def restore_records(prefix: Path, snapshot: dict[Path, bytes]) -> list[Path]:
             partial.replace(path)
             restored.append(path)
     return restored
+
+
+# conda reads every conda-meta/*.json as a package record; our own state lives one level down.
+STATE_DIR = "conda-source"
+
+
+def records(prefix: Path) -> dict[str, dict[str, Any]]:
+    """Every package record of the prefix, by package name."""
+    found = {}
+    for path in sorted((prefix / "conda-meta").glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        found[record["name"]] = record
+    return found
+
+
+def record_path(prefix: Path, record: dict[str, Any]) -> Path:
+    return prefix / "conda-meta" / f"{record['name']}-{record['version']}-{record['build']}.json"
+
+
+def write_record(prefix: Path, record: dict[str, Any]) -> Path:
+    path = record_path(prefix, record)
+    _write_json_atomically(path, record)
+    return path
+
+
+def remove_record(prefix: Path, record: dict[str, Any]) -> None:
+    record_path(prefix, record).unlink(missing_ok=True)
+
+
+def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
+    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
+    owned = {}
+    for name, record in records(prefix).items():
+        if name not in exclude:
+            for file in record.get("files", []):
+                owned[file] = name
+    return owned
+
+
+def read_state(prefix: Path, name: str) -> dict[str, Any] | None:
+    path = prefix / "conda-meta" / STATE_DIR / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def write_state(prefix: Path, name: str, state: dict[str, Any]) -> None:
+    directory = prefix / "conda-meta" / STATE_DIR
+    directory.mkdir(exist_ok=True)
+    _write_json_atomically(directory / f"{name}.json", state)
+
+
+def remove_state(prefix: Path, name: str) -> None:
+    (prefix / "conda-meta" / STATE_DIR / f"{name}.json").unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 # conda replaces this with the environment's prefix in files listed with it in paths.json.
 PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
@@ -20,6 +21,9 @@ PREFIX_PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
 class Layout:
     noarch: bool
     dirs: Mapping[str, str]  # wheel scheme -> directory inside the package ("" is the prefix root)
+    # The shebang interpreter of scripts: conda rewrites the placeholder on install; a direct
+    # install into a prefix (develop-install) uses the prefix's python itself.
+    interpreter: str = f"{PREFIX_PLACEHOLDER}/bin/python"
 
     @classmethod
     def noarch_python(cls, distribution: str) -> Layout:
@@ -48,10 +52,19 @@ class Layout:
             },
         )
 
-    @property
-    def interpreter(self) -> str:
-        """The shebang interpreter written into scripts; conda rewrites it on install."""
-        return f"{PREFIX_PLACEHOLDER}/bin/python"
+    @classmethod
+    def prefix_scheme(cls, prefix: Path, paths: Mapping[str, str], python: Path) -> Layout:
+        """The probed install scheme of a prefix, as prefix-relative directories."""
+
+        def relative(key: str) -> str:
+            path = Path(paths[key]).relative_to(prefix).as_posix()
+            return "" if path == "." else path
+
+        dirs = {scheme: relative(scheme) for scheme in ("purelib", "platlib", "scripts", "data")}
+        # A venv's include dir is the base interpreter's; a wheel's headers stay in the prefix.
+        inside = Path(paths["include"]).is_relative_to(prefix)
+        dirs["headers"] = relative("include") if inside else "include"
+        return cls(noarch=False, dirs=dirs, interpreter=str(python))
 
     def record_prefix(self, scheme: str, root_scheme: str) -> str | None:
         """RECORD paths are relative to site-packages; other schemes get a ``../`` prefix."""

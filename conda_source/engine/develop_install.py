@@ -1,0 +1,394 @@
+"""develop-install: a checkout into a conda environment, editable by default, recorded for conda.
+
+1. Check the target (probed by the caller): never the base environment unless
+   allowed; take the prefix lock so two runs cannot interleave.
+2. Plan every path, then install all mapped build and runtime requirements in
+   one transaction (local projects do not ask the channels for each other).
+3. For each project, unless nothing changed since its last install: ask the
+   backend for extra build requirements and its metadata (dynamic version and
+   dependencies become exact and are installed too), then ``build_editable``
+   (PEP 660), or ``build_wheel`` with ``editable=False``.
+4. Stage the wheel with pypa/installer in the prefix's probed scheme, refuse to
+   overwrite files other conda packages own, then write the files.
+5. Write the conda-meta record last (conda lists the project once: the record
+   depends on python and claims the dist-info RECORD), and a history entry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import installer as pypa_installer
+from installer.sources import WheelFile
+from packaging.metadata import Metadata
+from packaging.utils import canonicalize_name
+
+from conda_source import __version__, conda_meta
+from conda_source.artifact.layout import Layout
+from conda_source.artifact.staging import StagedFile, StagingDestination
+from conda_source.backend import Backend
+from conda_source.engine.plan import Plan, PlanRequest, build_mapper, plan
+from conda_source.errors import CondaSourceError, TargetError
+from conda_source.installer import Installer, RattlerInstaller, Transaction
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.requirements import map_requirement
+from conda_source.mapping.versions import conda_version
+from conda_source.target import TargetEnv, python_in
+
+DEVELOP_CHANNEL = "local-develop"
+_SOURCE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+class ClobberError(CondaSourceError):
+    def __init__(self, project: str, path: str, owner: str) -> None:
+        self.path = path
+        self.owner = owner
+        super().__init__(
+            f"{project}: would overwrite {path}, which belongs to the conda package '{owner}'; "
+            "remove that package, or pass --force to overwrite it"
+        )
+
+
+@dataclass(frozen=True)
+class DevelopRequest:
+    paths: tuple[Path, ...]
+    target: TargetEnv
+    channels: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    editable: bool = True
+    deps: bool = True
+    only_deps: bool = False
+    dry_run: bool = False
+    force: bool = False
+    allow_base: bool = False
+    mapping_flags: tuple[str, ...] = ()
+    user_mapping: bool = True
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class InstalledProject:
+    name: str
+    version: str
+    build: str
+    source: Path
+    editable: bool
+    record: Path
+    files: int
+    unchanged: bool = False  # nothing changed since the last install: nothing was done
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "source": str(self.source),
+            "editable": self.editable,
+            "record": str(self.record),
+            "files": self.files,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass(frozen=True)
+class DevelopResult:
+    plans: tuple[Plan, ...]
+    transaction: Transaction | None
+    projects: tuple[InstalledProject, ...] = ()
+    dry_run: bool = False
+    removed: tuple[str, ...] = field(default=())
+    left_behind: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "plans": [p.to_dict() for p in self.plans],
+            "link": list(self.transaction.link) if self.transaction else [],
+            "projects": [p.to_dict() for p in self.projects],
+            "removed": list(self.removed),
+            "left_behind": list(self.left_behind),
+        }
+
+
+def develop_install(request: DevelopRequest, installer: Installer | None = None) -> DevelopResult:
+    prefix = _checked_prefix(request.target, request.allow_base)
+    installer = installer or RattlerInstaller(request.target, request.channels, command=request.command)
+    with prefix_lock(prefix):
+        plans = tuple(
+            plan(
+                PlanRequest(
+                    p, request.target, request.extras, request.groups, request.mapping_flags, request.user_mapping
+                )
+            )
+            for p in request.paths
+        )
+        local = {_conda_name(p) for p in plans}
+        specs = [s for p in plans for s in p.specs if s.split(" ", 1)[0] not in local] if request.deps else []
+        transaction = installer.install(specs, dry_run=request.dry_run)
+        if request.dry_run or request.only_deps:
+            return DevelopResult(plans, transaction, dry_run=request.dry_run)
+        projects = tuple(_install_project(p, request, installer) for p in plans)
+    return DevelopResult(plans, transaction, projects)
+
+
+def develop_uninstall(target: TargetEnv, paths: Sequence[Path], command: str = "") -> DevelopResult:
+    """Remove develop installs (found by their source paths): every file, the record, the state."""
+    prefix = _checked_prefix(target, allow_base=True)
+    removed, left = [], []
+    with prefix_lock(prefix):
+        installed = conda_meta.records(prefix)
+        for path in paths:
+            name, record = _record_for_source(prefix, installed, path.resolve())
+            for file in record.get("files", []):
+                _remove_file(prefix, file)
+            conda_meta.remove_record(prefix, record)
+            conda_meta.remove_state(prefix, name)
+            del installed[name]
+            dist = f"{DEVELOP_CHANNEL}::{name}-{record['version']}-{record['build']}"
+            conda_meta.append_history(prefix, command, (), (), unlinked=(dist,))
+            removed.append(dist)
+            left += _only_needed_by(record, installed)
+    return DevelopResult((), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))))
+
+
+@contextlib.contextmanager
+def prefix_lock(prefix: Path) -> Iterator[None]:
+    """One conda-source run per prefix at a time; a second run waits for the first."""
+    with (prefix / "conda-meta" / ".conda-source.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _checked_prefix(target: TargetEnv, allow_base: bool) -> Path:
+    prefix = target.prefix
+    if prefix is None:
+        raise TargetError("develop-install needs an environment: pass -p PREFIX or -n NAME, or activate one")
+    if not (prefix / "conda-meta").is_dir():
+        raise TargetError(
+            f"{prefix}: not a conda environment (no conda-meta/); create one with 'conda create -p {prefix} python'"
+        )
+    if not allow_base and ((prefix / "condabin").is_dir() or (prefix / "envs").is_dir()):
+        raise TargetError(
+            f"{prefix} is conda's base environment, where conda itself lives; develop in a separate "
+            "environment ('conda create -n dev python'), or pass --allow-base if you mean it"
+        )
+    if not os.access(prefix / "conda-meta", os.W_OK):
+        raise TargetError(f"{prefix}: not writable by you; use an environment you own, or ask its owner")
+    return prefix
+
+
+def _conda_name(p: Plan) -> str:
+    name = p.project.name or p.project.root.name
+    return NameMapper().map_name(name).specs[0].split(" ", 1)[0] if name else name
+
+
+def _fingerprint(p: Plan, request: DevelopRequest) -> str:
+    digest = hashlib.sha256()
+    digest.update(
+        json.dumps(
+            [__version__, str(p.project.root.resolve()), request.editable, list(p.extras), list(p.groups)]
+        ).encode()
+    )
+    for name in _SOURCE_FILES:
+        path = p.project.root / name
+        if path.is_file():
+            digest.update(name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> InstalledProject:
+    target, prefix = request.target, request.target.prefix
+    assert prefix is not None
+    root = p.project.root.resolve()
+    fingerprint = _fingerprint(p, request)
+    installed = conda_meta.records(prefix)
+    previous = _previous(prefix, installed, root)
+    if previous is not None and _unchanged(prefix, previous, fingerprint):
+        name, record = previous
+        record_file = conda_meta.record_path(prefix, record)
+        files = len(record["files"])
+        return InstalledProject(
+            name, record["version"], record["build"], root, request.editable, record_file, files, True
+        )
+
+    mapper = build_mapper(request.mapping_flags, p.project, request.user_mapping)
+    python = python_in(prefix)
+    backend = Backend(p.project, python, prefix)
+    extra = backend.get_requires_for_build_editable() if request.editable else backend.get_requires_for_build_wheel()
+    installer.install(_mapped(extra, target, mapper, "get_requires_for_build"))
+    with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as scratch:
+        metadata_dir = backend.prepare_metadata(Path(scratch, "metadata"), request.editable)
+        metadata = Metadata.from_email((metadata_dir / "METADATA").read_text(encoding="utf-8"), validate=False)
+        run = [str(r) for r in metadata.requires_dist or []]
+        dynamic_deps = _mapped(run, target, mapper, "Requires-Dist", extras=p.extras) if request.deps else []
+        installer.install(dynamic_deps)
+        out = Path(scratch, "wheel")
+        out.mkdir()
+        wheel = backend.build_editable(out, metadata_dir) if request.editable else backend.build_wheel(out)
+        staging = _stage(wheel, root, prefix, target, python, request.editable)
+
+    conda_name = _conda_name(p)
+    version = conda_version(metadata.version)
+    runtime = _mapped(run, target, mapper, "Requires-Dist", extras=p.extras)
+    conda_only = [spec for spec, _ in p.project.conda.dependencies]
+    depends = list(dict.fromkeys([*_python_spec(target), *runtime, *conda_only]))
+    exclude = {previous[0]} if previous else set()
+    owners = conda_meta.owners(prefix, exclude)
+    for path in sorted(staging.files):
+        if path in owners and not request.force:
+            raise ClobberError(conda_name, path, owners[path])
+
+    unlinked: tuple[str, ...] = ()
+    if previous is not None:
+        old_name, old = previous
+        for file in old.get("files", []):
+            if file not in staging.files:
+                _remove_file(prefix, file)
+        conda_meta.remove_record(prefix, old)
+        unlinked = (f"{DEVELOP_CHANNEL}::{old_name}-{old['version']}-{old['build']}",)
+    for path, staged in sorted(staging.files.items()):
+        _write_file(prefix / path, staged)
+
+    build = _build_string(version, depends, staging, request.editable, root)
+    record = _record(conda_name, version, build, depends, staging.files, target, root)
+    record_file = conda_meta.write_record(prefix, record)
+    conda_meta.write_state(
+        prefix, conda_name, {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
+    )
+    conda_meta.append_history(
+        prefix, request.command, (f"{DEVELOP_CHANNEL}::{conda_name}-{version}-{build}",), (conda_name,), unlinked
+    )
+    return InstalledProject(conda_name, version, build, root, request.editable, record_file, len(staging.files))
+
+
+def _mapped(
+    requirements: Sequence[str], target: TargetEnv, mapper: NameMapper, origin: str, extras: Sequence[str] = ()
+) -> list[str]:
+    from packaging.requirements import Requirement
+
+    specs: list[str] = []
+    for index, text in enumerate(requirements):
+        for extra in ("", *extras):
+            mapped = map_requirement(Requirement(text), f"{origin}[{index}]", target, mapper, extra)
+            if mapped.dropped is None:
+                specs += [s for s in mapped.specs if s not in specs]
+                break
+    return specs
+
+
+def _python_spec(target: TargetEnv) -> list[str]:
+    major, minor = target.python.major, target.python.minor
+    return [f"python >={major}.{minor},<{major}.{minor + 1}.0a0"]
+
+
+def _stage(
+    wheel: Path, root: Path, prefix: Path, target: TargetEnv, python: Path, editable: bool
+) -> StagingDestination:
+    layout = Layout.prefix_scheme(prefix, target.paths, python)
+    staging = StagingDestination(layout, str(wheel))
+    direct_url = {"url": root.as_uri(), "dir_info": {"editable": True} if editable else {}}
+    metadata = {"INSTALLER": b"conda-source\n", "direct_url.json": json.dumps(direct_url).encode()}
+    with WheelFile.open(wheel) as source:
+        pypa_installer.install(source, staging, metadata)
+    return staging
+
+
+def _write_file(path: Path, staged: StagedFile) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".conda-source-partial")
+    partial.write_bytes(staged.data)
+    if staged.executable:
+        partial.chmod(0o755)
+    partial.replace(path)
+
+
+def _remove_file(prefix: Path, relative: str) -> None:
+    path = prefix / relative
+    path.unlink(missing_ok=True)
+    if path.suffix == ".py":
+        for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+            cached.unlink(missing_ok=True)
+    for directory in (path.parent / "__pycache__", path.parent):
+        with contextlib.suppress(OSError):
+            if directory != prefix and directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+
+
+def _build_string(version: str, depends: list[str], staging: StagingDestination, editable: bool, root: Path) -> str:
+    """Changes when the version, dependencies, entry points, editable flag or source path change."""
+    material = [version, depends, sorted(str(e) for e in staging.entry_points), editable, str(root)]
+    return f"{'editable' if editable else 'develop'}_h{hashlib.sha256(json.dumps(material).encode()).hexdigest()[:8]}_0"
+
+
+def _record(
+    name: str, version: str, build: str, depends: list[str], files: dict[str, StagedFile], target: TargetEnv, root: Path
+) -> dict[str, Any]:
+    paths = [
+        {
+            "_path": path,
+            "path_type": "hardlink",
+            "sha256": hashlib.sha256(f.data).hexdigest(),
+            "size_in_bytes": len(f.data),
+        }
+        for path, f in sorted(files.items())
+    ]
+    fn = f"{name}-{version}-{build}.conda"
+    return {
+        "name": name,
+        "version": version,
+        "build": build,
+        "build_number": 0,
+        "channel": DEVELOP_CHANNEL,
+        "subdir": target.subdir,
+        "fn": fn,
+        "url": f"{root.as_uri()}/{fn}",
+        "depends": depends,
+        "constrains": [],
+        "files": sorted(files),
+        "paths_data": {"paths": paths, "paths_version": 1},
+        "requested_spec": name,
+        "timestamp": int(time.time() * 1000),
+        "link": {"source": str(root), "type": 1},
+    }
+
+
+def _previous(prefix: Path, installed: dict[str, dict[str, Any]], root: Path) -> tuple[str, dict[str, Any]] | None:
+    for name, record in installed.items():
+        state = conda_meta.read_state(prefix, name)
+        if record.get("channel") == DEVELOP_CHANNEL and state and state.get("source") == str(root):
+            return name, record
+    return None
+
+
+def _unchanged(prefix: Path, previous: tuple[str, dict[str, Any]], fingerprint: str) -> bool:
+    name, record = previous
+    state = conda_meta.read_state(prefix, name) or {}
+    return state.get("fingerprint") == fingerprint and all((prefix / f).exists() for f in record.get("files", []))
+
+
+def _record_for_source(prefix: Path, installed: dict[str, dict[str, Any]], root: Path) -> tuple[str, dict[str, Any]]:
+    found = _previous(prefix, installed, root)
+    if found is None:
+        raise TargetError(f"{root}: not develop-installed in {prefix}; nothing to uninstall")
+    return found
+
+
+def _only_needed_by(record: dict[str, Any], installed: dict[str, dict[str, Any]]) -> list[str]:
+    """Dependencies of ``record`` that no remaining package needs (reported, never removed)."""
+    wanted = {canonicalize_name(d.split(" ", 1)[0]) for d in record.get("depends", [])} - {"python"}
+    needed = {canonicalize_name(d.split(" ", 1)[0]) for r in installed.values() for d in r.get("depends", [])}
+    return sorted(name for name in installed if canonicalize_name(name) in wanted - needed)

@@ -31,6 +31,7 @@ PURE_WHEELS = (
     "poetry-core==2.0.1",
     "build==1.2.2.post1",
     "pyproject-hooks==1.2.0",
+    "editables==0.5",  # hatchling's editable builds ask for it
 )
 COMPILED_WHEELS = ("markupsafe==3.0.2", "pyyaml==6.0.2")  # for the running interpreter's platform
 
@@ -55,7 +56,7 @@ def _download(directory: Path, requirements: tuple[str, ...], *platform_args: st
 @pytest.fixture(scope="session")
 def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
     """Canonical name -> wheel file; downloaded once into pytest's cache directory."""
-    cache = Path(request.config.cache.mkdir("pypi-wheels-v3"))
+    cache = Path(request.config.cache.mkdir("pypi-wheels-v4"))
     if len(list(cache.glob("*.whl"))) < len(PURE_WHEELS) + len(COMPILED_WHEELS):
         version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         _download(cache, PURE_WHEELS, "--platform", "any", "--python-version", version)

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 from conda_source import __version__
 from conda_source.cli import build_local as build_local_verb
+from conda_source.cli import develop_install as develop_install_verb
 from conda_source.cli import plan as plan_verb
 from conda_source.errors import CondaSourceError
 
-VERBS = {"plan": plan_verb, "build-local": build_local_verb}
+VERBS = {"plan": plan_verb, "build-local": build_local_verb, "develop-install": develop_install_verb}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -164,13 +164,16 @@ def develop_uninstall(target: TargetEnv, paths: Sequence[Path], command: str = "
 
 @contextlib.contextmanager
 def prefix_lock(prefix: Path) -> Iterator[None]:
-    """One conda-source run per prefix at a time; a second run waits for the first."""
-    with (prefix / "conda-meta" / ".conda-source.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """One conda-source run per prefix at a time; a second run waits for the first.
+
+    The lock is taken on the conda-meta directory itself, so locking creates nothing.
+    """
+    descriptor = os.open(prefix / "conda-meta", os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _checked_prefix(target: TargetEnv, allow_base: bool) -> Path:

@@ -85,7 +85,14 @@ class Backend:
     def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
         env = {**os.environ, **(extra_environ or {}), "PATH": self._path}
         env.pop("PYTHONPATH", None)  # the prefix's python must see only the prefix
-        completed = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            completed = subprocess.run(
+                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        except OSError as exc:
+            raise BackendError(
+                self.project.root, cmd[2] if len(cmd) > 2 else "hook", f"cannot run {cmd[0]}: {exc}"
+            ) from exc
         self.output.append(completed.stdout)
         completed.check_returncode()
 

@@ -52,7 +52,8 @@ class RattlerInstaller:
             raise ValueError("RattlerInstaller needs a probed prefix")
         self.prefix = target.prefix
         self.subdir = target.subdir
-        self.channels = tuple(channels)
+        # A local directory works as a channel too: conda-source build-local --channel-dir makes them.
+        self.channels = tuple(Path(c).absolute().as_uri() if Path(c).is_dir() else c for c in channels)
         self.cache_dir = cache_dir
         self.command = command
 

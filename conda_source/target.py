@@ -110,6 +110,7 @@ def python_in(prefix: Path) -> Path:
 
 def probe(prefix: Path) -> TargetEnv:
     """Ask the prefix's own python about itself (one subprocess, JSON out)."""
+    prefix = prefix.absolute()  # later steps run with other working directories
     python = python_in(prefix)
     script = (Path(__file__).parent / "_probe.py").read_text(encoding="utf-8")
     try:

@@ -17,7 +17,7 @@ def readme_commands() -> list[str]:
 def test_readme_has_two_setup_commands() -> None:
     commands = readme_commands()
     assert len(commands) == 2
-    assert "conda_source.testing prefix" in commands[0] and "conda-source plan" in commands[0]
+    assert "conda_source.testing prefix" in commands[0] and "conda-source develop-install" in commands[0]
     assert "pytest" in commands[1]
 
 

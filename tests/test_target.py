@@ -207,3 +207,9 @@ def test_unknown_environment_name(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as caught:
         resolve_target(tmp_path, None, None, {}, "dev")
     assert str(caught.value) == "give either -n/--name or -p/--prefix, not both"
+
+
+def test_probed_prefix_is_absolute(prefix: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(prefix.parent)
+    target = probe(Path(prefix.name))
+    assert target.prefix == prefix and target.prefix.is_absolute()

@@ -114,16 +114,16 @@ def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
     return owned
 
 
+def state_path(prefix: Path, name: str) -> Path:
+    return prefix / "conda-meta" / STATE_DIR / f"{name}.json"
+
+
 def read_state(prefix: Path, name: str) -> dict[str, Any] | None:
-    path = prefix / "conda-meta" / STATE_DIR / f"{name}.json"
+    path = state_path(prefix, name)
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def write_state(prefix: Path, name: str, state: dict[str, Any]) -> None:
-    directory = prefix / "conda-meta" / STATE_DIR
-    directory.mkdir(exist_ok=True)
-    _write_json_atomically(directory / f"{name}.json", state)
-
-
-def remove_state(prefix: Path, name: str) -> None:
-    (prefix / "conda-meta" / STATE_DIR / f"{name}.json").unlink(missing_ok=True)
+    path = state_path(prefix, name)
+    path.parent.mkdir(exist_ok=True)
+    _write_json_atomically(path, state)

@@ -62,10 +62,12 @@ class RattlerInstaller:
 
         if not specs:
             return Transaction((), (), ())
-        if not self.channels:
-            raise SolveError(specs, "no channels to install from; pass -c CHANNEL")
         installed = [PrefixRecord.from_path(p) for p in sorted((self.prefix / "conda-meta").glob("*.json"))]
         installed_names = {r.name.normalized for r in installed}
+        if all(any(MatchSpec(spec).matches(r) for r in installed) for spec in specs):
+            return Transaction(tuple(specs), (), tuple(sorted(installed_names)))  # nothing to solve
+        if not self.channels:
+            raise SolveError(specs, "no channels to install from; pass -c CHANNEL")
 
         async def run_solve() -> list[RepoDataRecord]:
             return await solve(

@@ -40,6 +40,7 @@ from conda_source.backend import Backend
 from conda_source.engine.plan import Plan, PlanRequest, build_mapper, plan
 from conda_source.errors import CondaSourceError, TargetError
 from conda_source.installer import Installer, RattlerInstaller, Transaction
+from conda_source.journal import Journal, fault
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import map_requirement
 from conda_source.mapping.versions import conda_version
@@ -109,6 +110,7 @@ class DevelopResult:
     dry_run: bool = False
     removed: tuple[str, ...] = field(default=())
     left_behind: tuple[str, ...] = field(default=())
+    recovered: str | None = None  # what was done about an interrupted earlier run
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -118,6 +120,7 @@ class DevelopResult:
             "projects": [p.to_dict() for p in self.projects],
             "removed": list(self.removed),
             "left_behind": list(self.left_behind),
+            "recovered": self.recovered,
         }
 
 
@@ -125,6 +128,7 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
     prefix = _checked_prefix(request.target, request.allow_base)
     installer = installer or RattlerInstaller(request.target, request.channels, command=request.command)
     with prefix_lock(prefix):
+        recovered = Journal(prefix).recover() if not request.dry_run else None
         plans = tuple(
             plan(
                 PlanRequest(
@@ -137,9 +141,9 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         specs = [s for p in plans for s in p.specs if s.split(" ", 1)[0] not in local] if request.deps else []
         transaction = installer.install(specs, dry_run=request.dry_run)
         if request.dry_run or request.only_deps:
-            return DevelopResult(plans, transaction, dry_run=request.dry_run)
+            return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
         projects = tuple(_install_project(p, request, installer) for p in plans)
-    return DevelopResult(plans, transaction, projects)
+    return DevelopResult(plans, transaction, projects, recovered=recovered)
 
 
 def develop_uninstall(target: TargetEnv, paths: Sequence[Path], command: str = "") -> DevelopResult:
@@ -147,13 +151,18 @@ def develop_uninstall(target: TargetEnv, paths: Sequence[Path], command: str = "
     prefix = _checked_prefix(target, allow_base=True)
     removed, left = [], []
     with prefix_lock(prefix):
+        Journal(prefix).recover()
         installed = conda_meta.records(prefix)
         for path in paths:
             name, record = _record_for_source(prefix, installed, path.resolve())
-            for file in record.get("files", []):
-                _remove_file(prefix, file)
-            conda_meta.remove_record(prefix, record)
-            conda_meta.remove_state(prefix, name)
+            record_relative = conda_meta.record_path(prefix, record).relative_to(prefix).as_posix()
+            state_relative = conda_meta.state_path(prefix, name).relative_to(prefix).as_posix()
+            journal = Journal(prefix)
+            # The record is moved last: its absence then means every file is gone.
+            moved = [*record.get("files", []), state_relative, record_relative]
+            journal.begin(moved, [], record_relative, done_if_exists=False)
+            journal.commit()
+            _prune_empty_dirs(prefix, record.get("files", []))
             del installed[name]
             dist = f"{DEVELOP_CHANNEL}::{name}-{record['version']}-{record['build']}"
             conda_meta.append_history(prefix, command, (), (), unlinked=(dist,))
@@ -255,26 +264,32 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> 
         if path in owners and not request.force:
             raise ClobberError(conda_name, path, owners[path])
 
+    build = _build_string(version, depends, staging, request.editable, root)
+    record = _record(conda_name, version, build, depends, staging.files, target, root)
+    record_relative = conda_meta.record_path(prefix, record).relative_to(prefix).as_posix()
+    state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
+    replaced = [f for f in staging.files if (prefix / f).exists()] + [state_relative]
     unlinked: tuple[str, ...] = ()
     if previous is not None:
         old_name, old = previous
-        for file in old.get("files", []):
-            if file not in staging.files:
-                _remove_file(prefix, file)
-        conda_meta.remove_record(prefix, old)
+        replaced += [*old.get("files", []), conda_meta.record_path(prefix, old).relative_to(prefix).as_posix()]
         unlinked = (f"{DEVELOP_CHANNEL}::{old_name}-{old['version']}-{old['build']}",)
-    for path, staged in sorted(staging.files.items()):
-        _write_file(prefix / path, staged)
 
-    build = _build_string(version, depends, staging, request.editable, root)
-    record = _record(conda_name, version, build, depends, staging.files, target, root)
-    record_file = conda_meta.write_record(prefix, record)
-    conda_meta.write_state(
-        prefix, conda_name, {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
-    )
-    conda_meta.append_history(
-        prefix, request.command, (f"{DEVELOP_CHANNEL}::{conda_name}-{version}-{build}",), (conda_name,), unlinked
-    )
+    journal = Journal(prefix)
+    journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, done_if_exists=True)
+    for index, (path, staged) in enumerate(sorted(staging.files.items())):
+        _write_file(prefix / path, staged)
+        if index == len(staging.files) // 2:
+            fault("mid-files")
+    state = {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
+    conda_meta.write_state(prefix, conda_name, state)
+    fault("before-record")
+    record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
+    fault("before-commit")
+    journal.commit()
+    _prune_empty_dirs(prefix, replaced)
+    linked = (f"{DEVELOP_CHANNEL}::{conda_name}-{version}-{build}",)
+    conda_meta.append_history(prefix, request.command, linked, (conda_name,), unlinked)
     return InstalledProject(conda_name, version, build, root, request.editable, record_file, len(staging.files))
 
 
@@ -319,16 +334,19 @@ def _write_file(path: Path, staged: StagedFile) -> None:
     partial.replace(path)
 
 
-def _remove_file(prefix: Path, relative: str) -> None:
-    path = prefix / relative
-    path.unlink(missing_ok=True)
-    if path.suffix == ".py":
-        for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
-            cached.unlink(missing_ok=True)
-    for directory in (path.parent / "__pycache__", path.parent):
-        with contextlib.suppress(OSError):
-            if directory != prefix and directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
+def _prune_empty_dirs(prefix: Path, removed: Sequence[str]) -> None:
+    """After files went away: drop their bytecode caches and the directories left empty."""
+    for relative in removed:
+        path = prefix / relative
+        if path.exists():
+            continue
+        if path.suffix == ".py":
+            for cached in (path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"):
+                cached.unlink(missing_ok=True)
+        for directory in (path.parent / "__pycache__", path.parent):
+            with contextlib.suppress(OSError):
+                if directory != prefix and directory.is_dir() and not any(directory.iterdir()):
+                    directory.rmdir()
 
 
 def _build_string(version: str, depends: list[str], staging: StagingDestination, editable: bool, root: Path) -> str:

@@ -1,0 +1,5 @@
+VALUE = "from the checkout"
+
+
+def main() -> None:
+    print(f"in-tree-editable says {VALUE}")

@@ -1,0 +1,168 @@
+"""Interrupted develop-installs leave the prefix as before or complete, never half-done.
+
+Each test kills a real ``conda-source`` process (SIGKILL, as a power cut would) at a
+named point, then checks the prefix from outside.  The project uses an in-tree
+backend, so no channel is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_build_local import tree_digest
+from test_develop_install import check_record_matches_disk
+
+from conda_source.engine.develop_install import DevelopRequest, develop_install
+from conda_source.journal import FAULT_ENV, Journal
+from conda_source.target import probe
+from conda_source.testing import make_test_prefix
+
+PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
+JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "journal.json"
+
+
+def run_cli(prefix: Path, project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+    return subprocess.run(
+        [*command, "--no-user-mapping", *args], capture_output=True, text=True, env={**os.environ, **env}
+    )
+
+
+def records(prefix: Path) -> list[str]:
+    return sorted(p.name for p in (prefix / "conda-meta").glob("in-tree-*.json"))
+
+
+@pytest.fixture
+def prefix(tmp_path: Path) -> Path:
+    return make_test_prefix(tmp_path / "env")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
+
+
+def set_version(project: Path, version: str) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace('version = "0.4.0"', f'version = "{version}"'))
+
+
+@pytest.mark.parametrize("point", ["mid-files", "before-record"])
+def test_kill_while_writing_rolls_back_to_before(prefix: Path, project: Path, point: str) -> None:
+    before = tree_digest(prefix)
+    killed = run_cli(prefix, project, **{FAULT_ENV: point})
+    assert killed.returncode == -signal.SIGKILL
+    assert (prefix / JOURNAL).is_file()
+    assert any((prefix / "lib").rglob("in_tree_editable-0.4.0.dist-info/*")), "the kill came after files were written"
+    assert Journal(
+        prefix
+    ).recover() == "rolled back an interrupted change (conda-meta/in-tree-editable-0.4.0-" + records_after_build(
+        project, prefix
+    )
+    assert tree_digest(prefix) == before
+
+
+def records_after_build(project: Path, prefix: Path) -> str:
+    """The build string is only known once built: read it back from a dry install elsewhere."""
+    scratch = make_test_prefix(prefix.parent / "scratch")
+    built = develop_install(DevelopRequest((project,), probe(scratch), user_mapping=False)).projects[0]
+    return f"{built.build}.json)"
+
+
+def test_kill_after_the_record_completes(prefix: Path, project: Path) -> None:
+    killed = run_cli(prefix, project, **{FAULT_ENV: "before-commit"})
+    assert killed.returncode == -signal.SIGKILL
+    assert (prefix / JOURNAL).is_file()
+    assert Journal(prefix).recover().startswith("completed an interrupted change")  # type: ignore[union-attr]
+    (record,) = records(prefix)
+    check_record_matches_disk(prefix, prefix / "conda-meta" / record)
+    assert not (prefix / JOURNAL).exists() and not (prefix / "conda-meta" / "conda-source" / "journal").exists()
+
+
+def test_interrupted_reinstall_keeps_the_previous_install(prefix: Path, project: Path) -> None:
+    first = run_cli(prefix, project)
+    assert first.returncode == 0, first.stderr
+    (old_record,) = records(prefix)
+    before = tree_digest(prefix)
+    set_version(project, "0.5.0")
+    assert run_cli(prefix, project, **{FAULT_ENV: "mid-files"}).returncode == -signal.SIGKILL
+    Journal(prefix).recover()
+    assert tree_digest(prefix) == before
+    assert records(prefix) == [old_record]
+    check_record_matches_disk(prefix, prefix / "conda-meta" / old_record)
+    run = subprocess.run([prefix / "bin" / "in-tree-editable"], capture_output=True, text=True, check=True)
+    assert run.stdout == "in-tree-editable says from the checkout\n"
+
+
+def test_next_run_recovers_by_itself(prefix: Path, project: Path) -> None:
+    assert run_cli(prefix, project, **{FAULT_ENV: "mid-files"}).returncode == -signal.SIGKILL
+    again = run_cli(prefix, project, "--json")
+    assert again.returncode == 0, again.stderr
+    assert '"recovered": "rolled back an interrupted change' in again.stdout
+    (record,) = records(prefix)
+    check_record_matches_disk(prefix, prefix / "conda-meta" / record)
+
+
+def test_kill_during_uninstall(prefix: Path, project: Path) -> None:
+    assert run_cli(prefix, project).returncode == 0
+    installed = tree_digest(prefix)
+    killed = run_cli(prefix, project, "--uninstall", **{FAULT_ENV: "mid-backup"})
+    assert killed.returncode == -signal.SIGKILL
+    assert Journal(prefix).recover() is not None
+    assert tree_digest(prefix) == installed  # the record was still there: the removal is undone
+    assert run_cli(prefix, project, "--uninstall").returncode == 0
+    assert records(prefix) == [] and not list((prefix / "lib").rglob("in_tree_editable*"))
+
+
+def test_kill_during_the_build_changes_nothing(prefix: Path, project: Path, tmp_path: Path) -> None:
+    before = tree_digest(prefix)
+    flag = tmp_path / "building"
+    command = [
+        sys.executable,
+        "-m",
+        "conda_source",
+        "develop-install",
+        str(project),
+        "-p",
+        str(prefix),
+        "--no-user-mapping",
+    ]
+    process = subprocess.Popen(command, env={**os.environ, "IN_TREE_BACKEND_PAUSE": str(flag)}, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not flag.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the build never started"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert tree_digest(prefix) == before
+    assert run_cli(prefix, project).returncode == 0  # and the next run works
+
+
+def test_two_runs_at_once(prefix: Path, project: Path, tmp_path: Path) -> None:
+    other = Path(shutil.copytree(project, tmp_path / "in-tree-two"))
+    shutil.move(other / "src" / "in_tree_editable", other / "src" / "in_tree_two")
+    pyproject = other / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("in-tree-editable", "in-tree-two").replace("in_tree_editable", "in_tree_two")
+    )
+    command = [sys.executable, "-m", "conda_source", "develop-install", "-p", str(prefix), "--no-user-mapping"]
+    runs = [
+        subprocess.Popen([*command, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for path in (project, other, project)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    assert [r.split("-0.4.0-")[0] for r in records(prefix)] == ["in-tree-editable", "in-tree-two"]
+    for record in records(prefix):
+        check_record_matches_disk(prefix, prefix / "conda-meta" / record)
+    history = (prefix / "conda-meta" / "history").read_text()
+    assert history.count("+local-develop::in-tree-editable-0.4.0-") == 1  # the third run was a no-op

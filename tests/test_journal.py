@@ -166,3 +166,100 @@ def test_two_runs_at_once(prefix: Path, project: Path, tmp_path: Path) -> None:
         check_record_matches_disk(prefix, prefix / "conda-meta" / record)
     history = (prefix / "conda-meta" / "history").read_text()
     assert history.count("+local-develop::in-tree-editable-0.4.0-") == 1  # the third run was a no-op
+
+
+def local_project(tmp_path: Path, name: str, dependencies: list[str]) -> Path:
+    """A copy of the in-tree project under another name, depending on ``dependencies``."""
+    module = name.replace("-", "_")
+    path = Path(shutil.copytree(PROJECT, tmp_path / name))
+    shutil.move(path / "src" / "in_tree_editable", path / "src" / module)
+    text = (path / "pyproject.toml").read_text().replace("in-tree-editable", name).replace("in_tree_editable", module)
+    deps = ", ".join(f'"{d}"' for d in dependencies)
+    (path / "pyproject.toml").write_text(
+        text.replace('requires-python = ">=3.11"', f'requires-python = ">=3.11"\ndependencies = [{deps}]')
+    )
+    return path
+
+
+def test_monorepo_builds_dependencies_first_without_channels(prefix: Path, tmp_path: Path) -> None:
+    core = local_project(tmp_path, "mono-core", [])
+    app = local_project(tmp_path, "mono-app", ["mono-core>=0.4"])
+    result = develop_install(DevelopRequest((app, core), probe(prefix), user_mapping=False, command="test"))
+    assert [p.name for p in result.projects] == ["mono-core", "mono-app"]
+    app_record = next(p.record for p in result.projects if p.name == "mono-app")
+    assert "mono-core >=0.4" in __import__("json").loads(app_record.read_text())["depends"]
+    out = subprocess.run(
+        [prefix / "bin" / "python", "-c", "import mono_core, mono_app; print('ok')"], capture_output=True, text=True
+    )
+    assert out.stdout == "ok\n", out.stderr
+    history = (prefix / "conda-meta" / "history").read_text()
+    assert history.index("+local-develop::mono-core-") < history.index("+local-develop::mono-app-")
+
+
+def test_monorepo_cycle_is_refused(prefix: Path, tmp_path: Path) -> None:
+    from conda_source.errors import TargetError
+
+    first = local_project(tmp_path, "cyc-a", ["cyc-b"])
+    second = local_project(tmp_path, "cyc-b", ["cyc-a"])
+    before = tree_digest(prefix)
+    with pytest.raises(TargetError) as caught:
+        develop_install(DevelopRequest((first, second), probe(prefix), user_mapping=False))
+    assert str(caught.value) in (
+        "the local projects depend on each other in a cycle (cyc-a -> cyc-b -> cyc-a); break the cycle",
+        "the local projects depend on each other in a cycle (cyc-b -> cyc-a -> cyc-b); break the cycle",
+    )
+    assert tree_digest(prefix) == before
+
+
+def test_unsatisfiable_dependency_names_its_pypi_requirement(prefix: Path, tmp_path: Path) -> None:
+    from conda_source.channel import index_channel
+    from conda_source.installer import SolveError
+
+    project = local_project(tmp_path, "needs-missing", ["definitely-missing>=1"])
+    channel = tmp_path / "empty"
+    index_channel(channel)
+    before = tree_digest(prefix)
+    with pytest.raises(SolveError) as caught:
+        develop_install(DevelopRequest((project,), probe(prefix), (channel.as_uri(),), user_mapping=False))
+    message = str(caught.value)
+    assert message.startswith("cannot install python >=3.11, definitely-missing >=1: ")
+    assert message.endswith(
+        "\nthe specs come from:\n"
+        f"  definitely-missing >=1  <-  definitely-missing>=1  ({project / 'pyproject.toml'}: project.dependencies[0])"
+    )
+    assert tree_digest(prefix) == before
+
+
+def test_takes_over_an_earlier_pip_install(prefix: Path, project: Path) -> None:
+    """An unowned dist-info of the same project (pip install -e .) is replaced, so conda lists it once."""
+    site = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    old = site / "in_tree_editable-0.3.0.dist-info"
+    old.mkdir(parents=True)
+    (site / "__editable__.in_tree_editable-0.3.0.pth").write_text("/somewhere/old\n")
+    (old / "METADATA").write_text("Metadata-Version: 2.1\nName: in-tree-editable\nVersion: 0.3.0\n")
+    (old / "INSTALLER").write_text("pip\n")
+    (old / "RECORD").write_text(
+        "__editable__.in_tree_editable-0.3.0.pth,,\nin_tree_editable-0.3.0.dist-info/METADATA,,\n"
+        "in_tree_editable-0.3.0.dist-info/INSTALLER,,\nin_tree_editable-0.3.0.dist-info/RECORD,,\n"
+    )
+    unrelated = site / "other_pkg-1.0.dist-info"
+    unrelated.mkdir()
+    (unrelated / "RECORD").write_text("")
+    result = develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    assert not old.exists() and not (site / "__editable__.in_tree_editable-0.3.0.pth").exists()
+    assert sorted(p.name for p in site.glob("in_tree_editable-*.dist-info")) == ["in_tree_editable-0.4.0.dist-info"]
+    assert unrelated.is_dir()  # another project's files are never touched
+    check_record_matches_disk(prefix, result.projects[0].record)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions, so a read-only prefix cannot be made")
+def test_read_only_prefix(prefix: Path, project: Path) -> None:
+    from conda_source.errors import TargetError
+
+    (prefix / "conda-meta").chmod(0o555)
+    try:
+        with pytest.raises(TargetError) as caught:
+            develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+        assert str(caught.value) == f"{prefix}: not writable by you; use an environment you own, or ask its owner"
+    finally:
+        (prefix / "conda-meta").chmod(0o755)

@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
+import graphlib
 import hashlib
 import json
 import os
@@ -39,7 +41,7 @@ from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.backend import Backend
 from conda_source.engine.plan import Plan, PlanRequest, build_mapper, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, Transaction
+from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
 from conda_source.journal import Journal, fault
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import map_requirement
@@ -139,10 +141,13 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         )
         local = {_conda_name(p) for p in plans}
         specs = [s for p in plans for s in p.specs if s.split(" ", 1)[0] not in local] if request.deps else []
-        transaction = installer.install(specs, dry_run=request.dry_run)
+        try:
+            transaction = installer.install(specs, dry_run=request.dry_run)
+        except SolveError as exc:
+            raise SolveError(exc.specs, _with_origins(exc, plans)) from exc
         if request.dry_run or request.only_deps:
             return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
-        projects = tuple(_install_project(p, request, installer) for p in plans)
+        projects = tuple(_install_project(p, request, installer, local) for p in _build_order(plans))
     return DevelopResult(plans, transaction, projects, recovered=recovered)
 
 
@@ -222,7 +227,34 @@ def _fingerprint(p: Plan, request: DevelopRequest) -> str:
     return digest.hexdigest()
 
 
-def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> InstalledProject:
+def _with_origins(error: SolveError, plans: Sequence[Plan]) -> str:
+    """The solver's reason, plus the PyPI requirement each spec it names came from."""
+    reason = str(error).split(": ", 1)[1]
+    lines = [
+        f"  {spec}  <-  {item.requirement}  ({p.project.file}: {item.origin})"
+        for p in plans
+        for item in (*p.build, *p.run)
+        for spec in item.specs
+        if spec.split(" ", 1)[0] in reason
+    ]
+    return reason + ("\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
+
+
+def _build_order(plans: Sequence[Plan]) -> list[Plan]:
+    """Local projects that need each other are built dependencies first."""
+    by_name = {_conda_name(p): p for p in plans}
+    needs = {
+        name: {s.split(" ", 1)[0] for item in p.run for s in item.specs} & set(by_name) - {name}
+        for name, p in by_name.items()
+    }
+    try:
+        return [by_name[name] for name in graphlib.TopologicalSorter(needs).static_order()]
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise TargetError(f"the local projects depend on each other in a cycle ({cycle}); break the cycle") from None
+
+
+def _install_project(p: Plan, request: DevelopRequest, installer: Installer, local: set[str]) -> InstalledProject:
     target, prefix = request.target, request.target.prefix
     assert prefix is not None
     root = p.project.root.resolve()
@@ -247,7 +279,8 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> 
         metadata = Metadata.from_email((metadata_dir / "METADATA").read_text(encoding="utf-8"), validate=False)
         run = [str(r) for r in metadata.requires_dist or []]
         dynamic_deps = _mapped(run, target, mapper, "Requires-Dist", extras=p.extras) if request.deps else []
-        installer.install(dynamic_deps)
+        # Local projects are satisfied by each other, built earlier in this run, not from channels.
+        installer.install([s for s in dynamic_deps if s.split(" ", 1)[0] not in local])
         out = Path(scratch, "wheel")
         out.mkdir()
         wheel = backend.build_editable(out, metadata_dir) if request.editable else backend.build_wheel(out)
@@ -264,11 +297,12 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> 
         if path in owners and not request.force:
             raise ClobberError(conda_name, path, owners[path])
 
+    foreign = _foreign_install(prefix, staging, p.project.canonical_name or "", owners)
     build = _build_string(version, depends, staging, request.editable, root)
     record = _record(conda_name, version, build, depends, staging.files, target, root)
     record_relative = conda_meta.record_path(prefix, record).relative_to(prefix).as_posix()
     state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
-    replaced = [f for f in staging.files if (prefix / f).exists()] + [state_relative]
+    replaced = [*foreign, *(f for f in staging.files if (prefix / f).exists()), state_relative]
     unlinked: tuple[str, ...] = ()
     if previous is not None:
         old_name, old = previous
@@ -291,6 +325,31 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer) -> 
     linked = (f"{DEVELOP_CHANNEL}::{conda_name}-{version}-{build}",)
     conda_meta.append_history(prefix, request.command, linked, (conda_name,), unlinked)
     return InstalledProject(conda_name, version, build, root, request.editable, record_file, len(staging.files))
+
+
+def _foreign_install(prefix: Path, staging: StagingDestination, name: str, owners: dict[str, str]) -> list[str]:
+    """Files of an earlier non-conda install of this project (``pip install -e .``), to take over.
+
+    Left in place, conda would list the project twice: once from our record, once as pypi.
+    """
+    site = staging.layout.dirs["purelib"]
+    found: list[str] = []
+    for dist_info in sorted((prefix / site).glob("*.dist-info")):
+        record_txt = f"{site}/{dist_info.name}/RECORD"
+        dist_name = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
+        if record_txt in owners or record_txt in staging.files or canonicalize_name(dist_name) != name:
+            continue
+        rows = (
+            (dist_info / "RECORD").read_text(encoding="utf-8").splitlines() if (dist_info / "RECORD").is_file() else []
+        )
+        for row in csv.reader(rows):
+            path = (prefix / site / row[0]).resolve() if row else None
+            if path is not None and path.is_relative_to(prefix.resolve()):
+                relative = path.relative_to(prefix.resolve()).as_posix()
+                if relative not in owners:
+                    found.append(relative)
+        found += [f"{site}/{dist_info.name}/{f.name}" for f in dist_info.iterdir() if f.is_file()]
+    return list(dict.fromkeys(found))
 
 
 def _mapped(

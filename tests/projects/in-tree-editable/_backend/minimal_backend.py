@@ -20,6 +20,10 @@ def _project():
     return data["name"], data["version"], data.get("scripts", {})
 
 
+def _requires():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("dependencies", [])
+
+
 def _dist(name):
     return name.replace("-", "_")
 
@@ -28,7 +32,8 @@ def _metadata_files():
     name, version, scripts = _project()
     info = f"{_dist(name)}-{version}.dist-info"
     files = {
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"Requires-Dist: {r}\n" for r in _requires()),
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: minimal_backend\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     if scripts:

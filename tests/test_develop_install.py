@@ -283,3 +283,30 @@ def test_cli_dry_run_json(build_channel: str, prefix: Path, tmp_path: Path, caps
     assert document["dry_run"] is True
     assert document["plans"][0]["specs"] == ["setuptools >=61", "wheel", "python >=3.9", "packaging >=21", "six"]
     assert [d.split("-")[0] for d in document["link"]] == ["packaging", "setuptools", "six", "wheel"]
+
+
+EDITABLE_SAMPLES = [
+    pytest.param("flit-dynamic", "flit_dynamic", "flit_dynamic/__init__.py", id="flit-core"),
+    pytest.param("pdm-groups", "pdm_groups", "src/pdm_groups/__init__.py", id="pdm-backend"),
+    pytest.param("poetry-core-pep621", "poetry_core_pep621", "src/poetry_core_pep621/__init__.py", id="poetry-core"),
+    pytest.param(
+        "setuptools-dynamic", "setuptools_dynamic", "src/setuptools_dynamic/__init__.py", id="setuptools-dynamic"
+    ),
+    pytest.param("legacy-setup-py", "legacy_setup_py", "legacy_setup_py/__init__.py", id="setup-py-legacy"),
+]
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "module", "source"), EDITABLE_SAMPLES)
+def test_sample_projects_editable(
+    build_channel: str, prefix: Path, tmp_path: Path, name: str, module: str, source: str
+) -> None:
+    project = copy_project(name, tmp_path)
+    # poetry-core-pep621 needs typing_extensions and tomli at run time, which the test channel lacks
+    result = install(prefix, build_channel, project, deps=name != "poetry-core-pep621")
+    (installed,) = result.projects  # type: ignore[attr-defined]
+    check_record_matches_disk(prefix, installed.record)
+    assert run_python(prefix, f"import {module}; print({module}.__file__)").strip() == str(project / source)
+    (project / Path(source).parent / "added_later.py").write_text("VALUE = 'edited'\n")
+    assert run_python(prefix, f"from {module}.added_later import VALUE; print(VALUE)") == "edited\n"

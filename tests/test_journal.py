@@ -263,3 +263,40 @@ def test_read_only_prefix(prefix: Path, project: Path) -> None:
         assert str(caught.value) == f"{prefix}: not writable by you; use an environment you own, or ask its owner"
     finally:
         (prefix / "conda-meta").chmod(0o755)
+
+
+def test_an_error_while_writing_rolls_back_at_once(
+    prefix: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a kill: an exception (disk full, Ctrl-C) mid-write restores the prefix before it propagates."""
+    from conda_source.engine import develop_install as module
+
+    before = tree_digest(prefix)
+    calls = []
+
+    def failing_write(path: Path, staged: object) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        original(path, staged)
+
+    original = module._write_file
+    monkeypatch.setattr(module, "_write_file", failing_write)
+    with pytest.raises(KeyboardInterrupt):
+        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    assert len(calls) == 3
+    assert tree_digest(prefix) == before
+
+
+def test_unmappable_dependency(prefix: Path, tmp_path: Path) -> None:
+    from conda_source.errors import UntranslatableSpecifierError
+
+    project = local_project(tmp_path, "odd-pin", ["legacy===not-a-version"])
+    before = tree_digest(prefix)
+    with pytest.raises(UntranslatableSpecifierError) as caught:
+        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    assert str(caught.value) == (
+        "cannot translate '===not-a-version' of requirement 'legacy===not-a-version': conda has no string equality "
+        "and this is not a version; pin a real version with '==' or override the mapping"
+    )
+    assert tree_digest(prefix) == before

@@ -29,6 +29,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="environment to install into")
     parser.add_argument("-n", "--name", dest="target_name", help="conda environment (by name) to install into")
     parser.add_argument("-c", "--channel", dest="source_channels", action="append", default=[], help="channel to use")
+    parser.add_argument(
+        "--override-channels", action="store_true", help="use only the -c channels (always so without conda)"
+    )
     parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
     parser.add_argument("--group", action="append", default=[], metavar="NAME", help="PEP 735 dependency group")
     parser.add_argument("--no-editable", action="store_true", help="install a regular (non-editable) build")

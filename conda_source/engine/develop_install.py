@@ -140,7 +140,11 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
             for p in request.paths
         )
         local = {_conda_name(p) for p in plans}
-        specs = [s for p in plans for s in p.specs if s.split(" ", 1)[0] not in local] if request.deps else []
+        # --no-deps skips runtime dependencies, as pip does; the build still needs its requirements.
+        wanted = (
+            s for p in plans for item in (p.build if not request.deps else (*p.build, *p.run)) for s in item.specs
+        )
+        specs = list(dict.fromkeys(s for s in wanted if s.split(" ", 1)[0] not in local))
         try:
             transaction = installer.install(specs, dry_run=request.dry_run)
         except SolveError as exc:
@@ -311,14 +315,18 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     journal = Journal(prefix)
     journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, done_if_exists=True)
-    for index, (path, staged) in enumerate(sorted(staging.files.items())):
-        _write_file(prefix / path, staged)
-        if index == len(staging.files) // 2:
-            fault("mid-files")
-    state = {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
-    conda_meta.write_state(prefix, conda_name, state)
-    fault("before-record")
-    record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
+    try:
+        for index, (path, staged) in enumerate(sorted(staging.files.items())):
+            _write_file(prefix / path, staged)
+            if index == len(staging.files) // 2:
+                fault("mid-files")
+        state = {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
+        conda_meta.write_state(prefix, conda_name, state)
+        fault("before-record")
+        record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
+    except BaseException:
+        journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        raise
     fault("before-commit")
     journal.commit()
     _prune_empty_dirs(prefix, replaced)
@@ -441,6 +449,7 @@ def _record(
         "files": sorted(files),
         "paths_data": {"paths": paths, "paths_version": 1},
         "requested_spec": name,
+        "package_type": None,  # a regular package whose files are listed, not a virtual pypi one
         "timestamp": int(time.time() * 1000),
         "link": {"source": str(root), "type": 1},
     }

@@ -58,7 +58,9 @@ class RattlerInstaller:
         self.command = command
 
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
-        from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, Subdir, VirtualPackage, install, solve
+        from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+
+        from conda_source._rattler import subdir
 
         if not specs:
             return Transaction((), (), ())
@@ -73,7 +75,7 @@ class RattlerInstaller:
             return await solve(
                 sources=[Channel(c) for c in self.channels],
                 specs=list(specs),
-                platforms=[Subdir(self.subdir), Subdir("noarch")],
+                platforms=[subdir(self.subdir), subdir("noarch")],
                 locked_packages=installed,
                 pinned_packages=installed,
                 virtual_packages=[v.into_generic() for v in VirtualPackage.detect()],

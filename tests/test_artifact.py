@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from conda_package_streaming.package_streaming import stream_conda_component
-from rattler import Channel, IndexJson, PathsJson, PrefixRecord, RepoDataRecord, Subdir, VirtualPackage, install, solve
+from rattler import Channel, IndexJson, PathsJson, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 from wheelmaker import make_wheel
 
+from conda_source._rattler import subdir
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper, parse_override_table
@@ -168,7 +169,7 @@ def test_channel_solves_installs_imports_and_runs(pypi_wheels: dict[str, Path], 
         records = await solve(
             sources=[Channel(channel.as_uri())],
             specs=["black", "markupsafe", "pyyaml", "tomli", "six", "wheel"],
-            platforms=[Subdir(host_subdir()), Subdir("noarch")],
+            platforms=[subdir(host_subdir()), subdir("noarch")],
             locked_packages=installed,
             virtual_packages=[v.into_generic() for v in VirtualPackage.detect()],
         )

@@ -4,7 +4,7 @@ conda's history format, one block per transaction::
 
     ==> 2026-11-21 04:48:51 <==
     # cmd: conda-source build-local .
-    # conda version: (conda-source 0.1.0)
+    # conda-source version: 0.1.0
     +file:///channel::six-1.16.0-pyh1453b35_0
     # update specs: ['six >=1.16']
 """
@@ -28,7 +28,8 @@ def append_history(
     lines = [
         f"==> {stamp} <==",
         f"# cmd: {command or 'conda-source'}",
-        f"# conda version: (conda-source {__version__})",
+        # Never "# conda version:": conda parses that line as its own version (and fails on ours).
+        f"# conda-source version: {__version__}",
     ]
     lines += [f"-{dist}" for dist in unlinked]
     lines += [f"+{dist}" for dist in linked]

@@ -1,8 +1,63 @@
 """conda's entry point for conda-source (``[project.entry-points.conda]``).
 
-conda imports this module at start-up, so it must stay free of imports and I/O:
-hooks import their implementation inside the hook body.  The subcommand,
-settings and health-check hooks are registered here once the develop-install
-and build-local verbs exist; until then this module deliberately registers
-nothing, and ``conda --help`` is unaffected.
+conda imports this module at every start-up, so it only registers hooks: every
+other import happens inside a hook or an action, when the command is used.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+try:
+    from conda.plugins import hookimpl
+except ImportError:  # no conda: nothing loads this module as a plugin (the tests still import it)
+
+    def hookimpl(function: Any) -> Any:
+        return function
+
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser, Namespace
+
+
+@hookimpl
+def conda_subcommands() -> Iterator[Any]:
+    from conda.plugins.types import CondaSubcommand
+
+    yield CondaSubcommand(
+        name="develop-install",
+        summary="Install Python checkouts into this environment: deps by conda, editable, recorded.",
+        action=_develop_install,
+        configure_parser=_configure_develop_install,
+    )
+    yield CondaSubcommand(
+        name="build-local",
+        summary="Build a checkout, sdist or wheel into a .conda package for a local channel.",
+        action=_build_local,
+        configure_parser=_configure_build_local,
+    )
+
+
+def _configure_develop_install(parser: ArgumentParser) -> None:
+    from conda_source.cli import conda_adapter
+
+    conda_adapter.configure("develop-install", parser)
+
+
+def _configure_build_local(parser: ArgumentParser) -> None:
+    from conda_source.cli import conda_adapter
+
+    conda_adapter.configure("build-local", parser)
+
+
+def _develop_install(args: Namespace) -> int:
+    from conda_source.cli import conda_adapter
+
+    return conda_adapter.run("develop-install", args)
+
+
+def _build_local(args: Namespace) -> int:
+    from conda_source.cli import conda_adapter
+
+    return conda_adapter.run("build-local", args)

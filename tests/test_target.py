@@ -213,3 +213,22 @@ def test_probed_prefix_is_absolute(prefix: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(prefix.parent)
     target = probe(Path(prefix.name))
     assert target.prefix == prefix and target.prefix.is_absolute()
+
+
+def test_history_entries_are_in_conda_format(prefix: Path) -> None:
+    """conda parses history itself: '# conda version:' must be conda's own, specs a python list."""
+    import re
+
+    from conda_source import conda_meta
+
+    conda_meta.append_history(prefix, "conda-source develop-install .", ["local-develop::a-1-0"], ["a"], ["ch::b-1-0"])
+    block = (prefix / "conda-meta" / "history").read_text().split("==> ")[-1].splitlines()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d <==", block[0])
+    assert block[1:] == [
+        "# cmd: conda-source develop-install .",
+        "# conda-source version: 0.1.0",
+        "-ch::b-1-0",
+        "+local-develop::a-1-0",
+        "# update specs: ['a']",
+    ]
+    assert not any(line.startswith("# conda version:") for line in block)

@@ -22,10 +22,20 @@ EXAMPLES = """examples:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
-    parser.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="environment to build in")
-    parser.add_argument("-n", "--name", dest="target_name", help="conda environment (by name) to build in")
     parser.add_argument(
-        "-c", "--channel", dest="source_channels", action="append", default=[], help="channel for build requirements"
+        "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to build in"
+    )
+    parser.add_argument(
+        "-n", "--name", dest="target_name", metavar="NAME", help="conda environment (by name) to build in"
+    )
+    parser.add_argument(
+        "-c",
+        "--channel",
+        dest="source_channels",
+        metavar="CHANNEL",
+        action="append",
+        default=[],
+        help="channel for build requirements",
     )
     parser.add_argument("--output-dir", type=Path, default=Path("dist-conda"), help="where .conda files go")
     parser.add_argument("--channel-dir", type=Path, help="also file the packages into this local channel and index it")

@@ -26,9 +26,15 @@ EXAMPLES = """examples:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH[extras]", help="project directories")
-    parser.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="environment to install into")
-    parser.add_argument("-n", "--name", dest="target_name", help="conda environment (by name) to install into")
-    parser.add_argument("-c", "--channel", dest="source_channels", action="append", default=[], help="channel to use")
+    parser.add_argument(
+        "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to install into"
+    )
+    parser.add_argument(
+        "-n", "--name", dest="target_name", metavar="NAME", help="conda environment (by name) to install into"
+    )
+    parser.add_argument(
+        "-c", "--channel", dest="source_channels", metavar="CHANNEL", action="append", default=[], help="channel to use"
+    )
     parser.add_argument(
         "--override-channels", action="store_true", help="use only the -c channels (always so without conda)"
     )

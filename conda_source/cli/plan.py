@@ -24,8 +24,12 @@ EXAMPLES = """examples:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="project directory, optionally with extras: 'DIR[a,b]'")
     target = parser.add_argument_group("target environment")
-    target.add_argument("-p", "--prefix", dest="target_prefix", type=Path, help="probe the environment at PREFIX")
-    target.add_argument("-n", "--name", dest="target_name", help="probe the conda environment called NAME")
+    target.add_argument(
+        "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="probe the environment at PREFIX"
+    )
+    target.add_argument(
+        "-n", "--name", dest="target_name", metavar="NAME", help="probe the conda environment called NAME"
+    )
     target.add_argument("--python", dest="target_python", metavar="X.Y", help="describe a target python instead")
     target.add_argument("--platform", dest="target_platform", choices=SUBDIRS, help="with --python: its conda subdir")
     parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")

@@ -1,0 +1,129 @@
+"""The conda plugin against real conda: subcommands, conda list/install/remove/env export.
+
+Marked ``conda``: skipped, with the reason, where conda is not importable (as in CI).
+conda runs as ``python -m conda`` with HOME in a temporary folder, offline, with
+conda-rattler-solver when it is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from wheelmaker import make_wheel
+
+from conda_source.testing import make_test_prefix
+from conda_source.testing.channel import make_channel
+
+pytestmark = pytest.mark.conda
+PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
+SOLVER = ["--solver", "rattler"] if importlib.util.find_spec("conda_rattler_solver") else []
+
+
+def conda(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs")}
+    env.pop("CONDA_PREFIX", None)
+    return subprocess.run([sys.executable, "-m", "conda", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "home").mkdir()
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Path:
+    return make_test_prefix(tmp_path / "env")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
+
+
+def listed(home: Path, env: Path) -> list[dict[str, str]]:
+    result = conda(home, "list", "-p", str(env), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_subcommands_are_listed(home: Path) -> None:
+    result = conda(home, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "develop-install" in result.stdout and "build-local" in result.stdout
+
+
+def test_develop_install_is_listed_once_and_survives_a_later_install(
+    home: Path, env: Path, project: Path, tmp_path: Path
+) -> None:
+    result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping")
+    assert result.returncode == 0, result.stderr
+    rows = [row for row in listed(home, env) if row["name"] == "in-tree-editable"]
+    assert len(rows) == 1 and rows[0]["channel"] == "local-develop" and rows[0]["build_string"].startswith("editable_h")
+    assert not [row for row in listed(home, env) if row["channel"] == "pypi"]
+
+    # conda-pypi#434: a later conda install must not break or drop the develop install.
+    channel = tmp_path / "channel"
+    make_channel(channel, [make_wheel(tmp_path, name="extra_pkg", version="2.0")])
+    installed = conda(home, "install", "-p", str(env), "-c", channel.as_uri(), "extra-pkg", "-y", "--offline", *SOLVER)
+    assert installed.returncode == 0, installed.stderr
+    names = [row["name"] for row in listed(home, env)]
+    assert names.count("in-tree-editable") == 1 and "extra-pkg" in names
+    run = subprocess.run([env / "bin" / "in-tree-editable"], capture_output=True, text=True)
+    assert run.stdout == "in-tree-editable says from the checkout\n", run.stderr
+
+
+def test_conda_remove_removes_every_file_and_the_record(home: Path, env: Path, project: Path) -> None:
+    assert conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping").returncode == 0
+    (record,) = (env / "conda-meta").glob("in-tree-editable-*.json")
+    files = [env / f for f in json.loads(record.read_text())["files"]]
+    assert all(f.exists() for f in files)
+    removed = conda(home, "remove", "-p", str(env), "in-tree-editable", "-y", "--offline", *SOLVER)
+    assert removed.returncode == 0, removed.stderr + removed.stdout
+    assert not record.exists()
+    assert not [f for f in files if f.exists()]
+    assert "in-tree-editable" not in [row["name"] for row in listed(home, env)]
+
+
+def test_build_local_output_installs_with_conda(home: Path, env: Path, tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, name="local_tool", version="1.5")
+    channel = tmp_path / "local-channel"
+    built = conda(
+        home,
+        "build-local",
+        str(wheel),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--channel-dir",
+        str(channel),
+        "--no-user-mapping",
+    )
+    assert built.returncode == 0, built.stderr
+    installed = conda(home, "install", "-p", str(env), "-c", channel.as_uri(), "local-tool", "-y", "--offline", *SOLVER)
+    assert installed.returncode == 0, installed.stderr
+    run = subprocess.run(
+        [env / "bin" / "python", "-c", "import local_tool; print(local_tool.VALUE)"], capture_output=True, text=True
+    )
+    assert run.stdout == "1\n", run.stderr
+
+
+def test_errors_reach_the_user_as_one_conda_error(home: Path, env: Path, tmp_path: Path) -> None:
+    result = conda(home, "develop-install", str(tmp_path / "missing"), "-p", str(env))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert f"{tmp_path / 'missing'}: no such file or directory" in result.stderr
+
+
+def test_env_export_includes_the_develop_install(home: Path, env: Path, project: Path) -> None:
+    assert conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping").returncode == 0
+    exported = conda(home, "env", "export", "-p", str(env), "--json")
+    assert exported.returncode == 0, exported.stderr
+    dependencies = json.loads(exported.stdout)["dependencies"]
+    assert [d for d in dependencies if isinstance(d, str) and d.startswith("in-tree-editable=0.4.0=")]

@@ -416,3 +416,25 @@ def test_pypi_requirements_are_hidden_from_pip(tmp_path: Path) -> None:
         .endswith("Long text\nRequires-Dist: not-a-header\n")
     )
     check_dist_info(built[0].path)
+
+
+@pytest.mark.parametrize(
+    ("tag", "subdir", "site"),
+    [
+        pytest.param(
+            "cp312-cp312-manylinux_2_28_aarch64", "linux-aarch64", "lib/python3.12/site-packages", id="linux-aarch64"
+        ),
+        pytest.param("cp312-cp312-macosx_11_0_arm64", "osx-arm64", "lib/python3.12/site-packages", id="osx-arm64"),
+        pytest.param("cp311-cp311-macosx_10_9_x86_64", "osx-64", "lib/python3.11/site-packages", id="osx-64"),
+        pytest.param("cp313-cp313-musllinux_1_2_x86_64", "linux-64", "lib/python3.13/site-packages", id="musllinux"),
+    ],
+)
+def test_platform_wheels_get_their_subdir(tmp_path: Path, tag: str, subdir: str, site: str) -> None:
+    built = convert(make_wheel(tmp_path, tag=tag), tmp_path / "out")
+    (package,) = built
+    index = IndexJson.from_package_archive(package.path)
+    python = site.split("/")[1].removeprefix("python")
+    major, minor = python.split(".")
+    assert (index.subdir, index.depends) == (subdir, [f"python >={python},<{major}.{int(minor) + 1}.0a0"])
+    assert package.identity.build.startswith(f"py{major}{minor}h")
+    assert any(p.startswith(f"{site}/demo/") for p in read_members(package.path))

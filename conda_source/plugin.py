@@ -39,6 +39,25 @@ def conda_subcommands() -> Iterator[Any]:
     )
 
 
+@hookimpl
+def conda_settings() -> Iterator[Any]:
+    from conda.common.configuration import PrimitiveParameter, SequenceParameter
+    from conda.plugins.types import CondaSetting
+
+    yield CondaSetting(
+        name="conda_source_mapping",
+        description="PyPI name -> conda spec overrides for conda-source, as PYPI=SPEC entries "
+        "('torch=pytorch-cpu', 'cupy-cuda12x=cupy; cuda-version 12.*', 'internal-lib=' drops it). "
+        "In CONDA_PLUGINS_CONDA_SOURCE_MAPPING, separate entries with '|'.",
+        parameter=SequenceParameter(PrimitiveParameter("", element_type=str), string_delimiter="|"),
+    )
+    yield CondaSetting(
+        name="conda_source_editable",
+        description="Whether conda develop-install makes editable installs by default (--no-editable overrides).",
+        parameter=PrimitiveParameter(True, element_type=bool),
+    )
+
+
 def _configure_develop_install(parser: ArgumentParser) -> None:
     from conda_source.cli import conda_adapter
 

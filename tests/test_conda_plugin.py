@@ -127,3 +127,71 @@ def test_env_export_includes_the_develop_install(home: Path, env: Path, project:
     assert exported.returncode == 0, exported.stderr
     dependencies = json.loads(exported.stdout)["dependencies"]
     assert [d for d in dependencies if isinstance(d, str) and d.startswith("in-tree-editable=0.4.0=")]
+
+
+def project_needing(tmp_path: Path, name: str, dependency: str) -> Path:
+    from test_journal import local_project
+
+    return local_project(tmp_path, name, [dependency])
+
+
+def test_dependencies_go_through_condas_own_transaction(home: Path, env: Path, tmp_path: Path) -> None:
+    channel = tmp_path / "channel"
+    make_channel(channel, [make_wheel(tmp_path, name="helper_lib", version="1.2")])
+    project = project_needing(tmp_path, "uses-helper", "helper-lib>=1")
+    args = ["develop-install", str(project), "-p", str(env), "-c", channel.as_uri(), "--override-channels"]
+    result = conda(home, *args, "--offline", "-y", "--no-user-mapping", *SOLVER)
+    assert result.returncode == 0, result.stderr + result.stdout
+    history = (env / "conda-meta" / "history").read_text()
+    # conda's own History writes its version line; our RattlerInstaller never does.
+    conda_block = next(block for block in history.split("==> ") if "helper-lib-1.2" in block)
+    assert "# conda version: " in conda_block
+    assert "# update specs: " in conda_block and "helper-lib[version='>=1']" in conda_block  # conda's spec notation
+    record = json.loads(next((env / "conda-meta").glob("helper-lib-1.2-*.json")).read_text())
+    assert record["requested_spec"] == "helper-lib[version='>=1']"  # written by conda, in its notation
+    assert [r["name"] for r in listed(home, env)].count("uses-helper") == 1
+
+
+@pytest.mark.parametrize("source", ["condarc", "environment"])
+def test_mapping_setting_from_condarc_or_environment(home: Path, env: Path, tmp_path: Path, source: str) -> None:
+    channel = tmp_path / "channel"
+    make_channel(channel, [make_wheel(tmp_path, name="renamed_lib", version="3.0")])
+    project = project_needing(tmp_path, "uses-renamed", "original-lib>=3")
+    extra_env = {}
+    if source == "condarc":
+        (home / ".condarc").write_text("plugins:\n  conda_source_mapping:\n    - original-lib=renamed-lib\n")
+    else:
+        extra_env["CONDA_PLUGINS_CONDA_SOURCE_MAPPING"] = "original-lib=renamed-lib|unused=nothing"
+    args = ["develop-install", str(project), "-p", str(env), "-c", channel.as_uri(), "--override-channels"]
+    result = subprocess.run(
+        [sys.executable, "-m", "conda", *args, "--offline", "-y", "--no-user-mapping", "--dry-run", "--json", *SOLVER],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs"), **extra_env},
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    (plan,) = json.loads(result.stdout)["plans"]
+    (item,) = [r for r in plan["run"] if r["requirement"] == "original-lib>=3"]
+    assert item["specs"] == ["renamed-lib >=3"]
+    assert item["provenance"] == [
+        {"source": "conda-config", "detail": "plugins.conda_source_mapping original-lib=renamed-lib"}
+    ]
+
+
+def test_editable_default_from_settings(home: Path, env: Path, project: Path) -> None:
+    args = ["develop-install", str(project), "-p", str(env), "--no-user-mapping"]
+    result = subprocess.run(
+        [sys.executable, "-m", "conda", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home), "CONDA_PLUGINS_CONDA_SOURCE_EDITABLE": "false"},
+    )
+    assert result.returncode == 0, result.stderr
+    (record,) = (env / "conda-meta").glob("in-tree-editable-*.json")
+    assert json.loads(record.read_text())["build"].startswith("develop_h")
+    out = subprocess.run(
+        [env / "bin" / "python", "-c", "import in_tree_editable; print(in_tree_editable.__file__)"],
+        capture_output=True,
+        text=True,
+    )
+    assert Path(out.stdout.strip()).is_relative_to(env)

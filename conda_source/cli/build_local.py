@@ -21,7 +21,7 @@ EXAMPLES = """examples:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
+    """The standalone command: our own target and output options, then the verb's."""
     parser.add_argument(
         "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to build in"
     )
@@ -37,6 +37,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="channel for build requirements",
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
+    add_options(parser)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """What only build-local has (inside conda, conda's helpers add the standard options)."""
+    parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
     parser.add_argument("--output-dir", type=Path, default=Path("dist-conda"), help="where .conda files go")
     parser.add_argument("--channel-dir", type=Path, help="also file the packages into this local channel and index it")
     parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="extras whose deps to depend on")
@@ -44,7 +52,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
     parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -52,6 +59,8 @@ def execute(args: argparse.Namespace) -> int:
     target: TargetEnv | None = None
     if not source.name.endswith(".whl") and (args.target_prefix or args.target_name or os.environ.get("CONDA_PREFIX")):
         target = resolve_target(args.target_prefix, None, None, os.environ, args.target_name)
+    factory = getattr(args, "installer_factory", None)
+    installer = factory(target, tuple(args.source_channels)) if factory and target is not None else None
     result = build_local(
         BuildRequest(
             source=source,
@@ -63,9 +72,11 @@ def execute(args: argparse.Namespace) -> int:
             build_number=args.build_number,
             python=args.pin_python,
             mapping_flags=tuple(args.mapping_flags),
+            config_mapping=tuple(getattr(args, "config_mapping", ())),
             user_mapping=not args.no_user_mapping,
             command=" ".join(["conda-source", *sys.argv[1:]]),
-        )
+        ),
+        installer,
     )
     print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
     return 0

@@ -25,7 +25,7 @@ EXAMPLES = """examples:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH[extras]", help="project directories")
+    """The standalone command: our own target and output options, then the verb's."""
     parser.add_argument(
         "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to install into"
     )
@@ -38,20 +38,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--override-channels", action="store_true", help="use only the -c channels (always so without conda)"
     )
+    parser.add_argument("--dry-run", action="store_true", help="show the plan and the packages to link; change nothing")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation (never asked standalone)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
+    add_options(parser)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """What only develop-install has (inside conda, conda's helpers add the standard options)."""
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH[extras]", help="project directories")
     parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
     parser.add_argument("--group", action="append", default=[], metavar="NAME", help="PEP 735 dependency group")
     parser.add_argument("--no-editable", action="store_true", help="install a regular (non-editable) build")
     deps = parser.add_mutually_exclusive_group()
-    deps.add_argument("--no-deps", action="store_true", help="install the project only")
+    deps.add_argument("--no-deps", action="store_true", help="install the project only (build requirements still)")
     deps.add_argument("--only-deps", action="store_true", help="install the dependencies only")
     parser.add_argument("--uninstall", action="store_true", help="remove develop installs of these paths")
-    parser.add_argument("--dry-run", action="store_true", help="show the plan and the packages to link; change nothing")
     parser.add_argument("--force", action="store_true", help="overwrite files owned by other conda packages")
     parser.add_argument("--allow-base", action="store_true", help="allow installing into conda's base environment")
     parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
-    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation (never asked standalone)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -65,6 +72,8 @@ def execute(args: argparse.Namespace) -> int:
     else:
         extras = [e for _, path_extras in parsed for e in path_extras]
         extras += [e.strip() for flag in args.extras for e in flag.split(",") if e.strip()]
+        factory = getattr(args, "installer_factory", None)
+        installer = factory(target, tuple(args.source_channels)) if factory else None
         result = develop_install(
             DevelopRequest(
                 paths=tuple(path for path, _ in parsed),
@@ -79,9 +88,11 @@ def execute(args: argparse.Namespace) -> int:
                 force=args.force,
                 allow_base=args.allow_base,
                 mapping_flags=tuple(args.mapping_flags),
+                config_mapping=tuple(getattr(args, "config_mapping", ())),
                 user_mapping=not args.no_user_mapping,
                 command=command,
-            )
+            ),
+            installer,
         )
     print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
     return 0

@@ -44,6 +44,7 @@ class BuildRequest:
     mapping_flags: tuple[str, ...] = ()
     user_mapping: bool = True
     command: str = ""
+    config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
         if kind == "wheel":
-            wheel, mapper = source, build_mapper(request.mapping_flags, None, request.user_mapping)
+            wheel, mapper = (
+                source,
+                build_mapper(request.mapping_flags, None, request.user_mapping, request.config_mapping),
+            )
         else:
             root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
             wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
@@ -109,8 +113,16 @@ def _build_wheel(
     target = request.target
     if target is None or target.prefix is None:
         raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
-    planned = plan(PlanRequest(root, target, mapping_flags=request.mapping_flags, user_mapping=request.user_mapping))
-    mapper = build_mapper(request.mapping_flags, planned.project, request.user_mapping)
+    planned = plan(
+        PlanRequest(
+            root,
+            target,
+            mapping_flags=request.mapping_flags,
+            user_mapping=request.user_mapping,
+            config_mapping=request.config_mapping,
+        )
+    )
+    mapper = build_mapper(request.mapping_flags, planned.project, request.user_mapping, request.config_mapping)
     installer = installer or RattlerInstaller(target, request.channels, command=request.command)
     build_specs = [spec for item in planned.build for spec in item.specs]
     linked = list(installer.install(build_specs).link)

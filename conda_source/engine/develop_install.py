@@ -78,6 +78,7 @@ class DevelopRequest:
     mapping_flags: tuple[str, ...] = ()
     user_mapping: bool = True
     command: str = ""
+    config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,13 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         plans = tuple(
             plan(
                 PlanRequest(
-                    p, request.target, request.extras, request.groups, request.mapping_flags, request.user_mapping
+                    p,
+                    request.target,
+                    request.extras,
+                    request.groups,
+                    request.mapping_flags,
+                    request.user_mapping,
+                    request.config_mapping,
                 )
             )
             for p in request.paths
@@ -273,7 +280,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             name, record["version"], record["build"], root, request.editable, record_file, files, True
         )
 
-    mapper = build_mapper(request.mapping_flags, p.project, request.user_mapping)
+    mapper = build_mapper(request.mapping_flags, p.project, request.user_mapping, request.config_mapping)
     python = python_in(prefix)
     backend = Backend(p.project, python, prefix)
     extra = backend.get_requires_for_build_editable() if request.editable else backend.get_requires_for_build_wheel()

@@ -33,6 +33,7 @@ class PlanRequest:
     groups: tuple[str, ...] = ()
     mapping_flags: tuple[str, ...] = ()  # --map PYPI=SPEC
     user_mapping: bool = True  # read the user's mapping file
+    config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def plan(request: PlanRequest) -> Plan:
     extras = _select(request.extras, project.optional_dependencies, "extra", file, dynamic_extras)
     groups = _select(request.groups, project.dependency_groups, "dependency group", file, False)
 
-    mapper = build_mapper(request.mapping_flags, project, request.user_mapping)
+    mapper = build_mapper(request.mapping_flags, project, request.user_mapping, request.config_mapping)
     target = request.target
 
     build = [map_requirement(d.requirement, d.key, target, mapper) for d in project.build_system.requires]
@@ -115,11 +116,14 @@ def plan(request: PlanRequest) -> Plan:
     return Plan(project, target, extras, groups, tuple(build), tuple(run), _deferred(project, extras))
 
 
-def build_mapper(flags: Iterable[str], project: ProjectSpec | None, user_mapping: bool) -> NameMapper:
-    """The override layers in precedence order: --map, the project, the user's file."""
+def build_mapper(
+    flags: Iterable[str], project: ProjectSpec | None, user_mapping: bool, config: Iterable[str] = ()
+) -> NameMapper:
+    """The override layers in precedence order: --map, the project, conda's setting, the user's file."""
     layers: list[OverrideLayer] = [parse_cli_overrides(tuple(flags))]
     if project is not None:
         layers.append(OverrideLayer("project", project.conda.mapping))
+    layers.append(parse_cli_overrides(tuple(config), "conda-config", "plugins.conda_source_mapping"))
     if user_mapping:
         user = load_user_layer()
         if user is not None:

@@ -4,7 +4,8 @@ Lookup order, first hit wins:
 
 1. ``--map PYPI=SPEC`` flags (``cli``);
 2. the project's ``[tool.conda-source.mapping]`` (``project``);
-3. the user's mapping file (``user``; see ``user_mapping_file``);
+3. the user's configuration: conda's ``plugins.conda_source_mapping`` setting
+   (``conda-config``), then the user's mapping file (``user``; see ``user_mapping_file``);
 4. the bundled table, ``data/pypi-to-conda.tsv`` (``bundled``);
 5. the identity rule (``identity``): lowercase, ``_`` -> ``-``, dots kept.
 
@@ -135,17 +136,18 @@ def parse_override_table(table: object, source: str, where: str) -> OverrideLaye
     return OverrideLayer(source, entries)
 
 
-def parse_cli_overrides(flags: Sequence[str]) -> OverrideLayer:
-    """``--map PYPI=SPEC[;SPEC...]`` flags; ``--map PYPI=`` drops the dependency."""
+def parse_cli_overrides(flags: Sequence[str], source: str = "cli", label: str = "--map") -> OverrideLayer:
+    """``PYPI=SPEC[;SPEC...]`` entries (``--map`` flags, or conda's ``conda_source_mapping``
+    setting); ``PYPI=`` drops the dependency."""
     entries: dict[str, tuple[tuple[str, ...], str]] = {}
     for flag in flags:
-        where = f"--map {flag}"
+        where = f"{label} {flag}"
         name, sep, value = flag.partition("=")
         key = parse_mapping_key(name)
         if not sep or key is None:
-            raise MappingConfigError(where, "expected PYPI-NAME=CONDA-SPEC (e.g. --map torch=pytorch-cpu)")
+            raise MappingConfigError(where, f"expected PYPI-NAME=CONDA-SPEC (e.g. {label} torch=pytorch-cpu)")
         entries[key] = (parse_override_value(value, where), where)
-    return OverrideLayer("cli", entries)
+    return OverrideLayer(source, entries)
 
 
 def user_mapping_file(environ: Mapping[str, str] | None = None) -> tuple[Path | None, bool]:

@@ -12,11 +12,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from conda_source.engine.build_local import BuildRequest, BuildResult
+from conda_source.engine.build_local import build_local as _build_local
+from conda_source.engine.develop_install import DevelopRequest, DevelopResult, develop_uninstall
+from conda_source.engine.develop_install import develop_install as _develop_install
 from conda_source.engine.plan import Plan, PlanRequest, split_path_extras
 from conda_source.engine.plan import plan as _plan
-from conda_source.target import resolve_target
+from conda_source.target import TargetEnv, resolve_target
 
-__all__ = ["Plan", "plan"]
+__all__ = ["BuildResult", "DevelopResult", "Plan", "build_local", "develop_install", "plan", "uninstall"]
 
 
 def plan(
@@ -48,3 +52,85 @@ def plan(
         user_mapping=user_mapping,
     )
     return _plan(request)
+
+
+def develop_install(
+    *paths: str | os.PathLike[str],
+    prefix: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    channels: Iterable[str] = (),
+    extras: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    editable: bool = True,
+    deps: bool = True,
+    dry_run: bool = False,
+    force: bool = False,
+    mapping: Iterable[str] = (),
+    user_mapping: bool = True,
+) -> DevelopResult:
+    """Install checkouts into a conda environment, as ``conda-source develop-install``."""
+    parsed = [split_path_extras(os.fspath(p)) for p in paths or (".",)]
+    target = _environment(prefix, name)
+    request = DevelopRequest(
+        paths=tuple(path for path, _ in parsed),
+        target=target,
+        channels=tuple(channels),
+        extras=tuple(dict.fromkeys([*(e for _, pe in parsed for e in pe), *extras])),
+        groups=tuple(groups),
+        editable=editable,
+        deps=deps,
+        dry_run=dry_run,
+        force=force,
+        mapping_flags=tuple(mapping),
+        user_mapping=user_mapping,
+        command="conda_source.api.develop_install",
+    )
+    return _develop_install(request)
+
+
+def uninstall(
+    *paths: str | os.PathLike[str], prefix: str | os.PathLike[str] | None = None, name: str | None = None
+) -> DevelopResult:
+    """Remove develop installs of ``paths``, as ``develop-install --uninstall``."""
+    return develop_uninstall(_environment(prefix, name), [Path(p) for p in paths], command="conda_source.api.uninstall")
+
+
+def build_local(
+    source: str | os.PathLike[str] = ".",
+    *,
+    output_dir: str | os.PathLike[str] = "dist-conda",
+    channel_dir: str | os.PathLike[str] | None = None,
+    prefix: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+    channels: Iterable[str] = (),
+    extras: Iterable[str] = (),
+    build_number: int = 0,
+    python: str | None = None,
+    mapping: Iterable[str] = (),
+    user_mapping: bool = True,
+) -> BuildResult:
+    """Build a checkout, sdist or wheel into .conda packages, as ``conda-source build-local``.
+
+    A wheel needs no environment; a checkout or sdist is built in ``prefix``/``name``
+    (or the active environment).
+    """
+    path = Path(source)
+    target = None if path.name.endswith(".whl") else _environment(prefix, name)
+    request = BuildRequest(
+        source=path,
+        output_dir=Path(output_dir),
+        channel_dir=Path(channel_dir) if channel_dir is not None else None,
+        target=target,
+        channels=tuple(channels),
+        extras=tuple(extras),
+        build_number=build_number,
+        python=python,
+        mapping_flags=tuple(mapping),
+        user_mapping=user_mapping,
+        command="conda_source.api.build_local",
+    )
+    return _build_local(request)
+
+
+def _environment(prefix: str | os.PathLike[str] | None, name: str | None) -> TargetEnv:
+    return resolve_target(Path(prefix) if prefix is not None else None, None, None, os.environ, name)

@@ -58,6 +58,31 @@ def conda_settings() -> Iterator[Any]:
     )
 
 
+@hookimpl
+def conda_health_checks() -> Iterator[Any]:
+    from conda.plugins.types import CondaHealthCheck
+
+    yield CondaHealthCheck(
+        name="conda-source-develop-installs",
+        action=_health_report,
+        fixer=_health_fix,
+        summary="Detect stale or damaged conda-source develop installs",
+        fix="Reinstall them from their source, or remove those whose source is gone",
+    )
+
+
+def _health_report(prefix: str, verbose: bool) -> None:
+    from conda_source.cli import conda_adapter
+
+    conda_adapter.health_report(prefix, verbose)
+
+
+def _health_fix(prefix: str, args: Namespace, confirm: Any) -> int:
+    from conda_source.cli import conda_adapter
+
+    return conda_adapter.health_fix(prefix, args, confirm)
+
+
 def _configure_develop_install(parser: ArgumentParser) -> None:
     from conda_source.cli import conda_adapter
 

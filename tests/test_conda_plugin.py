@@ -195,3 +195,25 @@ def test_editable_default_from_settings(home: Path, env: Path, project: Path) ->
         text=True,
     )
     assert Path(out.stdout.strip()).is_relative_to(env)
+
+
+def test_conda_doctor_reports_and_fixes(home: Path, env: Path, project: Path) -> None:
+    assert conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping").returncode == 0
+    healthy = conda(home, "doctor", "-p", str(env))
+    assert healthy.returncode == 0, healthy.stderr
+    assert "conda-source develop installs are up to date and intact." in healthy.stdout
+    shutil.rmtree(project)
+    stale = conda(home, "doctor", "-p", str(env))
+    assert "conda-source develop installs that need attention:" in stale.stdout
+    assert f"in-tree-editable ({project}): stale: its source directory is gone" in stale.stdout
+    fixed = conda(home, "doctor", "-p", str(env), "--fix", "-y")
+    assert fixed.returncode == 0, fixed.stderr
+    assert f"remove the develop install of {project} (its source is gone)" in fixed.stdout
+    assert not list((env / "conda-meta").glob("in-tree-editable-*.json"))
+
+
+def test_json_output_is_one_document(home: Path, env: Path, project: Path) -> None:
+    result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)  # nothing else on stdout
+    assert [p["name"] for p in document["projects"]] == ["in-tree-editable"]

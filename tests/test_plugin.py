@@ -34,3 +34,18 @@ def test_conda_entry_point_points_at_the_plugin_module() -> None:
 def test_console_script_is_declared() -> None:
     found = [ep for ep in entry_points(group="console_scripts") if ep.name == "conda-source"]
     assert [ep.value for ep in found] == ["conda_source.cli:entry"]
+
+
+def test_our_options_never_become_conda_settings_by_accident() -> None:
+    """conda copies parsed arguments into its context: only the shared standard ones may match."""
+    import argparse
+
+    from conda_source.cli import build_local, develop_install
+
+    shared_on_purpose = {"json", "quiet", "dry_run", "yes", "help"}  # added by conda's own helpers inside conda
+    conda_settings = {"force", "prefix", "name", "channel", "channels", "solver", "offline", "verbosity", "python"}
+    for module in (develop_install, build_local):
+        parser = argparse.ArgumentParser()
+        module.add_options(parser)
+        dests = {action.dest for action in parser._actions}
+        assert not (dests - shared_on_purpose) & conda_settings, module.__name__

@@ -70,3 +70,51 @@ def run(name: str, args: argparse.Namespace) -> int:
         if output:
             print(output, file=sys.stderr)
         raise CondaSourceCondaError(str(exc)) from None
+
+
+def health_report(prefix: str, verbose: bool) -> None:
+    """conda doctor: one line per problem, in conda's style."""
+    from pathlib import Path
+
+    from conda.base.constants import OK_MARK, X_MARK
+
+    from conda_source.health import check_prefix
+
+    findings = check_prefix(Path(prefix))
+    if not findings:
+        print(f"{OK_MARK} conda-source develop installs are up to date and intact.\n")
+        return
+    print(f"{X_MARK} conda-source develop installs that need attention:\n")
+    for finding in findings:
+        print(f"  {finding}")
+    print()
+
+
+def health_fix(prefix: str, args: argparse.Namespace, confirm: object) -> int:
+    """Reinstall stale or damaged develop installs from their source; remove those whose source is gone."""
+    from pathlib import Path
+
+    from conda_source.engine.develop_install import DevelopRequest, develop_install, develop_uninstall
+    from conda_source.health import check_prefix
+    from conda_source.target import probe
+
+    findings = check_prefix(Path(prefix))
+    if not findings:
+        print("No conda-source develop installs need fixing.")
+        return 0
+    sources = sorted({f.source for f in findings})
+    gone = [s for s in sources if not Path(s).is_dir()]
+    present = [s for s in sources if Path(s).is_dir()]
+    for source in present:
+        print(f"  reinstall from {source}")
+    for source in gone:
+        print(f"  remove the develop install of {source} (its source is gone)")
+    confirm("Proceed?")  # type: ignore[operator]
+    target = probe(Path(prefix))
+    if present:
+        develop_install(
+            DevelopRequest(tuple(Path(s) for s in present), target, deps=False, command="conda doctor --fix")
+        )
+    if gone:
+        develop_uninstall(target, [Path(s) for s in gone], command="conda doctor --fix")
+    return 0

@@ -55,7 +55,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     deps.add_argument("--no-deps", action="store_true", help="install the project only (build requirements still)")
     deps.add_argument("--only-deps", action="store_true", help="install the dependencies only")
     parser.add_argument("--uninstall", action="store_true", help="remove develop installs of these paths")
-    parser.add_argument("--force", action="store_true", help="overwrite files owned by other conda packages")
+    # Not dest="force": conda reads that as its own setting (context.force).
+    parser.add_argument(
+        "--force", dest="force_clobber", action="store_true", help="overwrite files owned by other conda packages"
+    )
     parser.add_argument("--allow-base", action="store_true", help="allow installing into conda's base environment")
     parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
@@ -85,7 +88,7 @@ def execute(args: argparse.Namespace) -> int:
                 deps=not args.no_deps,
                 only_deps=args.only_deps,
                 dry_run=args.dry_run,
-                force=args.force,
+                force=args.force_clobber,
                 allow_base=args.allow_base,
                 mapping_flags=tuple(args.mapping_flags),
                 config_mapping=tuple(getattr(args, "config_mapping", ())),

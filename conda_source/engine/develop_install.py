@@ -41,15 +41,13 @@ from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.backend import Backend
 from conda_source.engine.plan import Plan, PlanRequest, build_mapper, plan
 from conda_source.errors import CondaSourceError, TargetError
+from conda_source.health import DEVELOP_CHANNEL, SOURCE_FILES, sources_digest
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
 from conda_source.journal import Journal, fault
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import map_requirement
 from conda_source.mapping.versions import conda_version
 from conda_source.target import TargetEnv, python_in
-
-DEVELOP_CHANNEL = "local-develop"
-_SOURCE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 class ClobberError(CondaSourceError):
@@ -231,7 +229,7 @@ def _fingerprint(p: Plan, request: DevelopRequest) -> str:
             [__version__, str(p.project.root.resolve()), request.editable, list(p.extras), list(p.groups)]
         ).encode()
     )
-    for name in _SOURCE_FILES:
+    for name in SOURCE_FILES:
         path = p.project.root / name
         if path.is_file():
             digest.update(name.encode() + path.read_bytes())
@@ -327,7 +325,12 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             _write_file(prefix / path, staged)
             if index == len(staging.files) // 2:
                 fault("mid-files")
-        state = {"source": str(root), "fingerprint": fingerprint, "editable": request.editable}
+        state = {
+            "source": str(root),
+            "fingerprint": fingerprint,
+            "editable": request.editable,
+            "sources": sources_digest(root),
+        }
         conda_meta.write_state(prefix, conda_name, state)
         fault("before-record")
         record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
@@ -471,9 +474,16 @@ def _previous(prefix: Path, installed: dict[str, dict[str, Any]], root: Path) ->
 
 
 def _unchanged(prefix: Path, previous: tuple[str, dict[str, Any]], fingerprint: str) -> bool:
+    """Same source, same settings, and every file still exactly as installed."""
     name, record = previous
     state = conda_meta.read_state(prefix, name) or {}
-    return state.get("fingerprint") == fingerprint and all((prefix / f).exists() for f in record.get("files", []))
+    if state.get("fingerprint") != fingerprint:
+        return False
+    for entry in record.get("paths_data", {}).get("paths", []):
+        path = prefix / entry["_path"]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            return False
+    return True
 
 
 def _record_for_source(prefix: Path, installed: dict[str, dict[str, Any]], root: Path) -> tuple[str, dict[str, Any]]:

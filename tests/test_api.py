@@ -1,0 +1,45 @@
+"""The Python API does the same work as the command line and returns result objects."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from rattler import IndexJson
+from wheelmaker import make_wheel
+
+from conda_source import api
+from conda_source.errors import ProjectNotFoundError
+from conda_source.testing import make_test_prefix
+
+PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
+
+
+def test_develop_install_and_uninstall(tmp_path: Path) -> None:
+    prefix = make_test_prefix(tmp_path / "env")
+    project = shutil.copytree(PROJECT, tmp_path / "in-tree-editable")
+    result = api.develop_install(project, prefix=prefix, user_mapping=False)
+    (installed,) = result.projects
+    assert (installed.name, installed.editable, installed.record.is_file()) == ("in-tree-editable", True, True)
+    out = subprocess.run([prefix / "bin" / "in-tree-editable"], capture_output=True, text=True, check=True).stdout
+    assert out == "in-tree-editable says from the checkout\n"
+    removed = api.uninstall(project, prefix=prefix)
+    assert removed.removed == (f"local-develop::in-tree-editable-0.4.0-{installed.build}",)
+    assert not installed.record.exists()
+
+
+def test_build_local_of_a_wheel(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, name="api_demo", version="2.0", requires=("six",))
+    result = api.build_local(wheel, output_dir=tmp_path / "out", channel_dir=tmp_path / "channel", user_mapping=False)
+    (package,) = result.packages
+    assert IndexJson.from_package_archive(package.path).depends == ["python", "six"]
+    assert (tmp_path / "channel" / "noarch" / package.path.name).is_file()
+
+
+def test_errors_are_raised_not_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prefix = make_test_prefix(tmp_path / "env")
+    with pytest.raises(ProjectNotFoundError):
+        api.develop_install(tmp_path / "missing", prefix=prefix)
+    assert capsys.readouterr() == ("", "")

@@ -217,3 +217,39 @@ def test_json_output_is_one_document(home: Path, env: Path, project: Path) -> No
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)  # nothing else on stdout
     assert [p["name"] for p in document["projects"]] == ["in-tree-editable"]
+
+
+def test_backend_failure_shows_its_output_then_one_error(home: Path, env: Path, project: Path) -> None:
+    backend = project / "_backend" / "minimal_backend.py"
+    backend.write_text(
+        backend.read_text()
+        + "\n\ndef build_editable(*args, **kwargs):\n    print('the compiler said no')\n    raise SystemExit(3)\n"
+    )
+    result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.index("the compiler said no") < result.stderr.index("build backend failed in build_editable")
+
+
+def test_frozen_environment_is_respected(home: Path, env: Path, tmp_path: Path) -> None:
+    channel = tmp_path / "channel"
+    make_channel(channel, [make_wheel(tmp_path, name="helper_lib", version="1.2")])
+    (env / "conda-meta" / "frozen").write_text("{}")
+    project = project_needing(tmp_path, "uses-helper", "helper-lib>=1")
+    args = ["develop-install", str(project), "-p", str(env), "-c", channel.as_uri(), "--override-channels"]
+    result = conda(home, *args, "--offline", "-y", "--no-user-mapping", *SOLVER)
+    assert result.returncode != 0
+    assert "frozen" in (result.stderr + result.stdout).lower()
+    assert not list((env / "conda-meta").glob("helper-lib-*.json"))
+
+
+def test_pinned_packages_are_respected(home: Path, env: Path, tmp_path: Path) -> None:
+    channel = tmp_path / "channel"
+    make_channel(channel, [make_wheel(tmp_path, name="helper_lib", version="1.2")])
+    (env / "conda-meta" / "pinned").write_text("helper-lib <1\n")
+    project = project_needing(tmp_path, "uses-helper", "helper-lib>=1")
+    args = ["develop-install", str(project), "-p", str(env), "-c", channel.as_uri(), "--override-channels"]
+    result = conda(home, *args, "--offline", "-y", "--no-user-mapping", *SOLVER)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "helper-lib" in result.stderr
+    assert not list((env / "conda-meta").glob("helper-lib-*.json"))

@@ -101,10 +101,6 @@ def write_record(prefix: Path, record: dict[str, Any]) -> Path:
     return path
 
 
-def remove_record(prefix: Path, record: dict[str, Any]) -> None:
-    record_path(prefix, record).unlink(missing_ok=True)
-
-
 def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
     """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
     owned = {}

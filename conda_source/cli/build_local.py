@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from conda_source.cli.common import add_target_options
 from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
 from conda_source.target import TargetEnv, resolve_target
 
@@ -22,23 +23,7 @@ EXAMPLES = """examples:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """The standalone command: our own target and output options, then the verb's."""
-    parser.add_argument(
-        "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to build in"
-    )
-    parser.add_argument(
-        "-n", "--name", dest="target_name", metavar="NAME", help="conda environment (by name) to build in"
-    )
-    parser.add_argument(
-        "-c",
-        "--channel",
-        dest="source_channels",
-        metavar="CHANNEL",
-        action="append",
-        default=[],
-        help="channel for build requirements",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
+    add_target_options(parser, "build in")
     add_options(parser)
 
 

@@ -6,8 +6,8 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
+from conda_source.cli.common import add_target_options
 from conda_source.cli.plan import render as render_plan
 from conda_source.engine.develop_install import DevelopRequest, DevelopResult, develop_install, develop_uninstall
 from conda_source.engine.plan import split_path_extras
@@ -26,22 +26,12 @@ EXAMPLES = """examples:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """The standalone command: our own target and output options, then the verb's."""
-    parser.add_argument(
-        "-p", "--prefix", dest="target_prefix", metavar="PREFIX", type=Path, help="environment to install into"
-    )
-    parser.add_argument(
-        "-n", "--name", dest="target_name", metavar="NAME", help="conda environment (by name) to install into"
-    )
-    parser.add_argument(
-        "-c", "--channel", dest="source_channels", metavar="CHANNEL", action="append", default=[], help="channel to use"
-    )
+    add_target_options(parser, "install into")
     parser.add_argument(
         "--override-channels", action="store_true", help="use only the -c channels (always so without conda)"
     )
     parser.add_argument("--dry-run", action="store_true", help="show the plan and the packages to link; change nothing")
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation (never asked standalone)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
     add_options(parser)
 
 

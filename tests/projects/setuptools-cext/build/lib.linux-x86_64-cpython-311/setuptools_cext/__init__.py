@@ -1,3 +1,0 @@
-from setuptools_cext._speedup import add
-
-__all__ = ["add"]

@@ -310,3 +310,15 @@ def test_sample_projects_editable(
     assert run_python(prefix, f"import {module}; print({module}.__file__)").strip() == str(project / source)
     (project / Path(source).parent / "added_later.py").write_text("VALUE = 'edited'\n")
     assert run_python(prefix, f"from {module}.added_later import VALUE; print(VALUE)") == "edited\n"
+
+
+def test_own_name_follows_the_mapping_overrides(prefix: Path, tmp_path: Path) -> None:
+    """The project's own conda name goes through the same layers as its dependencies (as in build-local)."""
+    project = Path(shutil.copytree(PROJECTS / "in-tree-editable", tmp_path / "in-tree-editable"))
+    request = DevelopRequest(
+        (project,), probe(prefix), mapping_flags=("in-tree-editable=renamed-tool",), user_mapping=False
+    )
+    (installed,) = develop_install(request).projects
+    assert installed.name == "renamed-tool"
+    assert installed.record.name.startswith("renamed-tool-0.4.0-editable_h")
+    assert run_python(prefix, "import in_tree_editable; print('ok')") == "ok\n"

@@ -44,7 +44,7 @@ from conda_source.errors import CondaSourceError, TargetError
 from conda_source.health import DEVELOP_CHANNEL, SOURCE_FILES, sources_digest
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
 from conda_source.journal import Journal, fault
-from conda_source.mapping.names import NameMapper
+from conda_source.mapping.names import NameMapper, identity_name
 from conda_source.mapping.requirements import map_requirement
 from conda_source.mapping.versions import conda_version
 from conda_source.target import TargetEnv, python_in
@@ -144,7 +144,8 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
             )
             for p in request.paths
         )
-        local = {_conda_name(p) for p in plans}
+        by_name = {_conda_name(p, request): p for p in plans}
+        local = set(by_name)
         # --no-deps skips runtime dependencies, as pip does; the build still needs its requirements.
         wanted = (
             s for p in plans for item in (p.build if not request.deps else (*p.build, *p.run)) for s in item.specs
@@ -156,7 +157,9 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
             raise SolveError(exc.specs, _with_origins(exc, plans)) from exc
         if request.dry_run or request.only_deps:
             return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
-        projects = tuple(_install_project(p, request, installer, local) for p in _build_order(plans))
+        projects = tuple(
+            _install_project(name, by_name[name], request, installer, local) for name in _build_order(by_name)
+        )
     return DevelopResult(plans, transaction, projects, recovered=recovered)
 
 
@@ -217,9 +220,12 @@ def _checked_prefix(target: TargetEnv, allow_base: bool) -> Path:
     return prefix
 
 
-def _conda_name(p: Plan) -> str:
+def _conda_name(p: Plan, request: DevelopRequest) -> str:
+    """The project's own conda name, through the same mapping layers as its dependencies."""
     name = p.project.name or p.project.root.name
-    return NameMapper().map_name(name).specs[0].split(" ", 1)[0] if name else name
+    mapper = build_mapper(request.mapping_flags, p.project, request.user_mapping, request.config_mapping)
+    specs = mapper.map_name(name).specs
+    return specs[0].split(" ", 1)[0] if specs else identity_name(name)
 
 
 def _fingerprint(p: Plan, request: DevelopRequest) -> str:
@@ -249,21 +255,22 @@ def _with_origins(error: SolveError, plans: Sequence[Plan]) -> str:
     return reason + ("\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
 
 
-def _build_order(plans: Sequence[Plan]) -> list[Plan]:
-    """Local projects that need each other are built dependencies first."""
-    by_name = {_conda_name(p): p for p in plans}
+def _build_order(by_name: dict[str, Plan]) -> list[str]:
+    """Local projects (by conda name) that need each other are built dependencies first."""
     needs = {
         name: {s.split(" ", 1)[0] for item in p.run for s in item.specs} & set(by_name) - {name}
         for name, p in by_name.items()
     }
     try:
-        return [by_name[name] for name in graphlib.TopologicalSorter(needs).static_order()]
+        return list(graphlib.TopologicalSorter(needs).static_order())
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise TargetError(f"the local projects depend on each other in a cycle ({cycle}); break the cycle") from None
 
 
-def _install_project(p: Plan, request: DevelopRequest, installer: Installer, local: set[str]) -> InstalledProject:
+def _install_project(
+    conda_name: str, p: Plan, request: DevelopRequest, installer: Installer, local: set[str]
+) -> InstalledProject:
     target, prefix = request.target, request.target.prefix
     assert prefix is not None
     root = p.project.root.resolve()
@@ -286,18 +293,16 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as scratch:
         metadata_dir = backend.prepare_metadata(Path(scratch, "metadata"), request.editable)
         metadata = Metadata.from_email((metadata_dir / "METADATA").read_text(encoding="utf-8"), validate=False)
-        run = [str(r) for r in metadata.requires_dist or []]
-        dynamic_deps = _mapped(run, target, mapper, "Requires-Dist", extras=p.extras) if request.deps else []
-        # Local projects are satisfied by each other, built earlier in this run, not from channels.
-        installer.install([s for s in dynamic_deps if s.split(" ", 1)[0] not in local])
+        runtime = _mapped([str(r) for r in metadata.requires_dist or []], target, mapper, "Requires-Dist", p.extras)
+        if request.deps:
+            # Local projects are satisfied by each other, built earlier in this run, not from channels.
+            installer.install([s for s in runtime if s.split(" ", 1)[0] not in local])
         out = Path(scratch, "wheel")
         out.mkdir()
         wheel = backend.build_editable(out, metadata_dir) if request.editable else backend.build_wheel(out)
         staging = _stage(wheel, root, prefix, target, python, request.editable)
 
-    conda_name = _conda_name(p)
     version = conda_version(metadata.version)
-    runtime = _mapped(run, target, mapper, "Requires-Dist", extras=p.extras)
     conda_only = [spec for spec, _ in p.project.conda.dependencies]
     depends = list(dict.fromkeys([*_python_spec(target), *runtime, *conda_only]))
     exclude = {previous[0]} if previous else set()

@@ -86,6 +86,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os._exit(_exit_status[-1])
 
 
+@pytest.fixture
+def prefix(tmp_path: Path) -> Path:
+    """A fresh test prefix (DESIGN.md's embedded default) for one test."""
+    from conda_source.testing import make_test_prefix
+
+    return make_test_prefix(tmp_path / "env")
+
+
 @pytest.fixture(scope="session")
 def build_channel(pypi_wheels: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
     """A file:// channel with every cached wheel, made by our own writer, plus a stand-in

@@ -18,7 +18,6 @@ from conda_source.cli import main
 from conda_source.engine.develop_install import ClobberError, DevelopRequest, develop_install, develop_uninstall
 from conda_source.errors import ProjectNotFoundError, TargetError
 from conda_source.target import probe
-from conda_source.testing import make_test_prefix
 
 PROJECTS = Path(__file__).parent / "projects"
 
@@ -58,11 +57,6 @@ def check_record_matches_disk(prefix: Path, record_file: Path) -> PrefixRecord:
     )
     assert listed == files
     return record
-
-
-@pytest.fixture
-def prefix(tmp_path: Path) -> Path:
-    return make_test_prefix(tmp_path / "env")
 
 
 @pytest.mark.network

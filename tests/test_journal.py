@@ -40,11 +40,6 @@ def records(prefix: Path) -> list[str]:
 
 
 @pytest.fixture
-def prefix(tmp_path: Path) -> Path:
-    return make_test_prefix(tmp_path / "env")
-
-
-@pytest.fixture
 def project(tmp_path: Path) -> Path:
     return Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
 

@@ -241,6 +241,7 @@ def scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
     from test_journal import local_project
 
     from conda_source.engine.develop_install import DevelopRequest, develop_install
+    from conda_source.mapping.overrides import Overrides
     from conda_source.target import probe
     from conda_source.testing import make_test_prefix
 
@@ -262,7 +263,9 @@ def scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
             solves.clear()
             start = time.perf_counter()
             develop_install(
-                DevelopRequest(tuple(reversed(projects)), probe(prefix), (channel.as_uri(),), user_mapping=False)
+                DevelopRequest(
+                    tuple(reversed(projects)), probe(prefix), (channel.as_uri(),), overrides=Overrides(user_file=False)
+                )
             )
             elapsed = time.perf_counter() - start
             rows.append(

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from conda_source.engine.build_local import BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
-from conda_source.engine.develop_install import DevelopRequest, DevelopResult, develop_uninstall
+from conda_source.engine.develop_install import DevelopRequest, DevelopResult
 from conda_source.engine.develop_install import develop_install as _develop_install
 from conda_source.engine.plan import Plan, PlanRequest, split_path_extras
 from conda_source.engine.plan import plan as _plan
-from conda_source.target import TargetEnv, resolve_target
+from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
+from conda_source.mapping.overrides import Overrides
+from conda_source.target import Environment, resolve_environment, resolve_target
 
 __all__ = ["BuildResult", "DevelopResult", "Plan", "build_local", "develop_install", "plan", "uninstall"]
 
@@ -48,8 +50,7 @@ def plan(
         target=target,
         extras=(*path_extras, *extras),
         groups=tuple(groups),
-        mapping_flags=tuple(mapping),
-        user_mapping=user_mapping,
+        overrides=Overrides(tuple(mapping), (), user_mapping),
     )
     return _plan(request)
 
@@ -70,10 +71,9 @@ def develop_install(
 ) -> DevelopResult:
     """Install checkouts into a conda environment, as ``conda-source develop-install``."""
     parsed = [split_path_extras(os.fspath(p)) for p in paths or (".",)]
-    target = _environment(prefix, name)
     request = DevelopRequest(
         paths=tuple(path for path, _ in parsed),
-        target=target,
+        environment=_environment(prefix, name),
         channels=tuple(channels),
         extras=tuple(dict.fromkeys([*(e for _, pe in parsed for e in pe), *extras])),
         groups=tuple(groups),
@@ -81,8 +81,7 @@ def develop_install(
         deps=deps,
         dry_run=dry_run,
         force=force,
-        mapping_flags=tuple(mapping),
-        user_mapping=user_mapping,
+        overrides=Overrides(tuple(mapping), (), user_mapping),
         command="conda_source.api.develop_install",
     )
     return _develop_install(request)
@@ -92,7 +91,8 @@ def uninstall(
     *paths: str | os.PathLike[str], prefix: str | os.PathLike[str] | None = None, name: str | None = None
 ) -> DevelopResult:
     """Remove develop installs of ``paths``, as ``develop-install --uninstall``."""
-    return develop_uninstall(_environment(prefix, name), [Path(p) for p in paths], command="conda_source.api.uninstall")
+    request = UninstallRequest(tuple(Path(p) for p in paths), _environment(prefix, name), "conda_source.api.uninstall")
+    return develop_uninstall(request)
 
 
 def build_local(
@@ -115,22 +115,20 @@ def build_local(
     (or the active environment).
     """
     path = Path(source)
-    target = None if path.name.endswith(".whl") else _environment(prefix, name)
     request = BuildRequest(
         source=path,
         output_dir=Path(output_dir),
         channel_dir=Path(channel_dir) if channel_dir is not None else None,
-        target=target,
+        environment=None if path.name.endswith(".whl") else _environment(prefix, name),
         channels=tuple(channels),
         extras=tuple(extras),
         build_number=build_number,
         python=python,
-        mapping_flags=tuple(mapping),
-        user_mapping=user_mapping,
+        overrides=Overrides(tuple(mapping), (), user_mapping),
         command="conda_source.api.build_local",
     )
     return _build_local(request)
 
 
-def _environment(prefix: str | os.PathLike[str] | None, name: str | None) -> TargetEnv:
-    return resolve_target(Path(prefix) if prefix is not None else None, None, None, os.environ, name)
+def _environment(prefix: str | os.PathLike[str] | None, name: str | None) -> Environment:
+    return resolve_environment(Path(prefix) if prefix is not None else None, name, os.environ)

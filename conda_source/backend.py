@@ -5,17 +5,25 @@ so the backend imports what the prefix has (and nothing from conda-source's own
 environment).  The prefix's ``bin`` comes first on PATH, so compilers, cmake and
 friends installed by conda are the ones a build finds.  Every failure becomes a
 ``BackendError`` carrying the backend's output.
+
+``build`` is the one hook sequence both engines run: the backend's extra build
+requirements (installed by the caller), its metadata, then the wheel.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.metadata import InvalidMetadata, Metadata
+from packaging.requirements import InvalidRequirement, Requirement
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
 from conda_source.errors import CondaSourceError
@@ -45,13 +53,23 @@ class Backend:
             python_executable=str(python),
         )
 
-    def get_requires_for_build_wheel(self) -> list[str]:
-        with self._failures("get_requires_for_build_wheel"):
-            return list(self._hooks.get_requires_for_build_wheel())
-
-    def get_requires_for_build_editable(self) -> list[str]:
-        with self._failures("get_requires_for_build_editable"):
-            return list(self._hooks.get_requires_for_build_editable())
+    def get_requires(self, editable: bool) -> list[Requirement]:
+        """What the backend needs beyond build-system.requires, checked to be valid requirements."""
+        hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
+        with self._failures(hook):
+            texts = (
+                self._hooks.get_requires_for_build_editable()
+                if editable
+                else self._hooks.get_requires_for_build_wheel()
+            )
+        requirements = []
+        for text in texts:
+            try:
+                requirements.append(Requirement(text))
+            except InvalidRequirement as exc:
+                reason = f"the backend asked for an invalid requirement '{text}' ({exc}); fix or upgrade the backend"
+                raise BackendError(self.project.root, hook, reason, self._output()) from None
+        return requirements
 
     def prepare_metadata(self, directory: Path, editable: bool) -> Path:
         """The dist-info directory the backend prepares (falling back to a wheel build)."""
@@ -75,6 +93,16 @@ class Backend:
         with self._failures("build_editable"):
             name = self._hooks.build_editable(str(directory), metadata_directory=str(metadata) if metadata else None)
         return self._built(directory, name, "build_editable")
+
+    def read_metadata(self, text: str, hook: str) -> Metadata:
+        """The core metadata the backend wrote, with the fields conda-source uses checked."""
+        try:
+            metadata = Metadata.from_email(text, validate=False)
+            _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)
+        except (InvalidMetadata, ValueError) as exc:
+            reason = f"the backend wrote invalid metadata: {_metadata_problem(exc)}; fix the project's metadata"
+            raise BackendError(self.project.root, hook, reason, self._output()) from None
+        return metadata
 
     def _built(self, directory: Path, name: str, hook: str) -> Path:
         wheel = directory / name
@@ -121,3 +149,69 @@ class Backend:
 
     def _output(self) -> str:
         return "".join(self.output)
+
+
+def _metadata_problem(exc: Exception) -> str:
+    causes = getattr(exc, "exceptions", None)  # an ExceptionGroup of every invalid field
+    return "; ".join(str(c) for c in causes) if causes else str(exc)
+
+
+@dataclass(frozen=True)
+class Built:
+    wheel: Path
+    metadata: Metadata
+
+
+def build(
+    backend: Backend,
+    out: Path,
+    *,
+    editable: bool,
+    install: Callable[[Sequence[Requirement], str], object],
+    before_build: Callable[[Metadata], object] | None = None,
+    metadata_first: bool = True,
+) -> Built:
+    """The hook sequence of one build, the same for every engine.
+
+    1. ``get_requires_for_build_*``: ``install(requirements, hook)`` puts them into the environment;
+    2. ``prepare_metadata_for_build_*`` (or a fallback build): the exact name, version and
+       dependencies; ``before_build(metadata)`` may install the dependencies;
+    3. ``build_editable`` (PEP 660) or ``build_wheel``.
+
+    With ``metadata_first=False`` step 2 is skipped and the metadata is read from the wheel.
+    """
+    hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
+    install(backend.get_requires(editable), hook)
+    if not metadata_first:
+        wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
+        hook = "build_editable" if editable else "build_wheel"
+        _check_wheel(backend, wheel, hook)
+        return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, hook), hook))
+    with tempfile.TemporaryDirectory(prefix="conda-source-metadata-") as scratch:
+        metadata_dir = backend.prepare_metadata(Path(scratch), editable)
+        metadata_hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
+        metadata_file = metadata_dir / "METADATA"
+        if not metadata_file.is_file():
+            reason = f"the backend reported '{metadata_dir.name}' but wrote no METADATA there"
+            raise BackendError(backend.project.root, metadata_hook, reason, backend._output())
+        metadata = backend.read_metadata(metadata_file.read_text(encoding="utf-8", errors="replace"), metadata_hook)
+        if before_build is not None:
+            before_build(metadata)
+        wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
+    _check_wheel(backend, wheel, "build_editable" if editable else "build_wheel")
+    return Built(wheel, metadata)
+
+
+def _wheel_metadata(backend: Backend, wheel: Path, hook: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        found = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if len(found) != 1:
+            reason = f"the wheel '{wheel.name}' has {len(found)} .dist-info/METADATA files, not one"
+            raise BackendError(backend.project.root, hook, reason, backend._output())
+        return archive.read(found[0]).decode("utf-8", errors="replace")
+
+
+def _check_wheel(backend: Backend, wheel: Path, hook: str) -> None:
+    if not zipfile.is_zipfile(wheel):
+        reason = f"the backend wrote '{wheel.name}', which is not a wheel (zip) file"
+        raise BackendError(backend.project.root, hook, reason, backend._output())

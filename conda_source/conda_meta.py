@@ -1,6 +1,8 @@
-"""The only writer of conda-meta: history entries and fixes to records (develop-install adds records).
+"""The only writer of conda-meta: package records, develop-install state, history, and the prefix lock.
 
-conda's history format, one block per transaction::
+conda reads every ``conda-meta/*.json`` as a package record; conda-source keeps
+its own state one level down, in ``conda-meta/conda-source/``.  conda's history
+format, one block per transaction::
 
     ==> 2026-11-21 04:48:51 <==
     # cmd: conda-source build-local .
@@ -11,13 +13,181 @@ conda's history format, one block per transaction::
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conda_source import __version__
+from conda_source.specs import spec_name
+
+DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
+STATE_DIR = "conda-source"
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    path: str  # prefix-relative, POSIX
+    sha256: str | None
+    size: int | None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A conda-meta package record: the fields conda-source reads, and the layout of the ones it writes."""
+
+    name: str
+    version: str
+    build: str
+    channel: str = ""
+    subdir: str = ""
+    depends: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    paths: tuple[PathEntry, ...] = ()
+    source: str = ""  # link.source: for a develop install, the checkout
+    requested_spec: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dist(self) -> str:
+        return f"{self.name}-{self.version}-{self.build}"
+
+    @property
+    def is_develop(self) -> bool:
+        return self.channel == DEVELOP_CHANNEL
+
+    def file(self, prefix: Path) -> Path:
+        return prefix / "conda-meta" / f"{self.dist}.json"
+
+    def relative_file(self) -> str:
+        return f"conda-meta/{self.dist}.json"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Record:
+        entries = (data.get("paths_data") or {}).get("paths") or []
+        return cls(
+            name=data["name"],
+            version=str(data["version"]),
+            build=str(data["build"]),
+            channel=str(data.get("channel") or ""),
+            subdir=str(data.get("subdir") or ""),
+            depends=tuple(data.get("depends") or ()),
+            files=tuple(data.get("files") or ()),
+            paths=tuple(PathEntry(e["_path"], e.get("sha256"), e.get("size_in_bytes")) for e in entries),
+            source=str((data.get("link") or {}).get("source") or ""),
+            requested_spec=str(data.get("requested_spec") or ""),
+            raw=data,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as conda writes one for a package it linked (develop installs)."""
+        fn = f"{self.dist}.conda"
+        return {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "build_number": 0,
+            "channel": self.channel,
+            "subdir": self.subdir,
+            "fn": fn,
+            "url": f"{Path(self.source).as_uri()}/{fn}",
+            "depends": list(self.depends),
+            "constrains": [],
+            "files": list(self.files),
+            "paths_data": {
+                "paths": [
+                    {"_path": e.path, "path_type": "hardlink", "sha256": e.sha256, "size_in_bytes": e.size}
+                    for e in self.paths
+                ],
+                "paths_version": 1,
+            },
+            "requested_spec": self.requested_spec or self.name,
+            "package_type": None,  # a regular package whose files are listed, not a virtual pypi one
+            "timestamp": int(time.time() * 1000),
+            "link": {"source": self.source, "type": 1},
+        }
+
+
+@dataclass(frozen=True)
+class DevelopState:
+    """What conda-source remembers of a develop install, beside its record."""
+
+    source: str  # the checkout
+    fingerprint: str  # what decides whether a re-run has anything to do
+    editable: bool
+    sources: str  # digest of the project's build files, for conda doctor
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DevelopState:
+        return cls(str(data["source"]), str(data["fingerprint"]), bool(data["editable"]), str(data["sources"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "editable": self.editable,
+            "sources": self.sources,
+        }
+
+
+def records(prefix: Path) -> dict[str, Record]:
+    """Every package record of the prefix, by package name."""
+    found = {}
+    for path in sorted((prefix / "conda-meta").glob("*.json")):
+        record = Record.from_json(json.loads(path.read_text(encoding="utf-8")))
+        found[record.name] = record
+    return found
+
+
+def write_record(prefix: Path, record: Record) -> Path:
+    path = record.file(prefix)
+    _write_json_atomically(path, record.to_json())
+    return path
+
+
+def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
+    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
+    return {file: name for name, r in records(prefix).items() if name not in exclude for file in r.files}
+
+
+def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None]]:
+    for record in records(prefix).values():
+        if record.is_develop:
+            yield record, read_state(prefix, record.name)
+
+
+def state_path(prefix: Path, name: str) -> Path:
+    return prefix / "conda-meta" / STATE_DIR / f"{name}.json"
+
+
+def read_state(prefix: Path, name: str) -> DevelopState | None:
+    path = state_path(prefix, name)
+    return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def write_state(prefix: Path, name: str, state: DevelopState) -> None:
+    path = state_path(prefix, name)
+    path.parent.mkdir(exist_ok=True)
+    _write_json_atomically(path, state.to_json())
+
+
+@contextlib.contextmanager
+def prefix_lock(prefix: Path) -> Iterator[None]:
+    """One conda-source run per prefix at a time; a second run waits for the first.
+
+    The lock is taken on the conda-meta directory itself, so locking creates nothing.
+    """
+    descriptor = os.open(prefix / "conda-meta", os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def append_history(
@@ -44,7 +214,7 @@ def record_requested_specs(prefix: Path, dists: Sequence[str], specs: Sequence[s
 
     py-rattler writes only its own ``requested_specs`` list; conda reads ``requested_spec``.
     """
-    by_name = {spec.split(" ", 1)[0].split("::")[-1]: spec for spec in specs}
+    by_name = {spec_name(spec): spec for spec in specs}
     for dist in dists:
         path = prefix / "conda-meta" / f"{dist}.json"
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -55,72 +225,21 @@ def record_requested_specs(prefix: Path, dists: Sequence[str], specs: Sequence[s
         _write_json_atomically(path, record)
 
 
-def _write_json_atomically(path: Path, data: object) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
-
-
 def snapshot_records(prefix: Path) -> dict[Path, bytes]:
     """The bytes of every record, to restore what a third-party installer rewrote needlessly."""
     return {path: path.read_bytes() for path in (prefix / "conda-meta").glob("*.json")}
 
 
-def restore_records(prefix: Path, snapshot: dict[Path, bytes]) -> list[Path]:
-    """Put back records that still exist but were rewritten; returns the restored paths."""
-    restored = []
+def restore_records(snapshot: dict[Path, bytes]) -> None:
+    """Put back records that still exist but were rewritten."""
     for path, data in snapshot.items():
         if path.is_file() and path.read_bytes() != data:
             partial = path.with_name(path.name + ".partial")
             partial.write_bytes(data)
             partial.replace(path)
-            restored.append(path)
-    return restored
 
 
-# conda reads every conda-meta/*.json as a package record; our own state lives one level down.
-STATE_DIR = "conda-source"
-
-
-def records(prefix: Path) -> dict[str, dict[str, Any]]:
-    """Every package record of the prefix, by package name."""
-    found = {}
-    for path in sorted((prefix / "conda-meta").glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        found[record["name"]] = record
-    return found
-
-
-def record_path(prefix: Path, record: dict[str, Any]) -> Path:
-    return prefix / "conda-meta" / f"{record['name']}-{record['version']}-{record['build']}.json"
-
-
-def write_record(prefix: Path, record: dict[str, Any]) -> Path:
-    path = record_path(prefix, record)
-    _write_json_atomically(path, record)
-    return path
-
-
-def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
-    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
-    owned = {}
-    for name, record in records(prefix).items():
-        if name not in exclude:
-            for file in record.get("files", []):
-                owned[file] = name
-    return owned
-
-
-def state_path(prefix: Path, name: str) -> Path:
-    return prefix / "conda-meta" / STATE_DIR / f"{name}.json"
-
-
-def read_state(prefix: Path, name: str) -> dict[str, Any] | None:
-    path = state_path(prefix, name)
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def write_state(prefix: Path, name: str, state: dict[str, Any]) -> None:
-    path = state_path(prefix, name)
-    path.parent.mkdir(exist_ok=True)
-    _write_json_atomically(path, state)
+def _write_json_atomically(path: Path, data: object) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)

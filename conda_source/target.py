@@ -54,8 +54,6 @@ class TargetEnv:
     python: Version
     subdir: str
     markers: Mapping[str, str]
-    prefix: Path | None = None
-    paths: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, python: str, subdir: str) -> TargetEnv:
@@ -94,8 +92,32 @@ class TargetEnv:
         return {**self.markers, "extra": extra}
 
     def describe(self) -> str:
-        where = f" in {self.prefix}" if self.prefix else ""
-        return f"python {self.python} ({self.markers['implementation_name']}), {self.subdir}{where}"
+        return f"python {self.python} ({self.markers['implementation_name']}), {self.subdir}"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A probed conda prefix: where it is, its interpreter, its install scheme, and what it targets."""
+
+    prefix: Path
+    interpreter: Path
+    target: TargetEnv
+    paths: Mapping[str, str] = field(default_factory=dict)  # sysconfig scheme: purelib, scripts, data, ...
+
+    @property
+    def python(self) -> Version:
+        return self.target.python
+
+    @property
+    def subdir(self) -> str:
+        return self.target.subdir
+
+    @property
+    def python_short(self) -> str:
+        return self.target.python_short
+
+    def describe(self) -> str:
+        return f"{self.target.describe()} in {self.prefix}"
 
 
 def python_in(prefix: Path) -> Path:
@@ -108,7 +130,7 @@ def python_in(prefix: Path) -> Path:
     raise TargetError(f"{prefix}: this environment has no python; add one with 'conda install -p {prefix} python'")
 
 
-def probe(prefix: Path) -> TargetEnv:
+def probe(prefix: Path) -> Environment:
     """Ask the prefix's own python about itself (one subprocess, JSON out)."""
     prefix = prefix.absolute()  # later steps run with other working directories
     python = python_in(prefix)
@@ -122,13 +144,8 @@ def probe(prefix: Path) -> TargetEnv:
         detail = getattr(exc, "stderr", "") or str(exc)
         raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
     markers: dict[str, str] = data["markers"]
-    return TargetEnv(
-        python=Version(".".join(str(p) for p in data["version"])),
-        subdir=_subdir_of(markers),
-        markers=markers,
-        prefix=prefix,
-        paths=data["paths"],
-    )
+    target = TargetEnv(Version(".".join(str(p) for p in data["version"])), _subdir_of(markers), markers)
+    return Environment(prefix, python, target, data["paths"])
 
 
 def _subdir_of(markers: Mapping[str, str]) -> str:
@@ -182,27 +199,34 @@ def resolve_target(
     subdir: str | None,
     environ: Mapping[str, str],
     name: str | None = None,
-) -> TargetEnv:
+) -> TargetEnv | Environment:
     """Pick the target: a probed prefix, or a described python/platform.
 
     Order: ``--python`` (with ``--platform``, default this machine's) describes
     a target; else ``-p PREFIX`` or ``-n NAME`` is probed; else the active ``$CONDA_PREFIX``.
     """
-    if name is not None:
-        if prefix is not None:
-            raise TargetError("give either -n/--name or -p/--prefix, not both")
-        prefix = named_environment(name, environ)
     if python is not None:
-        if prefix is not None:
+        if prefix is not None or name is not None:
             raise TargetError("give either -p/--prefix (probe an environment) or --python (describe one), not both")
         return TargetEnv.from_spec(python, subdir or host_subdir())
     if subdir is not None:
         raise TargetError("--platform describes a target together with --python X.Y; add --python")
+    return resolve_environment(prefix, name, environ, "or describe one with --python X.Y [--platform SUBDIR]")
+
+
+def resolve_environment(
+    prefix: Path | None, name: str | None, environ: Mapping[str, str], alternative: str = ""
+) -> Environment:
+    """The environment to work in: ``-p PREFIX``, ``-n NAME``, else the active ``$CONDA_PREFIX``; probed."""
+    if name is not None:
+        if prefix is not None:
+            raise TargetError("give either -n/--name or -p/--prefix, not both")
+        prefix = named_environment(name, environ)
     if prefix is None and environ.get("CONDA_PREFIX"):
         prefix = Path(environ["CONDA_PREFIX"])
     if prefix is None:
-        raise TargetError(
-            "no target environment: pass -p PREFIX, activate a conda environment, "
-            "or describe one with --python X.Y [--platform SUBDIR]"
+        how = "pass -p PREFIX or -n NAME" + (
+            f", activate a conda environment, {alternative}" if alternative else ", or activate a conda environment"
         )
+        raise TargetError(f"no target environment: {how}")
     return probe(prefix)

@@ -24,11 +24,14 @@ from conda_source.cli import main
 from conda_source.engine.build_local import BuildRequest, build_local
 from conda_source.errors import ArtifactError, TargetError
 from conda_source.installer import RattlerInstaller, SolveError
+from conda_source.mapping.overrides import Overrides
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
 
 PROJECTS = Path(__file__).parent / "projects"
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+NO_USER_MAPPING = Overrides(user_file=False)
 
 
 def project_copy(name: str, tmp_path: Path) -> Path:
@@ -62,7 +65,7 @@ def test_checkout_builds_records_and_installs(build_channel: str, tmp_path: Path
             source=project_copy("setuptools-basic", tmp_path),
             output_dir=tmp_path / "out",
             channel_dir=tmp_path / "local",
-            target=probe(prefix),
+            environment=probe(prefix),
             channels=(build_channel,),
             command="conda-source build-local tests/projects/setuptools-basic",
         )
@@ -356,7 +359,7 @@ def test_sample_checkouts_build_with_their_own_backend(
             probe(shared_build_prefix),
             (build_channel,),
             python=python,
-            user_mapping=False,
+            overrides=NO_USER_MAPPING,
         )
     )
     by_label = {

@@ -15,11 +15,16 @@ from test_build_local import tree_digest
 
 from conda_source.backend import BackendError
 from conda_source.cli import main
-from conda_source.engine.develop_install import ClobberError, DevelopRequest, develop_install, develop_uninstall
+from conda_source.engine.develop_install import DevelopRequest, develop_install
+from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 from conda_source.errors import ProjectNotFoundError, TargetError
+from conda_source.mapping.overrides import Overrides
+from conda_source.prefix_install import ClobberError
 from conda_source.target import probe
 
 PROJECTS = Path(__file__).parent / "projects"
+
+NO_USER_MAPPING = Overrides(user_file=False)
 
 
 def copy_project(name: str, tmp_path: Path) -> Path:
@@ -33,7 +38,9 @@ def run_python(prefix: Path, code: str) -> str:
 
 
 def install(prefix: Path, channel: str, *paths: Path, **kwargs: object) -> object:
-    request = DevelopRequest(tuple(paths), probe(prefix), (channel,), user_mapping=False, command="test", **kwargs)  # type: ignore[arg-type]
+    request = DevelopRequest(
+        tuple(paths), probe(prefix), (channel,), overrides=NO_USER_MAPPING, command="test", **kwargs
+    )  # type: ignore[arg-type]
     return develop_install(request)
 
 
@@ -115,7 +122,7 @@ def test_editable_install_end_to_end(build_channel: str, prefix: Path, tmp_path:
 
     # Uninstall removes every file and the record, and reports what only this project needed.
     files = [prefix / str(f) for f in PrefixRecord.from_path(updated.record).files]
-    removed = develop_uninstall(probe(prefix), [project], command="test")
+    removed = develop_uninstall(UninstallRequest((project,), probe(prefix), "test"))
     assert removed.removed == (f"local-develop::setuptools-basic-1.1.0-{updated.build}",)
     assert removed.left_behind == ("packaging", "six")
     assert not any(f.exists() for f in files) and not updated.record.exists()
@@ -193,7 +200,7 @@ def test_backend_without_pep660_suggests_no_editable(prefix: Path, tmp_path: Pat
     )
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
-        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+        develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert str(caught.value) == (
         f"{project}: build backend failed in prepare_metadata_for_build_editable: the backend has no 'build_editable' "
         "hook (it predates PEP 660 editable installs); use --no-editable, or upgrade the backend"
@@ -210,7 +217,7 @@ def test_backend_crash_leaves_the_prefix_as_it_was(prefix: Path, tmp_path: Path)
     project = in_tree_project(tmp_path / "proj", source)
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
-        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+        develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert (
         str(caught.value)
         == f"{project}: build backend failed in prepare_metadata_for_build_editable: see the output above"
@@ -243,7 +250,7 @@ def test_missing_project_path(prefix: Path, tmp_path: Path) -> None:
 
 def test_uninstall_of_something_not_installed(prefix: Path, tmp_path: Path) -> None:
     with pytest.raises(TargetError) as caught:
-        develop_uninstall(probe(prefix), [tmp_path])
+        develop_uninstall(UninstallRequest((tmp_path,), probe(prefix)))
     assert str(caught.value) == f"{tmp_path}: not develop-installed in {prefix}; nothing to uninstall"
 
 
@@ -310,7 +317,7 @@ def test_own_name_follows_the_mapping_overrides(prefix: Path, tmp_path: Path) ->
     """The project's own conda name goes through the same layers as its dependencies (as in build-local)."""
     project = Path(shutil.copytree(PROJECTS / "in-tree-editable", tmp_path / "in-tree-editable"))
     request = DevelopRequest(
-        (project,), probe(prefix), mapping_flags=("in-tree-editable=renamed-tool",), user_mapping=False
+        (project,), probe(prefix), overrides=Overrides(("in-tree-editable=renamed-tool",), (), False)
     )
     (installed,) = develop_install(request).projects
     assert installed.name == "renamed-tool"

@@ -9,10 +9,13 @@ import pytest
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.health import Finding, check_prefix
+from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 
 PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
+
+NO_USER_MAPPING = Overrides(user_file=False)
 
 
 @pytest.fixture
@@ -20,7 +23,7 @@ def installed(tmp_path: Path) -> tuple[Path, Path, Path]:
     """(prefix, project, record) after a develop install of the in-tree project."""
     prefix = make_test_prefix(tmp_path / "env")
     project = Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
-    result = develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    result = develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     return prefix, project, result.projects[0].record
 
 
@@ -64,6 +67,6 @@ def test_damaged_install_is_not_a_no_op(installed: tuple[Path, Path, Path]) -> N
     """A re-run repairs damage instead of skipping: the no-op check compares hashes."""
     prefix, project, _ = installed
     (prefix / "bin" / "in-tree-editable").write_text("#!/bin/sh\necho hijacked\n")
-    result = develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    result = develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert not result.projects[0].unchanged
     assert check_prefix(prefix) == []

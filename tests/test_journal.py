@@ -21,11 +21,14 @@ from test_develop_install import check_record_matches_disk
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.journal import FAULT_ENV, Journal
+from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 
 PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
 JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "journal.json"
+
+NO_USER_MAPPING = Overrides(user_file=False)
 
 
 def run_cli(prefix: Path, project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -68,7 +71,7 @@ def test_kill_while_writing_rolls_back_to_before(prefix: Path, project: Path, po
 def records_after_build(project: Path, prefix: Path) -> str:
     """The build string is only known once built: read it back from a dry install elsewhere."""
     scratch = make_test_prefix(prefix.parent / "scratch")
-    built = develop_install(DevelopRequest((project,), probe(scratch), user_mapping=False)).projects[0]
+    built = develop_install(DevelopRequest((project,), probe(scratch), overrides=NO_USER_MAPPING)).projects[0]
     return f"{built.build}.json)"
 
 
@@ -179,7 +182,7 @@ def local_project(tmp_path: Path, name: str, dependencies: list[str]) -> Path:
 def test_monorepo_builds_dependencies_first_without_channels(prefix: Path, tmp_path: Path) -> None:
     core = local_project(tmp_path, "mono-core", [])
     app = local_project(tmp_path, "mono-app", ["mono-core>=0.4"])
-    result = develop_install(DevelopRequest((app, core), probe(prefix), user_mapping=False, command="test"))
+    result = develop_install(DevelopRequest((app, core), probe(prefix), overrides=NO_USER_MAPPING, command="test"))
     assert [p.name for p in result.projects] == ["mono-core", "mono-app"]
     app_record = next(p.record for p in result.projects if p.name == "mono-app")
     assert "mono-core >=0.4" in __import__("json").loads(app_record.read_text())["depends"]
@@ -198,7 +201,7 @@ def test_monorepo_cycle_is_refused(prefix: Path, tmp_path: Path) -> None:
     second = local_project(tmp_path, "cyc-b", ["cyc-a"])
     before = tree_digest(prefix)
     with pytest.raises(TargetError) as caught:
-        develop_install(DevelopRequest((first, second), probe(prefix), user_mapping=False))
+        develop_install(DevelopRequest((first, second), probe(prefix), overrides=NO_USER_MAPPING))
     assert str(caught.value) in (
         "the local projects depend on each other in a cycle (cyc-a -> cyc-b -> cyc-a); break the cycle",
         "the local projects depend on each other in a cycle (cyc-b -> cyc-a -> cyc-b); break the cycle",
@@ -215,7 +218,7 @@ def test_unsatisfiable_dependency_names_its_pypi_requirement(prefix: Path, tmp_p
     index_channel(channel)
     before = tree_digest(prefix)
     with pytest.raises(SolveError) as caught:
-        develop_install(DevelopRequest((project,), probe(prefix), (channel.as_uri(),), user_mapping=False))
+        develop_install(DevelopRequest((project,), probe(prefix), (channel.as_uri(),), overrides=NO_USER_MAPPING))
     message = str(caught.value)
     assert message.startswith("cannot install python >=3.11, definitely-missing >=1: ")
     assert message.endswith(
@@ -240,7 +243,7 @@ def test_takes_over_an_earlier_pip_install(prefix: Path, project: Path) -> None:
     unrelated = site / "other_pkg-1.0.dist-info"
     unrelated.mkdir()
     (unrelated / "RECORD").write_text("")
-    result = develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+    result = develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert not old.exists() and not (site / "__editable__.in_tree_editable-0.3.0.pth").exists()
     assert sorted(p.name for p in site.glob("in_tree_editable-*.dist-info")) == ["in_tree_editable-0.4.0.dist-info"]
     assert unrelated.is_dir()  # another project's files are never touched
@@ -254,7 +257,7 @@ def test_read_only_prefix(prefix: Path, project: Path) -> None:
     (prefix / "conda-meta").chmod(0o555)
     try:
         with pytest.raises(TargetError) as caught:
-            develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+            develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
         assert str(caught.value) == f"{prefix}: not writable by you; use an environment you own, or ask its owner"
     finally:
         (prefix / "conda-meta").chmod(0o755)
@@ -264,7 +267,7 @@ def test_an_error_while_writing_rolls_back_at_once(
     prefix: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a kill: an exception (disk full, Ctrl-C) mid-write restores the prefix before it propagates."""
-    from conda_source.engine import develop_install as module
+    from conda_source import prefix_install as module
 
     before = tree_digest(prefix)
     calls = []
@@ -275,10 +278,10 @@ def test_an_error_while_writing_rolls_back_at_once(
             raise KeyboardInterrupt
         original(path, staged)
 
-    original = module._write_file
-    monkeypatch.setattr(module, "_write_file", failing_write)
+    original = module.write_file
+    monkeypatch.setattr(module, "write_file", failing_write)
     with pytest.raises(KeyboardInterrupt):
-        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+        develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert len(calls) == 3
     assert tree_digest(prefix) == before
 
@@ -289,7 +292,7 @@ def test_unmappable_dependency(prefix: Path, tmp_path: Path) -> None:
     project = local_project(tmp_path, "odd-pin", ["legacy===not-a-version"])
     before = tree_digest(prefix)
     with pytest.raises(UntranslatableSpecifierError) as caught:
-        develop_install(DevelopRequest((project,), probe(prefix), user_mapping=False))
+        develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert str(caught.value) == (
         "cannot translate '===not-a-version' of requirement 'legacy===not-a-version': conda has no string equality "
         "and this is not a version; pin a real version with '==' or override the mapping"

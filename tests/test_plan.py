@@ -18,6 +18,7 @@ from conda_source.cli import main
 from conda_source.engine.plan import PlanRequest, plan, split_path_extras
 from conda_source.errors import SelectionError, TargetError, UntranslatableSpecifierError
 from conda_source.mapping.names import bundled_table
+from conda_source.mapping.overrides import Overrides
 from conda_source.target import TargetEnv
 
 PROJECTS = Path(__file__).parent / "projects"
@@ -111,6 +112,8 @@ SAMPLES = [
     ),
 ]  # fmt: skip
 
+NO_USER_MAPPING = Overrides(user_file=False)
+
 
 @pytest.mark.parametrize(("project", "extras", "groups", "target", "build", "run", "deferred"), SAMPLES)
 def test_sample_projects(
@@ -122,7 +125,7 @@ def test_sample_projects(
     run: list[str],
     deferred: list[str],
 ) -> None:
-    result = plan(PlanRequest(PROJECTS / project, target, extras, groups, user_mapping=False))
+    result = plan(PlanRequest(PROJECTS / project, target, extras, groups, overrides=NO_USER_MAPPING))
     assert [spec for item in result.build for spec in item.specs] == build
     assert [spec for item in result.run for spec in item.specs] == run
     assert list(result.deferred) == deferred
@@ -130,7 +133,7 @@ def test_sample_projects(
 
 
 def test_every_decision_has_a_reason() -> None:
-    result = plan(PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, user_mapping=False))
+    result = plan(PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, overrides=NO_USER_MAPPING))
     by_requirement = {item.requirement: item for item in result.run}
     assert str(by_requirement["torch!=2.2.0,>=2.1"].provenance[0]) == "project (tool.conda-source.mapping.torch)"
     assert by_requirement["internal-telemetry>=1"].dropped == (
@@ -147,7 +150,7 @@ def test_every_decision_has_a_reason() -> None:
 
 def test_cli_map_flag_wins_over_the_project_table() -> None:
     result = plan(
-        PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, mapping_flags=("torch=pytorch",), user_mapping=False)
+        PlanRequest(PROJECTS / "mapping-overrides", LINUX_311, overrides=Overrides(("torch=pytorch",), (), False))
     )
     torch = next(item for item in result.run if item.requirement.startswith("torch"))
     assert torch.specs == ("pytorch >=2.1,!=2.2.0",)
@@ -165,7 +168,7 @@ def test_user_mapping_applies_below_the_project(tmp_path: Path, monkeypatch: pyt
 
 
 def test_dependency_extra_note_is_visible() -> None:
-    result = plan(PlanRequest(PROJECTS / "hatch-markers-extras", LINUX_311, ("plot",), user_mapping=False))
+    result = plan(PlanRequest(PROJECTS / "hatch-markers-extras", LINUX_311, ("plot",), overrides=NO_USER_MAPPING))
     assert result.notes == (
         (
             "dask[array]>=2024.1",
@@ -176,7 +179,7 @@ def test_dependency_extra_note_is_visible() -> None:
 
 
 def test_self_referencing_extra_is_expanded_once() -> None:
-    result = plan(PlanRequest(PROJECTS / "hatch-markers-extras", LINUX_311, ("all", "yaml"), user_mapping=False))
+    result = plan(PlanRequest(PROJECTS / "hatch-markers-extras", LINUX_311, ("all", "yaml"), overrides=NO_USER_MAPPING))
     requirements = [item.requirement for item in result.run]
     assert requirements.count("PyYAML>=6") == 1
     expansion = next(item for item in result.run if item.expands)
@@ -224,7 +227,7 @@ def test_plan_errors(
     message: str,
 ) -> None:
     with pytest.raises(error) as caught:
-        plan(PlanRequest(PROJECTS / project, target, extras, groups, user_mapping=False))
+        plan(PlanRequest(PROJECTS / project, target, extras, groups, overrides=NO_USER_MAPPING))
     assert str(caught.value) == message.format(file=PROJECTS / project / "pyproject.toml")
 
 
@@ -233,7 +236,7 @@ def test_self_reference_to_an_undefined_extra(tmp_path: Path) -> None:
         '[project]\nname = "me"\nversion = "1"\n[project.optional-dependencies]\nall = ["me[nope]"]\n'
     )
     with pytest.raises(SelectionError) as caught:
-        plan(PlanRequest(tmp_path, LINUX_311, ("all",), user_mapping=False))
+        plan(PlanRequest(tmp_path, LINUX_311, ("all",), overrides=NO_USER_MAPPING))
     assert (
         str(caught.value)
         == f"{tmp_path / 'pyproject.toml'} (project.optional-dependencies.all[0]): no extra named 'nope' (defined: all)"
@@ -243,7 +246,7 @@ def test_self_reference_to_an_undefined_extra(tmp_path: Path) -> None:
 def test_untranslatable_requirement_names_it(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "me"\nversion = "1"\ndependencies = ["old===weird"]\n')
     with pytest.raises(UntranslatableSpecifierError) as caught:
-        plan(PlanRequest(tmp_path, LINUX_311, user_mapping=False))
+        plan(PlanRequest(tmp_path, LINUX_311, overrides=NO_USER_MAPPING))
     assert caught.value.requirement == "old===weird"
 
 

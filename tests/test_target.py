@@ -35,7 +35,7 @@ def test_probe_reads_the_prefix_interpreter(prefix: Path) -> None:
     assert target.prefix == prefix
     assert Path(target.paths["purelib"]).is_relative_to(prefix)
     assert Path(target.paths["scripts"]) == prefix / "bin"
-    assert target.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert target.target.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
     assert target.marker_environment("test")["extra"] == "test"
 
 
@@ -156,7 +156,7 @@ def test_resolve_target_order(prefix: Path) -> None:
             False,
             None,
             None,
-            "no target environment: pass -p PREFIX, activate a conda environment, or describe one with --python X.Y [--platform SUBDIR]",
+            "no target environment: pass -p PREFIX or -n NAME, activate a conda environment, or describe one with --python X.Y [--platform SUBDIR]",
             id="nothing",
         ),
     ],

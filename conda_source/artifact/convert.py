@@ -37,7 +37,7 @@ from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
-from conda_source.mapping.requirements import MappedRequirement
+from conda_source.mapping.requirements import MappedRequirement, python_pin
 from conda_source.mapping.versions import conda_version, translate_specifier_set
 from conda_source.target import TargetEnv
 
@@ -140,8 +140,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         assert python is not None  # _platform_of always chooses one
         target = TargetEnv.from_spec(python, subdir)
         variants = [Variant(None, "", arch_requirements(requires, request.extras, target, request.mapper))]
-        major, minor = python.split(".")
-        python_spec = f"python >={python},<{major}.{int(minor) + 1}.0a0"
+        python_spec = python_pin(target)
 
     built: list[BuiltPackage] = []
     try:
@@ -227,12 +226,11 @@ def _platform_of(wheel: Path, tags: frozenset[Tag], python: str | None) -> tuple
 
 
 def _conda_name(wheel: Path, pypi_name: str, mapper: NameMapper) -> str:
-    mapped = mapper.map_name(pypi_name)
-    if not mapped.specs:
-        raise ArtifactError(
-            wheel, f"'{pypi_name}' maps to no conda package ({mapped.provenance}); remove that override"
-        )
-    return mapped.specs[0].split(" ", 1)[0]
+    name = mapper.conda_name(pypi_name)
+    if name is None:
+        provenance = mapper.map_name(pypi_name).provenance
+        raise ArtifactError(wheel, f"'{pypi_name}' maps to no conda package ({provenance}); remove that override")
+    return name
 
 
 def _python_floor(metadata: Metadata) -> str:

@@ -1,22 +1,34 @@
-"""The standalone ``conda-source`` command: one module per verb, errors as one clean message."""
+"""The standalone ``conda-source`` command: one module per verb, errors as one clean message.
+
+Nothing heavy is imported here: conda imports ``cli.conda_adapter`` (and so this
+package) at every start-up through the plugin hooks.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from conda_source import __version__
-from conda_source.cli import build_local as build_local_verb
-from conda_source.cli import develop_install as develop_install_verb
-from conda_source.cli import plan as plan_verb
-from conda_source.errors import CondaSourceError
+VERBS = {
+    "plan": "conda_source.cli.plan",
+    "build-local": "conda_source.cli.build_local",
+    "develop-install": "conda_source.cli.develop_install",
+}
+PURPOSES = {"build-local": "build in", "develop-install": "install into"}
 
-VERBS = {"plan": plan_verb, "build-local": build_local_verb, "develop-install": develop_install_verb}
+
+def verb(name: str) -> ModuleType:
+    return importlib.import_module(VERBS[name])
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from conda_source import __version__
+    from conda_source.cli.common import add_standalone_options
+
     parser = argparse.ArgumentParser(
         prog="conda-source",
         description="Install Python checkouts into conda environments: dependencies by conda, "
@@ -24,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"conda-source {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
-    for name, module in VERBS.items():
+    for name in VERBS:
+        module = verb(name)
         sub = verbs.add_parser(
             name,
             help=module.SUMMARY,
@@ -32,17 +45,31 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=module.EXAMPLES,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        module.configure_parser(sub)
-        sub.set_defaults(execute=module.execute)
+        if name in PURPOSES:
+            add_standalone_options(sub, PURPOSES[name], module.DRY_RUN)
+        module.add_options(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from conda_source.cli.invocation import Invocation, command_line, describe_error, overrides_from, run_verb
+    from conda_source.errors import CondaSourceError
+
     args = build_parser().parse_args(argv)
     try:
-        return int(args.execute(args))
+        invocation = Invocation(
+            prefix=args.target_prefix,
+            name=args.target_name,
+            channels=tuple(getattr(args, "channel", ())),
+            overrides=overrides_from(args),
+            command=command_line("conda-source"),
+            json=args.json,
+            quiet=getattr(args, "quiet", False),
+            verbose=getattr(args, "verbose", 0),
+        )
+        return run_verb(verb(args.verb), args, invocation)
     except CondaSourceError as exc:
-        print(f"conda-source: error: {exc}", file=sys.stderr)
+        print(describe_error(exc, "conda-source: error: "), file=sys.stderr)
         return 1
 
 

@@ -1,16 +1,16 @@
-"""``conda-source build-local``: a checkout, sdist or wheel -> .conda, optionally into a local channel."""
+"""``build-local``: a checkout, sdist or wheel -> .conda, optionally into a local channel."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conda_source.cli.common import add_target_options
-from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
-from conda_source.target import TargetEnv, resolve_target
+from conda_source.cli.common import add_extras_option, add_mapping_options, parse_extras
+from conda_source.cli.invocation import Invocation
+
+if TYPE_CHECKING:
+    from conda_source.engine.build_local import BuildRequest, BuildResult
 
 SUMMARY = "Build a checkout, sdist or wheel into a .conda package, ready for a local channel."
 EXAMPLES = """examples:
@@ -19,52 +19,45 @@ EXAMPLES = """examples:
   conda-source build-local . --channel-dir ~/conda-local               # file it into a local channel
   conda install -c file://$HOME/conda-local pkg                        # then install it with conda
 """
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """The standalone command: our own target and output options, then the verb's."""
-    add_target_options(parser, "build in")
-    add_options(parser)
+DRY_RUN = False
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    """What only build-local has (inside conda, conda's helpers add the standard options)."""
+    """What only build-local has (each front end adds -p/-n/-c, --json, -q/-v)."""
     parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
     parser.add_argument("--output-dir", type=Path, default=Path("dist-conda"), help="where .conda files go")
     parser.add_argument("--channel-dir", type=Path, help="also file the packages into this local channel and index it")
-    parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="extras whose deps to depend on")
-    parser.add_argument("--build-number", type=int, default=0)
+    add_extras_option(parser, "extras whose dependencies the package depends on")
+    parser.add_argument("--build-number", type=int, default=0, help="the conda build number (default: 0)")
     parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
-    parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
-    parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    add_mapping_options(parser)
 
 
-def execute(args: argparse.Namespace) -> int:
+def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest:
+    from conda_source.engine.build_local import BuildRequest
+
     source = Path(args.source)
-    target: TargetEnv | None = None
-    if not source.name.endswith(".whl") and (args.target_prefix or args.target_name or os.environ.get("CONDA_PREFIX")):
-        target = resolve_target(args.target_prefix, None, None, os.environ, args.target_name)
-    factory = getattr(args, "installer_factory", None)
-    installer = factory(target, tuple(args.source_channels)) if factory and target is not None else None
-    result = build_local(
-        BuildRequest(
-            source=source,
-            output_dir=args.output_dir,
-            channel_dir=args.channel_dir,
-            target=target,
-            channels=tuple(args.source_channels),
-            extras=tuple(e.strip() for flag in args.extras for e in flag.split(",") if e.strip()),
-            build_number=args.build_number,
-            python=args.pin_python,
-            mapping_flags=tuple(args.mapping_flags),
-            config_mapping=tuple(getattr(args, "config_mapping", ())),
-            user_mapping=not args.no_user_mapping,
-            command=" ".join(["conda-source", *sys.argv[1:]]),
-        ),
-        installer,
+    wheel = source.name.endswith(".whl")
+    named = invocation.prefix or invocation.name or _active()
+    return BuildRequest(
+        source=source,
+        output_dir=args.output_dir,
+        channel_dir=args.channel_dir,
+        environment=invocation.environment() if named and not wheel else None,
+        channels=invocation.channels,
+        extras=parse_extras(args.extras),
+        build_number=args.build_number,
+        python=args.pin_python,
+        overrides=invocation.overrides,
+        command=invocation.command,
     )
-    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
-    return 0
+
+
+def execute(request: BuildRequest, invocation: Invocation) -> BuildResult:
+    from conda_source.engine.build_local import build_local
+
+    installer = invocation.installer(request.environment) if request.environment else None
+    return build_local(request, installer)
 
 
 def render(result: BuildResult) -> str:
@@ -80,3 +73,9 @@ def render(result: BuildResult) -> str:
         names = sorted({p.identity.name for p in result.packages})
         lines.append(f"  conda install -c {result.channel.absolute().as_uri()} {' '.join(names)}")
     return "\n".join(lines)
+
+
+def _active() -> str | None:
+    import os
+
+    return os.environ.get("CONDA_PREFIX")

@@ -1,28 +1,73 @@
-"""The verbs inside conda: the same parsers and engine, conda's errors and conventions."""
+"""The verbs inside conda: conda's options, settings, installer and errors around the same verbs.
+
+``plugin.py`` yields what ``subcommands``, ``settings`` and ``health_checks`` make.
+conda calls those at every start-up, so this module imports conda's plugin types
+only, and everything else when a command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from conda_source.errors import CondaSourceError
+SUBCOMMANDS = {
+    "develop-install": "Install Python checkouts into this environment: deps by conda, editable, recorded.",
+    "build-local": "Build a checkout, sdist or wheel into a .conda package for a local channel.",
+}
 
-if TYPE_CHECKING:
-    from types import ModuleType
+
+def subcommands() -> Iterator[Any]:
+    from conda.plugins.types import CondaSubcommand
+
+    for name, summary in SUBCOMMANDS.items():
+        yield CondaSubcommand(
+            name=name,
+            summary=summary,
+            action=functools.partial(run, name),
+            configure_parser=functools.partial(configure, name),
+        )
 
 
-def _verb(name: str) -> ModuleType:
-    from conda_source.cli import VERBS
+def settings() -> Iterator[Any]:
+    from conda.common.configuration import PrimitiveParameter, SequenceParameter
+    from conda.plugins.types import CondaSetting
 
-    return VERBS[name]
+    yield CondaSetting(
+        name="conda_source_mapping",
+        description="PyPI name -> conda spec overrides for conda-source, as PYPI=SPEC entries "
+        "('torch=pytorch-cpu', 'cupy-cuda12x=cupy; cuda-version 12.*', 'internal-lib=' drops it). "
+        "In CONDA_PLUGINS_CONDA_SOURCE_MAPPING, separate entries with '|'.",
+        parameter=SequenceParameter(PrimitiveParameter("", element_type=str), string_delimiter="|"),
+    )
+    yield CondaSetting(
+        name="conda_source_editable",
+        description="Whether conda develop-install makes editable installs by default (--no-editable overrides).",
+        parameter=PrimitiveParameter(True, element_type=bool),
+    )
+
+
+def health_checks() -> Iterator[Any]:
+    from conda.plugins.types import CondaHealthCheck
+
+    yield CondaHealthCheck(
+        name="conda-source-develop-installs",
+        action=health_report,
+        fixer=health_fix,
+        summary="Detect stale or damaged conda-source develop installs",
+        fix="Reinstall them from their source, or remove those whose source is gone",
+    )
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     """conda's own helpers give the standard options (-n/-p, -c, --json, -y, --offline, ...)."""
     from conda.cli import helpers
 
-    module = _verb(name)
+    from conda_source.cli import verb
+
+    module = verb(name)
     parser.description = module.SUMMARY
     parser.epilog = module.EXAMPLES.replace("conda-source ", "conda ")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -35,47 +80,44 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    """Run a verb inside conda: conda's settings and installer; our errors as one conda error."""
-    from pathlib import Path
-
+    """Run a verb inside conda: conda's target, settings and installer; our errors as one conda error."""
     from conda.base.context import context
     from conda.exceptions import CondaError
 
-    from conda_source.installer import CondaInstaller
+    from conda_source.cli import verb
+    from conda_source.cli.conda_installer import CondaInstaller
+    from conda_source.cli.invocation import Invocation, command_line, describe_error, overrides_from, run_verb
+    from conda_source.errors import CondaSourceError
 
-    # conda resolved -n/-p (or the active environment) into context.target_prefix.
-    args.target_prefix, args.target_name = Path(context.target_prefix), None
-    args.source_channels = list(getattr(args, "channel", None) or ())
+    class CondaSourceError_(CondaError):  # type: ignore[misc]
+        pass
+
+    plugins = context.plugins
+    override_channels = bool(getattr(args, "override_channels", False))
+    invocation = Invocation(
+        prefix=Path(context.target_prefix),  # conda resolved -n/-p, or the active environment
+        channels=tuple(getattr(args, "channel", None) or ()),
+        overrides=overrides_from(args, tuple(getattr(plugins, "conda_source_mapping", ()) or ())),
+        command=command_line("conda"),
+        json=bool(context.json),
+        quiet=bool(context.quiet),
+        verbose=int(getattr(context, "verbosity", 0) or 0),
+        installer_factory=lambda environment, channels: CondaInstaller(environment, channels, override_channels),
+        editable_default=bool(getattr(plugins, "conda_source_editable", True)),
+    )
     if name == "develop-install" and Path(context.target_prefix) == Path(context.root_prefix) and not args.allow_base:
         raise CondaError(
             f"{context.root_prefix} is conda's base environment, where conda itself lives; develop in a "
             "separate environment ('conda create -n dev python'), or pass --allow-base if you mean it"
         )
-    plugins = context.plugins
-    args.config_mapping = tuple(getattr(plugins, "conda_source_mapping", ()) or ())
-    if name == "develop-install" and not args.no_editable and not getattr(plugins, "conda_source_editable", True):
-        args.no_editable = True
-    args.installer_factory = lambda target, channels: CondaInstaller(
-        target, channels, override_channels=getattr(args, "override_channels", False)
-    )
-
-    class CondaSourceCondaError(CondaError):  # type: ignore[misc]
-        def __init__(self, message: str) -> None:
-            super().__init__(message)
-
     try:
-        return int(_verb(name).execute(args))
+        return run_verb(verb(name), args, invocation)
     except CondaSourceError as exc:
-        output = getattr(exc, "output", "")
-        if output:
-            print(output, file=sys.stderr)
-        raise CondaSourceCondaError(str(exc)) from None
+        raise CondaSourceError_(describe_error(exc)) from None
 
 
 def health_report(prefix: str, verbose: bool) -> None:
     """conda doctor: one line per problem, in conda's style."""
-    from pathlib import Path
-
     from conda.base.constants import OK_MARK, X_MARK
 
     from conda_source.health import check_prefix
@@ -90,11 +132,10 @@ def health_report(prefix: str, verbose: bool) -> None:
     print()
 
 
-def health_fix(prefix: str, args: argparse.Namespace, confirm: object) -> int:
+def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
     """Reinstall stale or damaged develop installs from their source; remove those whose source is gone."""
-    from pathlib import Path
-
-    from conda_source.engine.develop_install import DevelopRequest, develop_install, develop_uninstall
+    from conda_source.engine.develop_install import DevelopRequest, develop_install
+    from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
     from conda_source.health import check_prefix
     from conda_source.target import probe
 
@@ -103,18 +144,16 @@ def health_fix(prefix: str, args: argparse.Namespace, confirm: object) -> int:
         print("No conda-source develop installs need fixing.")
         return 0
     sources = sorted({f.source for f in findings})
-    gone = [s for s in sources if not Path(s).is_dir()]
-    present = [s for s in sources if Path(s).is_dir()]
+    gone = [Path(s) for s in sources if not Path(s).is_dir()]
+    present = [Path(s) for s in sources if Path(s).is_dir()]
     for source in present:
         print(f"  reinstall from {source}")
     for source in gone:
         print(f"  remove the develop install of {source} (its source is gone)")
-    confirm("Proceed?")  # type: ignore[operator]
-    target = probe(Path(prefix))
+    confirm("Proceed?")
+    environment = probe(Path(prefix))
     if present:
-        develop_install(
-            DevelopRequest(tuple(Path(s) for s in present), target, deps=False, command="conda doctor --fix")
-        )
+        develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
     if gone:
-        develop_uninstall(target, [Path(s) for s in gone], command="conda doctor --fix")
+        develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
     return 0

@@ -1,18 +1,16 @@
-"""``conda-source develop-install``: checkouts into a conda environment, editable, recorded for conda."""
+"""``develop-install``: checkouts into a conda environment, editable, recorded for conda."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
+from typing import TYPE_CHECKING
 
-from conda_source.cli.common import add_target_options
-from conda_source.cli.plan import render as render_plan
-from conda_source.engine.develop_install import DevelopRequest, DevelopResult, develop_install, develop_uninstall
-from conda_source.engine.plan import split_path_extras
-from conda_source.errors import TargetError
-from conda_source.target import resolve_target
+from conda_source.cli.common import add_extras_option, add_group_option, add_mapping_options, parse_extras
+from conda_source.cli.invocation import Invocation
+
+if TYPE_CHECKING:
+    from conda_source.engine.develop_install import DevelopRequest, DevelopResult
+    from conda_source.engine.uninstall import UninstallRequest
 
 SUMMARY = "Install checkouts into a conda environment: deps by conda, editable build, a record conda trusts."
 EXAMPLES = """examples:
@@ -22,24 +20,14 @@ EXAMPLES = """examples:
   conda-source develop-install . --dry-run                          # show the plan, touch nothing
   conda-source develop-install . --uninstall                        # remove it again
 """
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """The standalone command: our own target and output options, then the verb's."""
-    add_target_options(parser, "install into")
-    parser.add_argument(
-        "--override-channels", action="store_true", help="use only the -c channels (always so without conda)"
-    )
-    parser.add_argument("--dry-run", action="store_true", help="show the plan and the packages to link; change nothing")
-    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation (never asked standalone)")
-    add_options(parser)
+DRY_RUN = True
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
-    """What only develop-install has (inside conda, conda's helpers add the standard options)."""
+    """What only develop-install has (each front end adds -p/-n/-c, --json, -q/-v, -y)."""
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH[extras]", help="project directories")
-    parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
-    parser.add_argument("--group", action="append", default=[], metavar="NAME", help="PEP 735 dependency group")
+    add_extras_option(parser, "project extras to include")
+    add_group_option(parser)
     parser.add_argument("--no-editable", action="store_true", help="install a regular (non-editable) build")
     deps = parser.add_mutually_exclusive_group()
     deps.add_argument("--no-deps", action="store_true", help="install the project only (build requirements still)")
@@ -50,48 +38,46 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--force", dest="force_clobber", action="store_true", help="overwrite files owned by other conda packages"
     )
     parser.add_argument("--allow-base", action="store_true", help="allow installing into conda's base environment")
-    parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
-    parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    add_mapping_options(parser)
 
 
-def execute(args: argparse.Namespace) -> int:
-    if not (args.target_prefix or args.target_name or os.environ.get("CONDA_PREFIX")):
-        raise TargetError("no target environment: pass -p PREFIX or -n NAME, or activate a conda environment")
-    target = resolve_target(args.target_prefix, None, None, os.environ, args.target_name)
+def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopRequest | UninstallRequest:
+    from conda_source.engine.develop_install import DevelopRequest
+    from conda_source.engine.plan import split_path_extras
+    from conda_source.engine.uninstall import UninstallRequest
+
     parsed = [split_path_extras(p) for p in args.paths]
-    command = " ".join(["conda-source", *sys.argv[1:]])
     if args.uninstall:
-        result = develop_uninstall(target, [path for path, _ in parsed], command=command)
-    else:
-        extras = [e for _, path_extras in parsed for e in path_extras]
-        extras += [e.strip() for flag in args.extras for e in flag.split(",") if e.strip()]
-        factory = getattr(args, "installer_factory", None)
-        installer = factory(target, tuple(args.source_channels)) if factory else None
-        result = develop_install(
-            DevelopRequest(
-                paths=tuple(path for path, _ in parsed),
-                target=target,
-                channels=tuple(args.source_channels),
-                extras=tuple(dict.fromkeys(extras)),
-                groups=tuple(args.group),
-                editable=not args.no_editable,
-                deps=not args.no_deps,
-                only_deps=args.only_deps,
-                dry_run=args.dry_run,
-                force=args.force_clobber,
-                allow_base=args.allow_base,
-                mapping_flags=tuple(args.mapping_flags),
-                config_mapping=tuple(getattr(args, "config_mapping", ())),
-                user_mapping=not args.no_user_mapping,
-                command=command,
-            ),
-            installer,
-        )
-    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
-    return 0
+        return UninstallRequest(tuple(path for path, _ in parsed), invocation.environment(), invocation.command)
+    return DevelopRequest(
+        paths=tuple(path for path, _ in parsed),
+        environment=invocation.environment(),
+        channels=invocation.channels,
+        extras=parse_extras(args.extras, *(extras for _, extras in parsed)),
+        groups=tuple(args.group),
+        editable=invocation.editable_default and not args.no_editable,
+        deps=not args.no_deps,
+        only_deps=args.only_deps,
+        dry_run=args.dry_run,
+        force=args.force_clobber,
+        allow_base=args.allow_base,
+        overrides=invocation.overrides,
+        command=invocation.command,
+    )
+
+
+def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) -> DevelopResult:
+    from conda_source.engine.develop_install import develop_install
+    from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
+
+    if isinstance(request, UninstallRequest):
+        return develop_uninstall(request)
+    return develop_install(request, invocation.installer(request.environment))
 
 
 def render(result: DevelopResult) -> str:
+    from conda_source.cli.plan import render as render_plan
+
     lines: list[str] = []
     if result.dry_run:
         for plan in result.plans:

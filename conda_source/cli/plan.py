@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conda_source.engine.plan import Plan, PlanRequest, plan, split_path_extras
-from conda_source.mapping.requirements import MappedRequirement
-from conda_source.target import SUBDIRS, resolve_target
+from conda_source.cli.common import add_extras_option, add_group_option, add_mapping_options, parse_extras
+from conda_source.cli.invocation import Invocation
+
+if TYPE_CHECKING:
+    from conda_source.engine.plan import Plan, PlanRequest
+    from conda_source.mapping.requirements import MappedRequirement
 
 SUMMARY = "Show the conda specs a project's requirements map to, and why (touches nothing)."
 EXAMPLES = """examples:
@@ -21,7 +24,9 @@ EXAMPLES = """examples:
 """
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
+def add_options(parser: argparse.ArgumentParser) -> None:
+    from conda_source.target import SUBDIRS
+
     parser.add_argument("path", nargs="?", default=".", help="project directory, optionally with extras: 'DIR[a,b]'")
     target = parser.add_argument_group("target environment")
     target.add_argument(
@@ -32,36 +37,25 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     target.add_argument("--python", dest="target_python", metavar="X.Y", help="describe a target python instead")
     target.add_argument("--platform", dest="target_platform", choices=SUBDIRS, help="with --python: its conda subdir")
-    parser.add_argument("--extras", action="append", default=[], metavar="A,B", help="project extras to include")
-    parser.add_argument("--group", action="append", default=[], metavar="NAME", help="PEP 735 dependency group")
-    parser.add_argument(
-        "--map",
-        dest="mapping_flags",
-        action="append",
-        default=[],
-        metavar="PYPI=SPEC",
-        help="override a mapping ('--map torch=pytorch-cpu'; 'NAME=' drops it); wins over every table",
-    )
-    parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    add_extras_option(parser, "project extras to include")
+    add_group_option(parser)
+    add_mapping_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
-def execute(args: argparse.Namespace) -> int:
+def to_request(args: argparse.Namespace, invocation: Invocation) -> PlanRequest:
+    from conda_source.engine.plan import PlanRequest, split_path_extras
+    from conda_source.target import resolve_target
+
     path, path_extras = split_path_extras(args.path)
-    extras = [*path_extras, *(e.strip() for flag in args.extras for e in flag.split(",") if e.strip())]
-    target = resolve_target(args.target_prefix, args.target_python, args.target_platform, os.environ, args.target_name)
-    result = plan(
-        PlanRequest(
-            path=path,
-            target=target,
-            extras=tuple(extras),
-            groups=tuple(args.group),
-            mapping_flags=tuple(args.mapping_flags),
-            user_mapping=not args.no_user_mapping,
-        )
-    )
-    print(json.dumps(result.to_dict(), indent=2) if args.json else render(result))
-    return 0
+    target = resolve_target(invocation.prefix, args.target_python, args.target_platform, os.environ, invocation.name)
+    return PlanRequest(path, target, parse_extras(args.extras, path_extras), tuple(args.group), invocation.overrides)
+
+
+def execute(request: PlanRequest, invocation: Invocation) -> Plan:
+    from conda_source.engine.plan import plan
+
+    return plan(request)
 
 
 def render(result: Plan) -> str:
@@ -71,7 +65,7 @@ def render(result: Plan) -> str:
     lines = [
         f"Project  {name} {version}  ({project.file})",
         f"Backend  {project.build_system.backend}" + ("  (PEP 517 default)" if project.build_system.legacy else ""),
-        f"Target   {result.target.describe()}",
+        f"Target   {result.target.describe()}" + (f" in {result.prefix}" if result.prefix else ""),
     ]
     if result.extras or result.groups:
         lines.append(f"Extras   {', '.join(result.extras) or '-'}   Groups  {', '.join(result.groups) or '-'}")

@@ -13,20 +13,22 @@ from __future__ import annotations
 import tarfile
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
-from conda_source.backend import Backend
+from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
-from conda_source.engine.plan import PlanRequest, build_mapper, plan
+from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import ArtifactError, TargetError
 from conda_source.installer import Installer, RattlerInstaller
 from conda_source.mapping.names import NameMapper
-from conda_source.mapping.requirements import map_requirement
-from conda_source.target import TargetEnv, python_in
+from conda_source.mapping.overrides import Overrides
+from conda_source.mapping.requirements import map_requirements
+from conda_source.target import Environment
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
@@ -36,15 +38,13 @@ class BuildRequest:
     source: Path
     output_dir: Path = Path("dist-conda")
     channel_dir: Path | None = None
-    target: TargetEnv | None = None  # needed to build a checkout or sdist
+    environment: Environment | None = None  # needed to build a checkout or sdist
     channels: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()
     build_number: int = 0
     python: str | None = None
-    mapping_flags: tuple[str, ...] = ()
-    user_mapping: bool = True
+    overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
-    config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,7 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
         if kind == "wheel":
-            wheel, mapper = (
-                source,
-                build_mapper(request.mapping_flags, None, request.user_mapping, request.config_mapping),
-            )
+            wheel, mapper = source, request.overrides.mapper()
         else:
             root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
             wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
@@ -110,36 +107,22 @@ def _build_wheel(
     root: Path, request: BuildRequest, installer: Installer | None, out: Path
 ) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...]]:
     """Returns the wheel, the mapper, what was installed, and the project's conda-only run deps."""
-    target = request.target
-    if target is None or target.prefix is None:
+    environment = request.environment
+    if environment is None:
         raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
-    planned = plan(
-        PlanRequest(
-            root,
-            target,
-            mapping_flags=request.mapping_flags,
-            user_mapping=request.user_mapping,
-            config_mapping=request.config_mapping,
-        )
-    )
-    mapper = build_mapper(request.mapping_flags, planned.project, request.user_mapping, request.config_mapping)
-    installer = installer or RattlerInstaller(target, request.channels, command=request.command)
+    planned = plan(PlanRequest(root, environment, overrides=request.overrides))
+    installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
     build_specs = [spec for item in planned.build for spec in item.specs]
     linked = list(installer.install(build_specs).link)
 
-    backend = Backend(planned.project, python_in(target.prefix), target.prefix)
-    extra_specs = []
-    for index, text in enumerate(backend.get_requires_for_build_wheel()):
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as exc:
-            raise ArtifactError(root, f"the backend asked for an invalid requirement '{text}': {exc}") from None
-        mapped = map_requirement(requirement, f"get_requires_for_build_wheel[{index}]", target, mapper)
-        extra_specs += [s for s in mapped.specs if s not in build_specs]
-    linked += installer.install(extra_specs).link
+    def install(requirements: Sequence[Requirement], hook: str) -> None:
+        specs = map_requirements(requirements, hook, planned.target, planned.mapper)
+        linked.extend(installer.install([s for s in specs if s not in build_specs]).link)
+
     out.mkdir(parents=True, exist_ok=True)
-    conda_depends = tuple(spec for spec, _ in planned.project.conda.dependencies)
-    return backend.build_wheel(out), mapper, tuple(linked), conda_depends
+    backend = Backend(planned.project, environment.interpreter, environment.prefix)
+    built = build(backend, out, editable=False, install=install, metadata_first=False)
+    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends
 
 
 def _unpack_sdist(sdist: Path, destination: Path) -> Path:

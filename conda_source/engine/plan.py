@@ -16,11 +16,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conda_source.errors import SelectionError, TargetError
-from conda_source.mapping.names import NameMapper, OverrideLayer, Provenance, load_user_layer, parse_cli_overrides
+from conda_source.mapping.names import NameMapper, Provenance, identity_name
+from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import MappedRequirement, map_requirement, marker_false
 from conda_source.mapping.versions import translate_specifier_set
 from conda_source.project import Dependency, ProjectSpec, load_project
-from conda_source.target import TargetEnv
+from conda_source.target import Environment, TargetEnv
 
 _TRAILING_EXTRAS = re.compile(r"^(?P<path>.+?)\[(?P<extras>[^\[\]]*)\]$")
 
@@ -28,12 +29,10 @@ _TRAILING_EXTRAS = re.compile(r"^(?P<path>.+?)\[(?P<extras>[^\[\]]*)\]$")
 @dataclass(frozen=True)
 class PlanRequest:
     path: Path
-    target: TargetEnv
+    target: TargetEnv | Environment  # a described target, or a probed environment
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
-    mapping_flags: tuple[str, ...] = ()  # --map PYPI=SPEC
-    user_mapping: bool = True  # read the user's mapping file
-    config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,22 @@ class Plan:
     build: tuple[MappedRequirement, ...]
     run: tuple[MappedRequirement, ...]
     deferred: tuple[str, ...] = field(default=())  # what only the backend can tell
+    mapper: NameMapper = field(default_factory=NameMapper, compare=False)  # this project's mapping layers
+    prefix: Path | None = None  # the probed environment, if any
+
+    @property
+    def conda_depends(self) -> tuple[str, ...]:
+        """The project's conda-only runtime dependencies ([tool.conda-source] dependencies)."""
+        return tuple(spec for spec, _ in self.project.conda.dependencies)
+
+    @property
+    def conda_name(self) -> str:
+        """The conda package this project becomes (its name through the mapping layers).
+
+        A project whose name only the backend knows is named after its folder until built.
+        """
+        name = self.project.name or self.project.root.resolve().name
+        return self.mapper.conda_name(name) or identity_name(name)
 
     @property
     def specs(self) -> tuple[str, ...]:
@@ -68,7 +83,7 @@ class Plan:
             "target": {
                 "python": str(self.target.python),
                 "subdir": self.target.subdir,
-                "prefix": str(self.target.prefix) if self.target.prefix else None,
+                "prefix": str(self.prefix) if self.prefix else None,
             },
             "extras": list(self.extras),
             "groups": list(self.groups),
@@ -95,8 +110,9 @@ def plan(request: PlanRequest) -> Plan:
     extras = _select(request.extras, project.optional_dependencies, "extra", file, dynamic_extras)
     groups = _select(request.groups, project.dependency_groups, "dependency group", file, False)
 
-    mapper = build_mapper(request.mapping_flags, project, request.user_mapping, request.config_mapping)
-    target = request.target
+    mapper = request.overrides.mapper(project.conda.mapping)
+    environment = request.target if isinstance(request.target, Environment) else None
+    target = request.target.target if isinstance(request.target, Environment) else request.target
 
     build = [map_requirement(d.requirement, d.key, target, mapper) for d in project.build_system.requires]
     build += [_conda_only(spec, key) for spec, key in project.conda.build_dependencies]
@@ -113,22 +129,9 @@ def plan(request: PlanRequest) -> Plan:
         run += expander.expand(project.dependency_groups[group], "")
     run += [_conda_only(spec, key) for spec, key in project.conda.dependencies]
 
-    return Plan(project, target, extras, groups, tuple(build), tuple(run), _deferred(project, extras))
-
-
-def build_mapper(
-    flags: Iterable[str], project: ProjectSpec | None, user_mapping: bool, config: Iterable[str] = ()
-) -> NameMapper:
-    """The override layers in precedence order: --map, the project, conda's setting, the user's file."""
-    layers: list[OverrideLayer] = [parse_cli_overrides(tuple(flags))]
-    if project is not None:
-        layers.append(OverrideLayer("project", project.conda.mapping))
-    layers.append(parse_cli_overrides(tuple(config), "conda-config", "plugins.conda_source_mapping"))
-    if user_mapping:
-        user = load_user_layer()
-        if user is not None:
-            layers.append(user)
-    return NameMapper(layers)
+    deferred = _deferred(project, extras)
+    prefix = environment.prefix if environment else None
+    return Plan(project, target, extras, groups, tuple(build), tuple(run), deferred, mapper, prefix)
 
 
 def _select(

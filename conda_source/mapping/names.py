@@ -27,6 +27,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from conda_source.errors import MappingConfigError
+from conda_source.specs import spec_name
 
 TABLE_RESOURCE = "pypi-to-conda.tsv"
 USER_MAPPING_ENV = "CONDA_SOURCE_MAPPING"
@@ -240,3 +241,8 @@ class NameMapper:
         if found is not None:
             return found
         return NameMapping(key, (identity_name(name),), Provenance("identity", "no table entry"))
+
+    def conda_name(self, pypi_name: str) -> str | None:
+        """The conda package a project of this PyPI name is packaged as; None when an override drops it."""
+        specs = self.map_name(pypi_name).specs
+        return spec_name(specs[0]) if specs else None

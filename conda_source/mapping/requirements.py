@@ -8,12 +8,14 @@ override that removes it).  Anything lossy (an unmapped extra, a direct URL,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
 
 from conda_source.mapping.names import NameMapper, Provenance, mapping_key
 from conda_source.mapping.versions import translate_specifier_set
+from conda_source.specs import spec_name
 from conda_source.target import TargetEnv
 
 
@@ -61,7 +63,7 @@ def map_requirement(
     if requirement.url:
         notes.append(
             f"direct reference '{requirement.url}' cannot be installed by conda; "
-            f"{base.specs[0].split()[0]} comes from the channels instead"
+            f"{spec_name(base.specs[0])} comes from the channels instead"
         )
     version = translate_specifier_set(requirement.specifier, text)
     notes.extend(version.notes)
@@ -80,6 +82,35 @@ def map_requirement(
         provenance.append(found.provenance)
         specs.extend(spec for spec in found.specs if spec not in specs)
     return MappedRequirement(text, origin, tuple(specs), tuple(provenance), notes=tuple(notes))
+
+
+def map_requirements(
+    requirements: Sequence[Requirement | str],
+    origin: str,
+    target: TargetEnv,
+    mapper: NameMapper,
+    extras: Sequence[str] = (),
+) -> list[str]:
+    """The conda specs of requirements (e.g. a wheel's Requires-Dist), without repeats.
+
+    A requirement kept by the base or by one of ``extras`` (its marker) counts once;
+    ``origin`` names them in provenance as ``origin[index]``.
+    """
+    specs: list[str] = []
+    for index, requirement in enumerate(requirements):
+        parsed = Requirement(requirement) if isinstance(requirement, str) else requirement
+        for extra in ("", *extras):
+            mapped = map_requirement(parsed, f"{origin}[{index}]", target, mapper, extra)
+            if mapped.dropped is None:
+                specs += [s for s in mapped.specs if s not in specs]
+                break
+    return specs
+
+
+def python_pin(target: TargetEnv) -> str:
+    """The spec of the one python minor a compiled package or a develop install is built for."""
+    major, minor = target.python.major, target.python.minor
+    return f"python >={major}.{minor},<{major}.{minor + 1}.0a0"
 
 
 def marker_false(target: TargetEnv) -> str:

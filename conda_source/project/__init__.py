@@ -1,6 +1,15 @@
 """The project layer: pyproject.toml -> ProjectSpec, every problem reported at once."""
 
+from conda_source.project.digest import BUILD_FILES, build_files_digest
 from conda_source.project.load import load_project
 from conda_source.project.model import BuildSystem, CondaSettings, Dependency, ProjectSpec
 
-__all__ = ["BuildSystem", "CondaSettings", "Dependency", "ProjectSpec", "load_project"]
+__all__ = [
+    "BUILD_FILES",
+    "BuildSystem",
+    "CondaSettings",
+    "Dependency",
+    "ProjectSpec",
+    "build_files_digest",
+    "load_project",
+]

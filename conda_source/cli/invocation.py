@@ -1,0 +1,77 @@
+"""The one seam between a front end (the standalone command, or conda) and the verbs.
+
+Either front end builds an ``Invocation``: the environment it names, the channels,
+the mapping overrides, how to install packages, the user's command line and how
+to talk.  Each verb module then offers ``add_options``, ``to_request``,
+``execute`` and ``render``; ``run_verb`` drives them, and ``describe_error`` is
+the one renderer of failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from conda_source.mapping.overrides import Overrides
+
+if TYPE_CHECKING:
+    from conda_source.installer import Installer
+    from conda_source.target import Environment
+
+
+@dataclass(frozen=True)
+class Invocation:
+    prefix: Path | None = None  # -p, or the environment conda resolved
+    name: str | None = None  # -n, resolved without conda
+    channels: tuple[str, ...] = ()
+    overrides: Overrides = field(default_factory=Overrides)
+    command: str = ""  # what the user typed, for conda-meta/history
+    json: bool = False
+    quiet: bool = False
+    verbose: int = 0
+    installer_factory: Callable[[Environment, tuple[str, ...]], Installer] | None = None  # None: py-rattler
+    editable_default: bool = True  # conda's plugins.conda_source_editable setting
+
+    def environment(self) -> Environment:
+        from conda_source.target import resolve_environment
+
+        return resolve_environment(self.prefix, self.name, os.environ)
+
+    def installer(self, environment: Environment) -> Installer | None:
+        return self.installer_factory(environment, self.channels) if self.installer_factory else None
+
+
+class Verb(Protocol):
+    SUMMARY: str
+    EXAMPLES: str
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None: ...
+    def to_request(self, args: argparse.Namespace, invocation: Invocation) -> Any: ...
+    def execute(self, request: Any, invocation: Invocation) -> Any: ...
+    def render(self, result: Any) -> str: ...
+
+
+def overrides_from(args: argparse.Namespace, config: tuple[str, ...] = ()) -> Overrides:
+    return Overrides(tuple(args.mapping_flags), config, not args.no_user_mapping)
+
+
+def run_verb(verb: Verb, args: argparse.Namespace, invocation: Invocation) -> int:
+    result = verb.execute(verb.to_request(args, invocation), invocation)
+    print(json.dumps(result.to_dict(), indent=2) if invocation.json else verb.render(result))
+    return 0
+
+
+def describe_error(error: BaseException, label: str = "") -> str:
+    """What a person reads: what the backend printed (if anything), then ``label`` and what failed and what to do."""
+    output = str(getattr(error, "output", "") or "").rstrip()
+    return f"{output}\n{label}{error}" if output else f"{label}{error}"
+
+
+def command_line(program: str) -> str:
+    return " ".join([program, *sys.argv[1:]])

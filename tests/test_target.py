@@ -36,7 +36,8 @@ def test_probe_reads_the_prefix_interpreter(prefix: Path) -> None:
     assert Path(target.paths["purelib"]).is_relative_to(prefix)
     assert Path(target.paths["scripts"]) == prefix / "bin"
     assert target.target.markers["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
-    assert target.marker_environment("test")["extra"] == "test"
+    assert target.target.marker_environment("test")["extra"] == "test"
+    assert target.interpreter == prefix / "bin" / "python"
 
 
 def test_described_target_markers() -> None:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from rattler import IndexJson
+from support import copy_project
 from wheelmaker import make_wheel
 
 from conda_source import api
 from conda_source.errors import ProjectNotFoundError
 from conda_source.testing import make_test_prefix
 
-PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
-
 
 def test_develop_install_and_uninstall(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
-    project = shutil.copytree(PROJECT, tmp_path / "in-tree-editable")
+    project = copy_project("in-tree-editable", tmp_path)
     result = api.develop_install(project, prefix=prefix, user_mapping=False)
     (installed,) = result.projects
     assert (installed.name, installed.editable, installed.record.is_file()) == ("in-tree-editable", True, True)

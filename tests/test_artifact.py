@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import csv
 import hashlib
-import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conda_package_streaming.package_streaming import stream_conda_component
-from rattler import Channel, IndexJson, PathsJson, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+from rattler import Channel, IndexJson, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+from support import check_dist_info, check_paths_match_contents, read_members
 from wheelmaker import make_wheel
 
 from conda_source._rattler import subdir
@@ -27,19 +24,6 @@ from conda_source.testing.channel import make_channel
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 NEXT = f"{sys.version_info[0]}.{sys.version_info[1] + 1}"
-
-
-def read_members(package: Path) -> dict[str, bytes]:
-    """Every file of both components, read with conda-package-streaming (not our writer)."""
-    members = {}
-    for component in ("pkg", "info"):
-        with package.open("rb") as stream:
-            for tar, member in stream_conda_component(package.name, stream, component):
-                if member.isfile():
-                    extracted = tar.extractfile(member)
-                    assert extracted is not None
-                    members[member.name] = extracted.read()
-    return members
 
 
 def convert(wheel: Path, out: Path, **kwargs: object) -> list[BuiltPackage]:
@@ -110,39 +94,6 @@ def test_real_wheel(
         else:
             scripts = sorted(p for p in members if p.startswith("bin/"))
             assert scripts == sorted(f"bin/{e.split(' = ')[0]}" for e in entry_points)
-
-
-def check_paths_match_contents(package: Path) -> None:
-    """paths.json (read by py-rattler) must describe exactly the files in the archive."""
-    members = read_members(package)
-    payload = {path: data for path, data in members.items() if not path.startswith("info/")}
-    paths = PathsJson.from_package_archive(package).paths
-    assert sorted(str(p.relative_path) for p in paths) == sorted(payload)
-    for entry in paths:
-        data = payload[str(entry.relative_path)]
-        assert (entry.size_in_bytes or 0) == len(data)  # py-rattler reads a size of 0 as None
-        assert bytes(entry.sha256).hex() == hashlib.sha256(data).hexdigest()
-    assert members["info/files"].decode().splitlines() == sorted(payload)
-
-
-def check_dist_info(package: Path) -> None:
-    """INSTALLER says conda; RECORD lists every site-packages file, with its real hash and size."""
-    members = read_members(package)
-    record_path = next(p for p in members if p.endswith(".dist-info/RECORD"))
-    dist_info = record_path.rsplit("/", 1)[0]
-    site = dist_info.rsplit("/", 1)[0]
-    assert members[f"{dist_info}/INSTALLER"] == b"conda\n"
-    rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(members[record_path].decode()))}
-    shipped = {path[len(site) + 1 :]: data for path, data in members.items() if path.startswith(site + "/")}
-    assert set(shipped) <= set(rows)
-    for name, data in shipped.items():
-        digest, size = rows[name]
-        if name == record_path[len(site) + 1 :]:
-            assert (digest, size) == ("", "")
-            continue
-        algorithm, _, value = digest.partition("=")
-        assert base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).decode().rstrip("=") == value
-        assert int(size) == len(data)
 
 
 @pytest.mark.network

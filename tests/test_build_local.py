@@ -7,7 +7,6 @@ channel is real: solve, link, backend, conversion, indexing.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import subprocess
@@ -17,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support import check_dist_info, check_paths_match_contents, copy_project, tree_digest
 
 from conda_source.backend import BackendError
 from conda_source.channel import index_channel
@@ -34,23 +34,6 @@ PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 NO_USER_MAPPING = Overrides(user_file=False)
 
 
-def project_copy(name: str, tmp_path: Path) -> Path:
-    """Backends build in the source tree (build/, *.egg-info): build a copy, never the repo."""
-    import shutil
-
-    return Path(shutil.copytree(PROJECTS / name, tmp_path / "src" / name))
-
-
-def tree_digest(root: Path) -> str:
-    """A hash of every path, mode and content under ``root``: any change shows."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file() and not path.is_symlink():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def history(prefix: Path) -> str:
     return (prefix / "conda-meta" / "history").read_text()
 
@@ -62,7 +45,7 @@ def test_checkout_builds_records_and_installs(build_channel: str, tmp_path: Path
     python_record = next((prefix / "conda-meta").glob("python-*.json")).read_bytes()
     result = build_local(
         BuildRequest(
-            source=project_copy("setuptools-basic", tmp_path),
+            source=copy_project("setuptools-basic", tmp_path / "src"),
             output_dir=tmp_path / "out",
             channel_dir=tmp_path / "local",
             environment=probe(prefix),
@@ -102,7 +85,7 @@ def test_c_extension_is_compiled_against_the_prefix_python(build_channel: str, t
     prefix = make_test_prefix(tmp_path / "build-env")
     result = build_local(
         BuildRequest(
-            project_copy("setuptools-cext", tmp_path),
+            copy_project("setuptools-cext", tmp_path / "src"),
             tmp_path / "out",
             tmp_path / "local",
             probe(prefix),
@@ -353,7 +336,7 @@ def test_sample_checkouts_build_with_their_own_backend(
 ) -> None:
     result = build_local(
         BuildRequest(
-            project_copy(project, tmp_path),
+            copy_project(project, tmp_path / "src"),
             tmp_path / "out",
             None,
             probe(shared_build_prefix),
@@ -372,7 +355,6 @@ def test_sample_checkouts_build_with_their_own_backend(
 
 
 def check_written_package(path: Path) -> None:
-    from test_artifact import check_dist_info, check_paths_match_contents
 
     check_paths_match_contents(path)
     check_dist_info(path)
@@ -386,7 +368,7 @@ def test_checkout_build_is_reproducible(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = build_local(
         BuildRequest(
-            project_copy("flit-dynamic", tmp_path / "a"),
+            copy_project("flit-dynamic", tmp_path / "a" / "src"),
             tmp_path / "a",
             None,
             probe(shared_build_prefix),
@@ -395,7 +377,7 @@ def test_checkout_build_is_reproducible(
     )
     second = build_local(
         BuildRequest(
-            project_copy("flit-dynamic", tmp_path / "b"),
+            copy_project("flit-dynamic", tmp_path / "b" / "src"),
             tmp_path / "b",
             None,
             probe(shared_build_prefix),

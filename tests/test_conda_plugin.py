@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import copy_project, local_project
 from wheelmaker import make_wheel
 
 from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel
 
 pytestmark = pytest.mark.conda
-PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
 SOLVER = ["--solver", "rattler"] if importlib.util.find_spec("conda_rattler_solver") else []
 
 
@@ -45,7 +45,7 @@ def env(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
+    return copy_project("in-tree-editable", tmp_path)
 
 
 def listed(home: Path, env: Path) -> list[dict[str, str]]:
@@ -130,7 +130,6 @@ def test_env_export_includes_the_develop_install(home: Path, env: Path, project:
 
 
 def project_needing(tmp_path: Path, name: str, dependency: str) -> Path:
-    from test_journal import local_project
 
     return local_project(tmp_path, name, [dependency])
 

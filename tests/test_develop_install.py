@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from rattler import PrefixRecord
-from test_build_local import tree_digest
+from support import check_record_matches_disk, copy_project, tree_digest
 
 from conda_source.backend import BackendError
 from conda_source.cli import main
@@ -27,10 +24,6 @@ PROJECTS = Path(__file__).parent / "projects"
 NO_USER_MAPPING = Overrides(user_file=False)
 
 
-def copy_project(name: str, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(PROJECTS / name, tmp_path / name))
-
-
 def run_python(prefix: Path, code: str) -> str:
     completed = subprocess.run([prefix / "bin" / "python", "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
@@ -42,28 +35,6 @@ def install(prefix: Path, channel: str, *paths: Path, **kwargs: object) -> objec
         tuple(paths), probe(prefix), (channel,), overrides=NO_USER_MAPPING, command="test", **kwargs
     )  # type: ignore[arg-type]
     return develop_install(request)
-
-
-def check_record_matches_disk(prefix: Path, record_file: Path) -> PrefixRecord:
-    """py-rattler reads the record; its files are exactly what is on disk and in the dist-info RECORD."""
-    record = PrefixRecord.from_path(record_file)
-    files = sorted(str(f) for f in record.files)
-    for relative in files:
-        assert (prefix / relative).is_file(), relative
-    data = json.loads(record_file.read_text())
-    for entry in data["paths_data"]["paths"]:
-        import hashlib
-
-        content = (prefix / entry["_path"]).read_bytes()
-        assert (entry["sha256"], entry["size_in_bytes"]) == (hashlib.sha256(content).hexdigest(), len(content))
-    record_txt = next(f for f in files if f.endswith(".dist-info/RECORD"))
-    site = record_txt.split("/")[:-2]
-    listed = sorted(
-        str((prefix / Path(*site) / row[0]).resolve().relative_to(prefix.resolve()))
-        for row in csv.reader(io.StringIO((prefix / record_txt).read_text()))
-    )
-    assert listed == files
-    return record
 
 
 @pytest.mark.network
@@ -315,7 +286,7 @@ def test_sample_projects_editable(
 
 def test_own_name_follows_the_mapping_overrides(prefix: Path, tmp_path: Path) -> None:
     """The project's own conda name goes through the same layers as its dependencies (as in build-local)."""
-    project = Path(shutil.copytree(PROJECTS / "in-tree-editable", tmp_path / "in-tree-editable"))
+    project = copy_project("in-tree-editable", tmp_path)
     request = DevelopRequest(
         (project,), probe(prefix), overrides=Overrides(("in-tree-editable=renamed-tool",), (), False)
     )

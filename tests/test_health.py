@@ -6,14 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import copy_project
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.health import Finding, check_prefix
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
-
-PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
 
 NO_USER_MAPPING = Overrides(user_file=False)
 
@@ -22,7 +21,7 @@ NO_USER_MAPPING = Overrides(user_file=False)
 def installed(tmp_path: Path) -> tuple[Path, Path, Path]:
     """(prefix, project, record) after a develop install of the in-tree project."""
     prefix = make_test_prefix(tmp_path / "env")
-    project = Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
+    project = copy_project("in-tree-editable", tmp_path)
     result = develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     return prefix, project, result.projects[0].record
 

@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_build_local import tree_digest
-from test_develop_install import check_record_matches_disk
+from support import check_record_matches_disk, copy_project, local_project, tree_digest
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.journal import FAULT_ENV, Journal
@@ -25,7 +24,6 @@ from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 
-PROJECT = Path(__file__).parent / "projects" / "in-tree-editable"
 JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "journal.json"
 
 NO_USER_MAPPING = Overrides(user_file=False)
@@ -44,7 +42,7 @@ def records(prefix: Path) -> list[str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(PROJECT, tmp_path / "in-tree-editable"))
+    return copy_project("in-tree-editable", tmp_path)
 
 
 def set_version(project: Path, version: str) -> None:
@@ -164,19 +162,6 @@ def test_two_runs_at_once(prefix: Path, project: Path, tmp_path: Path) -> None:
         check_record_matches_disk(prefix, prefix / "conda-meta" / record)
     history = (prefix / "conda-meta" / "history").read_text()
     assert history.count("+local-develop::in-tree-editable-0.4.0-") == 1  # the third run was a no-op
-
-
-def local_project(tmp_path: Path, name: str, dependencies: list[str]) -> Path:
-    """A copy of the in-tree project under another name, depending on ``dependencies``."""
-    module = name.replace("-", "_")
-    path = Path(shutil.copytree(PROJECT, tmp_path / name))
-    shutil.move(path / "src" / "in_tree_editable", path / "src" / module)
-    text = (path / "pyproject.toml").read_text().replace("in-tree-editable", name).replace("in_tree_editable", module)
-    deps = ", ".join(f'"{d}"' for d in dependencies)
-    (path / "pyproject.toml").write_text(
-        text.replace('requires-python = ">=3.11"', f'requires-python = ">=3.11"\ndependencies = [{deps}]')
-    )
-    return path
 
 
 def test_monorepo_builds_dependencies_first_without_channels(prefix: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from packaging.requirements import Requirement
 
 from conda_source.mapping.names import NameMapper, Provenance, mapping_key
-from conda_source.mapping.versions import translate_specifier_set
+from conda_source.mapping.versions import VersionTranslation, translate_specifier_set
 from conda_source.specs import spec_name
 from conda_source.target import TargetEnv
 
@@ -65,7 +65,14 @@ def map_requirement(
             f"direct reference '{requirement.url}' cannot be installed by conda; "
             f"{spec_name(base.specs[0])} comes from the channels instead"
         )
-    version = translate_specifier_set(requirement.specifier, text)
+    if base.keep_version or not requirement.specifier:
+        version = translate_specifier_set(requirement.specifier, text)
+    else:
+        version = VersionTranslation(None)
+        notes.append(
+            f"version constraint '{requirement.specifier}' not carried over to {base.specs[0].split()[0]}: "
+            f"its conda versions are numbered differently ({base.provenance})"
+        )
     notes.extend(version.notes)
     specs = [_constrain(base.specs[0], version.spec), *base.specs[1:]]
     provenance = [base.provenance]

@@ -2,9 +2,10 @@
 
 pyproject-hooks starts each hook in a subprocess of the interpreter we give it,
 so the backend imports what the prefix has (and nothing from conda-source's own
-environment).  The prefix's ``bin`` comes first on PATH, so compilers, cmake and
-friends installed by conda are the ones a build finds.  Every failure becomes a
-``BackendError`` carrying the backend's output.
+environment).  Each hook runs in the activated prefix (conda_source.activation):
+its ``bin`` first on PATH and its activation scripts applied, so compilers, cmake
+and friends installed by conda are the ones a build finds, configured as their
+packages say.  Every failure becomes a ``BackendError`` carrying the backend's output.
 
 ``build`` is the one hook sequence both engines run: the backend's extra build
 requirements (installed by the caller), its metadata, then the wheel.
@@ -26,6 +27,7 @@ from packaging.metadata import InvalidMetadata, Metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
+from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
 from conda_source.project import ProjectSpec
 
@@ -41,10 +43,11 @@ class BackendError(CondaSourceError):
 
 
 class Backend:
-    def __init__(self, project: ProjectSpec, python: Path, prefix: Path) -> None:
+    def __init__(self, project: ProjectSpec, python: Path, prefix: Path, activation: Activation | None = None) -> None:
         self.project = project
         self.output: list[str] = []
-        self._path = os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")])
+        self._prefix = prefix
+        self._activation = activation
         self._hooks = BuildBackendHookCaller(
             str(project.root),
             project.build_system.backend,
@@ -52,6 +55,15 @@ class Backend:
             runner=self._run,
             python_executable=str(python),
         )
+
+    @property
+    def activation(self) -> Activation:
+        """The activated environment the hooks run in; one given to the constructor is used as it is.
+
+        Otherwise it is made on first use, and again only if an activation file
+        changed since (a package installed between two hooks).
+        """
+        return self._activation or activate(self._prefix, os.environ)
 
     def get_requires(self, editable: bool) -> list[Requirement]:
         """What the backend needs beyond build-system.requires, checked to be valid requirements."""
@@ -111,8 +123,7 @@ class Backend:
         return wheel
 
     def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
-        env = {**os.environ, **(extra_environ or {}), "PATH": self._path}
-        env.pop("PYTHONPATH", None)  # the prefix's python must see only the prefix
+        env = {**self.activation.environ, **(extra_environ or {})}
         try:
             completed = subprocess.run(
                 cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

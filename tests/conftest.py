@@ -121,3 +121,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "conda" in item.keywords:
             item.add_marker(reason)
+
+
+@pytest.fixture
+def compiler_prefix(prefix: Path) -> Path:
+    """A test prefix with the stand-in compiler package of tests/compilers.py: its activation sets CC,
+    CXX, CFLAGS, LDFLAGS to wrappers that log each call (``compilers.compiler_calls``) and run gcc/g++."""
+    from compilers import install_compiler
+
+    install_compiler(prefix)
+    return prefix

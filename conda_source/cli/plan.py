@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   conda-source plan '.[docs]' --group dev          # an extra and a PEP 735 group
   conda-source plan . --python 3.12 --platform osx-arm64
   conda-source plan . --map torch=pytorch-cpu --json
+  conda-source plan . --map 'dep:generic/openssl=openssl >=3'   # a PEP 725 [external] DepURL
 """
 
 
@@ -40,7 +41,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PYPI=SPEC",
-        help="override a mapping ('--map torch=pytorch-cpu'; 'NAME=' drops it); wins over every table",
+        help="override a mapping ('--map torch=pytorch-cpu', '--map dep:generic/openssl=openssl'; 'NAME=' drops it); "
+        "wins over every table",
     )
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -90,9 +92,11 @@ def render(result: Plan) -> str:
 
 
 def _row(item: MappedRequirement, width: int, spec_width: int) -> str:
+    # A DepURL does not say which [external] list it came from (build, host, an extra, a group).
+    where = f"  ({item.origin})" if item.origin.startswith("external.") else ""
     if item.dropped is not None:
-        return f"  {item.requirement:<{width}}dropped: {item.dropped}"
+        return f"  {item.requirement:<{width}}dropped: {item.dropped}{where}"
     if not item.specs:
         return f"  {item.requirement:<{width}}this project: includes its extras {', '.join(item.expands) or '(none)'}"
     why = " + ".join(str(p) for p in item.provenance)
-    return f"  {item.requirement:<{width}}{', '.join(item.specs):<{spec_width}}{why}"
+    return f"  {item.requirement:<{width}}{', '.join(item.specs):<{spec_width}}{why}{where}"

@@ -139,6 +139,8 @@ def _build_wheel(
     linked += installer.install(extra_specs).link
     out.mkdir(parents=True, exist_ok=True)
     conda_depends = tuple(spec for spec, _ in planned.project.conda.dependencies)
+    # PEP 725 [external] run dependencies are in no wheel METADATA: the artifact carries them.
+    conda_depends += tuple(s for item in planned.run if item.origin.startswith("external.") for s in item.specs)
     return backend.build_wheel(out), mapper, tuple(linked), conda_depends
 
 

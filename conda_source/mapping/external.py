@@ -27,7 +27,6 @@ a C library's conda name is never guessed.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,7 +52,13 @@ VIRTUAL_NAMESPACES = ("compiler", "interface")
 VERSION_OPERATORS = (">=", ">", "<=", "<", "==")  # PEP 725: operators most package managers share
 
 _TYPE = re.compile(r"^[A-Za-z.+-][A-Za-z0-9.+-]*$")
+_NOT_IN_NAME = re.compile(r"[\s<>=!~,@]")
 _QUALIFIER_KEY = re.compile(r"^[A-Za-z.\-_][A-Za-z0-9.\-_]*$")
+# Spellings PEP 725's own examples use where the PEP 804 registry chose another name.
+_SPELLINGS = {
+    "dep:virtual/compiler/cpp": "dep:virtual/compiler/cxx",
+    "dep:virtual/compiler/c++": "dep:virtual/compiler/cxx",
+}
 _EXAMPLE = "e.g. 'dep:generic/openssl' or 'dep:virtual/compiler/c'"
 
 
@@ -106,7 +111,14 @@ class DepURL:
         version_text = None
         if "@" in segments[-1]:
             segments[-1], _, version_text = segments[-1].rpartition("@")
-        segments = [unquote(segment) for segment in segments if segment]
+        segments = [segment for segment in segments if segment]
+        for segment in segments[1:]:
+            if _NOT_IN_NAME.search(segment):
+                raise InvalidDepURL(
+                    f"invalid DepURL '{text}': '{segment}' is no name (spaces and <>=!~,@ are not allowed; "
+                    "a version goes after '@', as in 'dep:generic/openssl@>=3')"
+                )
+        segments = [unquote(segment) for segment in segments]
         if len(segments) < 2:
             raise InvalidDepURL(f"invalid DepURL '{text}': expected 'dep:TYPE/NAME' ({_EXAMPLE})")
         kind, *namespace, name = segments
@@ -272,7 +284,8 @@ def map_external(
 
     specs, provenance = _lookup(depurl, role, mapper, origin, file)
     if not specs:
-        return MappedRequirement(text, origin, (), (provenance,), dropped=f"mapped to nothing by {provenance}")
+        why = f"nothing to install in the {role} role" if provenance.source == "bundled" else "mapped to nothing"
+        return MappedRequirement(text, origin, (), (provenance,), dropped=f"{why} by {provenance}")
     version = translate_specifier_set(depurl.version, text) if depurl.version is not None else None
     if version is not None:
         notes.extend(version.notes)
@@ -298,8 +311,7 @@ def _lookup(
     if depurl.type == "pypi":
         mapped = mapper.map_name(depurl.name)
         return mapped.specs, mapped.provenance
-    close = difflib.get_close_matches(key, list(table.entries), n=1, cutoff=0.8)
-    hint = f"; the bundled table has '{close[0]}'" if close else ""
+    hint = f"; the PEP 804 registry spells it '{_SPELLINGS[key]}'" if key in _SPELLINGS else ""
     raise UnmappedDepURLError(key, file, origin, f"no mapping layer knows it{hint}")
 
 

@@ -562,3 +562,72 @@ def test_regeneration_keeps_first_installable_entry_per_role() -> None:
         "dep:virtual/compiler/go": ("-", "-", "-", "conda-forge"),
         "dep:github/webmproject/libwebp": ("libwebp", "libwebp-base", "libwebp", "registry alias of dep:generic/libwebp"),
     }  # fmt: skip
+
+
+# --- end to end: [external] needs installed in the one transaction, before the build ------------
+
+
+@pytest.fixture(scope="module")
+def answer_channel(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """libanswer: a header-only C library whose header lands in PREFIX/include; and a stand-in
+    openssl package, for the run dependency."""
+    from wheelmaker import make_wheel
+
+    from conda_source.testing.channel import make_channel
+
+    root = tmp_path_factory.mktemp("answer-channel")
+    header = b"static inline long answer(void) { return 42; }\n"
+    wheels = [
+        make_wheel(root, name="libanswer", version="1.0", files={"libanswer-1.0.data/data/include/answer.h": header}),
+        make_wheel(root, name="openssl", version="3.0.0", files={}),
+    ]
+    make_channel(root / "channel", wheels)
+    return (root / "channel").as_uri()
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_develop_install_installs_external_needs_before_building(
+    build_channel: str, answer_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    from rattler import PrefixRecord
+
+    from conda_source.engine.develop_install import DevelopRequest, develop_install
+    from conda_source.target import probe
+
+    project = Path(shutil.copytree(SAMPLE, tmp_path / "external-deps"))
+    request = DevelopRequest((project,), probe(prefix), (answer_channel, build_channel), user_mapping=False)
+    result = develop_install(request)
+    assert {"c-compiler", "libanswer", "openssl"} <= {dist.rsplit("-", 2)[0] for dist in result.transaction.link}
+    assert (prefix / "include" / "answer.h").is_file()
+    code = "import external_deps; print(external_deps.answer())"
+    completed = subprocess.run([prefix / "bin" / "python", "-c", code], capture_output=True, text=True)
+    assert (completed.returncode, completed.stdout) == (0, "42\n"), completed.stderr
+    records = {PrefixRecord.from_path(p).name.normalized: p for p in (prefix / "conda-meta").glob("*.json")}
+    assert {"libanswer", "openssl", "c-compiler", "external-deps"} <= set(records)
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_build_local_artifact_depends_on_external_run_dependencies(
+    build_channel: str, answer_channel: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from conda_source.engine.build_local import BuildRequest, build_local
+    from conda_source.target import probe
+    from conda_source.testing import make_test_prefix
+
+    project = Path(shutil.copytree(SAMPLE, tmp_path / "src" / "external-deps"))
+    build_env = make_test_prefix(tmp_path / "build-env")
+    result = build_local(
+        BuildRequest(
+            project, tmp_path / "out", None, probe(build_env), (answer_channel, build_channel), user_mapping=False
+        )
+    )
+    (package,) = result.packages
+    assert package.depends[1:] == ("openssl >=3",)  # after python; libanswer is a host need, not a run one
+    assert {"c-compiler", "libanswer"} <= {dist.rsplit("-", 2)[0] for dist in result.installed}

@@ -631,3 +631,14 @@ def test_build_local_artifact_depends_on_external_run_dependencies(
     (package,) = result.packages
     assert package.depends[1:] == ("openssl >=3",)  # after python; libanswer is a host need, not a run one
     assert {"c-compiler", "libanswer"} <= {dist.rsplit("-", 2)[0] for dist in result.installed}
+
+
+def test_external_table_is_not_loaded_at_import() -> None:
+    import subprocess
+
+    code = (
+        "import conda_source.mapping.external as e, conda_source.engine.plan, conda_source.cli;"
+        "print(e.external_table.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"

@@ -93,3 +93,16 @@ class ArtifactError(CondaSourceError):
         self.source = str(source)
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+class UnmappedDepURLError(CondaSourceError):
+    """A PEP 725 DepURL that no mapping layer turns into conda specs."""
+
+    def __init__(self, depurl: str, file: str, key: str, reason: str) -> None:
+        self.depurl = depurl
+        self.key = key
+        where = f"{file}: {key}" if file else key
+        super().__init__(
+            f"{where}: no conda package for '{depurl}' ({reason}); map it with --map '{depurl}=CONDA-SPEC' "
+            f'or in [tool.conda-source.mapping] as "{depurl}" = "CONDA-SPEC"'
+        )

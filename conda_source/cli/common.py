@@ -37,8 +37,9 @@ def add_mapping_options(parser: argparse.ArgumentParser) -> None:
         dest="mapping_flags",
         action="append",
         default=[],
-        metavar="PYPI=SPEC",
-        help="override a mapping ('--map torch=pytorch-cpu'; 'NAME=' drops it); wins over every table",
+        metavar="NAME=SPEC",
+        help="override a mapping ('--map torch=pytorch-cpu', '--map dep:generic/openssl=openssl'; "
+        "'NAME=' drops it); wins over every table",
     )
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
 

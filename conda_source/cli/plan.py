@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   conda-source plan '.[docs]' --group dev          # an extra and a PEP 735 group
   conda-source plan . --python 3.12 --platform osx-arm64
   conda-source plan . --map torch=pytorch-cpu --json
+  conda-source plan . --map 'dep:generic/openssl=openssl >=3'   # a PEP 725 [external] DepURL
 """
 
 
@@ -84,9 +85,11 @@ def render(result: Plan) -> str:
 
 
 def _row(item: MappedRequirement, width: int, spec_width: int) -> str:
+    # A DepURL does not say which [external] list it came from (build, host, an extra, a group).
+    where = f"  ({item.origin})" if item.origin.startswith("external.") else ""
     if item.dropped is not None:
-        return f"  {item.requirement:<{width}}dropped: {item.dropped}"
+        return f"  {item.requirement:<{width}}dropped: {item.dropped}{where}"
     if not item.specs:
         return f"  {item.requirement:<{width}}this project: includes its extras {', '.join(item.expands) or '(none)'}"
     why = " + ".join(str(p) for p in item.provenance)
-    return f"  {item.requirement:<{width}}{', '.join(item.specs):<{spec_width}}{why}"
+    return f"  {item.requirement:<{width}}{', '.join(item.specs):<{spec_width}}{why}{where}"

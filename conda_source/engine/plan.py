@@ -15,6 +15,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from conda_source.engine.external import map_external_requirements
 from conda_source.errors import SelectionError, TargetError
 from conda_source.mapping.names import NameMapper, Provenance, identity_name
 from conda_source.mapping.overrides import Overrides
@@ -49,8 +50,10 @@ class Plan:
 
     @property
     def conda_depends(self) -> tuple[str, ...]:
-        """The project's conda-only runtime dependencies ([tool.conda-source] dependencies)."""
-        return tuple(spec for spec, _ in self.project.conda.dependencies)
+        """Runtime dependencies no wheel METADATA carries: [tool.conda-source] dependencies and
+        PEP 725 [external] dependencies; an artifact or a develop record depends on them too."""
+        external = (s for item in self.run if item.origin.startswith("external.") for s in item.specs)
+        return tuple(dict.fromkeys([*(spec for spec, _ in self.project.conda.dependencies), *external]))
 
     @property
     def conda_name(self) -> str:
@@ -107,8 +110,11 @@ def plan(request: PlanRequest) -> Plan:
     project = load_project(request.path)
     file = str(project.file)
     dynamic_extras = project.is_dynamic("optional-dependencies")
-    extras = _select(request.extras, project.optional_dependencies, "extra", file, dynamic_extras)
-    groups = _select(request.groups, project.dependency_groups, "dependency group", file, False)
+    # PEP 725: [external] optional tables and groups share their names with [project]'s extras and PEP 735 groups.
+    known_extras = dict.fromkeys([*project.optional_dependencies, *project.external.extras])
+    known_groups = dict.fromkeys([*project.dependency_groups, *project.external.dependency_groups])
+    extras = _select(request.extras, known_extras, "extra", file, dynamic_extras)
+    groups = _select(request.groups, known_groups, "dependency group", file, False)
 
     mapper = request.overrides.mapper(project.conda.mapping)
     environment = request.target if isinstance(request.target, Environment) else None
@@ -126,8 +132,13 @@ def plan(request: PlanRequest) -> Plan:
     for extra in extras:
         run += expander.expand(project.optional_dependencies.get(extra, ()), extra)
     for group in groups:
-        run += expander.expand(project.dependency_groups[group], "")
+        run += expander.expand(project.dependency_groups.get(group, ()), "")
     run += [_conda_only(spec, key) for spec, key in project.conda.dependencies]
+
+    included = [*extras, *sorted(expander.seen - set(extras))]  # with those this project's own extras pull in
+    external_build, external_run = map_external_requirements(project, included, groups, target, mapper)
+    build += external_build
+    run += external_run
 
     deferred = _deferred(project, extras)
     prefix = environment.prefix if environment else None
@@ -192,16 +203,15 @@ class _SelfExpander:
         if requirement.marker is not None and not requirement.marker.evaluate(self.target.marker_environment(extra)):
             return [MappedRequirement(text, key, (), (), dropped=marker_false(self.target))]
         inner = sorted(canonicalize_name(e) for e in requirement.extras)
-        unknown = [e for e in inner if e not in self.project.optional_dependencies]
+        known = {*self.project.optional_dependencies, *self.project.external.extras}
+        unknown = [e for e in inner if e not in known]
         if unknown:
-            raise SelectionError(
-                "extra", unknown[0], f"{self.project.file} ({key})", sorted(self.project.optional_dependencies)
-            )
+            raise SelectionError("extra", unknown[0], f"{self.project.file} ({key})", sorted(known))
         mapped = [MappedRequirement(text, key, (), (), expands=tuple(inner))]
         for name in inner:
             if name not in self.seen:
                 self.seen.add(name)
-                mapped += self.expand(self.project.optional_dependencies[name], name)
+                mapped += self.expand(self.project.optional_dependencies.get(name, ()), name)
         return mapped
 
 

@@ -13,6 +13,7 @@ Lookup order, first hit wins:
 
 Keys are canonical PyPI names (PEP 503), optionally with an extra,
 ``dask[array]``, for what a dependency's extra needs on the conda side.
+The same layers hold PEP 725 DepURL keys (``dep:generic/openssl``); see external.py.
 A value is one conda spec or several; an empty value drops the dependency.
 """
 
@@ -54,7 +55,12 @@ def mapping_key(name: str, extra: str | None = None) -> str:
 
 
 def parse_mapping_key(text: str) -> str | None:
-    """``Foo_Bar[Extra]`` -> ``foo-bar[extra]``; ``None`` when ``text`` is no key."""
+    """``Foo_Bar[Extra]`` -> ``foo-bar[extra]``, ``dep:generic/OpenSSL`` -> ``dep:generic/openssl``;
+    ``None`` when ``text`` is no key."""
+    if _is_depurl(text):
+        from conda_source.mapping.external import override_key
+
+        return override_key(text)
     match = _KEY.match(text)
     if not match:
         return None
@@ -136,7 +142,7 @@ def parse_override_table(table: object, source: str, where: str) -> OverrideLaye
         key_where = f"{where}.{raw_key}"
         key = parse_mapping_key(raw_key)
         if key is None:
-            raise MappingConfigError(key_where, "not a PyPI name (or name[extra])")
+            raise MappingConfigError(key_where, _depurl_problem(raw_key) or "not a PyPI name (or name[extra])")
         if key in entries:
             raise MappingConfigError(key_where, f"duplicates '{entries[key][1]}' (same canonical name)")
         entries[key] = (parse_override_value(value, key_where), key_where)
@@ -151,10 +157,27 @@ def parse_cli_overrides(flags: Sequence[str], source: str = "cli", label: str = 
         where = f"{label} {flag}"
         name, sep, value = flag.partition("=")
         key = parse_mapping_key(name)
+        if (not sep or key is None) and _is_depurl(name):
+            reason = _depurl_problem(name) if sep else ""
+            example = f"expected DEPURL=CONDA-SPEC (e.g. {label} 'dep:generic/openssl=openssl >=3')"
+            raise MappingConfigError(where, f"{reason}; {example}" if reason else example)
         if not sep or key is None:
             raise MappingConfigError(where, f"expected PYPI-NAME=CONDA-SPEC (e.g. {label} torch=pytorch-cpu)")
         entries[key] = (parse_override_value(value, where), where)
     return OverrideLayer(source, entries)
+
+
+def _is_depurl(text: str) -> bool:
+    return text.strip().startswith(("dep:", "pkg:", "virtual:"))
+
+
+def _depurl_problem(text: str) -> str | None:
+    """Why ``text``, written as a DepURL, is no override key; ``None`` for anything else."""
+    if not _is_depurl(text):
+        return None
+    from conda_source.mapping.external import override_key_problem
+
+    return override_key_problem(text)[1] or None
 
 
 def user_mapping_file(environ: Mapping[str, str] | None = None) -> tuple[Path | None, bool]:

@@ -1,8 +1,14 @@
-"""PEP 735 ``[dependency-groups]``: requirement lists that may include other groups."""
+"""PEP 735 ``[dependency-groups]``: requirement lists that may include other groups.
+
+PEP 725 ``[external.dependency-groups]`` has the same shape with DepURLs, so the
+resolver takes the item parser and the table's key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -10,54 +16,75 @@ from packaging.utils import canonicalize_name
 from conda_source.project.model import Dependency
 
 Report = Callable[[str, str], None]  # (key, message)
+T = TypeVar("T")
 
 
-def resolve_groups(raw: object, report: Report) -> dict[str, tuple[Dependency, ...]]:
-    """Parse every group and expand its ``{include-group = ...}`` entries.
+@dataclass(frozen=True)
+class _Include:
+    group: str  # as written
+    key: str
+
+
+def parse_requirement(text: str, key: str) -> Dependency:
+    """A PEP 508 group item; ValueError carries the message for the item's key."""
+    try:
+        return Dependency(Requirement(text), key)
+    except InvalidRequirement as exc:
+        raise ValueError(f"invalid requirement '{text}': {first_line(exc)}") from None
+
+
+def resolve_groups(
+    raw: object,
+    report: Report,
+    parse: Callable[[str, str], T],
+    where: str = "dependency-groups",
+    noun: str = "requirement",
+) -> dict[str, tuple[T, ...]]:
+    """Parse every group with ``parse(text, key)`` and expand its ``{include-group = ...}`` entries.
 
     Problems go to ``report``; a group with problems still resolves as far as it can,
     so one pass finds all of them.
     """
     if not isinstance(raw, dict):
-        report("dependency-groups", "expected a table of group-name = [requirements]")
+        report(where, f"expected a table of group-name = [{noun}s]")
         return {}
-    entries: dict[str, list[Dependency | tuple[str, str]]] = {}
+    entries: dict[str, list[T | _Include]] = {}
     spelled: dict[str, str] = {}
     for name, items in raw.items():
-        key = f"dependency-groups.{name}"
+        key = f"{where}.{name}"
         canonical = canonicalize_name(name)
         if canonical in spelled:
             report(key, f"same group as '{spelled[canonical]}' once normalized; merge the two")
             continue
         spelled[canonical] = name
         if not isinstance(items, list):
-            report(key, "expected a list of requirement strings and {include-group = ...} tables")
+            report(key, f"expected a list of {noun} strings and {{include-group = ...}} tables")
             continue
-        parsed: list[Dependency | tuple[str, str]] = []
+        parsed: list[T | _Include] = []
         for index, item in enumerate(items):
             item_key = f"{key}[{index}]"
             if isinstance(item, str):
                 try:
-                    parsed.append(Dependency(Requirement(item), item_key))
-                except InvalidRequirement as exc:
-                    report(item_key, f"invalid requirement '{item}': {first_line(exc)}")
+                    parsed.append(parse(item, item_key))
+                except ValueError as exc:
+                    report(item_key, str(exc))
             elif isinstance(item, dict) and list(item) == ["include-group"] and isinstance(item["include-group"], str):
-                parsed.append((item["include-group"], item_key))
+                parsed.append(_Include(item["include-group"], item_key))
             else:
-                report(item_key, 'expected a requirement string or {include-group = "name"}')
+                report(item_key, f'expected a {noun} string or {{include-group = "name"}}')
         entries[canonical] = parsed
 
-    resolved: dict[str, tuple[Dependency, ...]] = {}
+    resolved: dict[str, tuple[T, ...]] = {}
 
-    def expand(group: str, trail: tuple[str, ...]) -> tuple[Dependency, ...]:
+    def expand(group: str, trail: tuple[str, ...]) -> tuple[T, ...]:
         if group in resolved:
             return resolved[group]
-        result: list[Dependency] = []
+        result: list[T] = []
         for entry in entries[group]:
-            if isinstance(entry, Dependency):
+            if not isinstance(entry, _Include):
                 result.append(entry)
                 continue
-            target, key = entry
+            target, key = entry.group, entry.key
             included = canonicalize_name(target)
             if included not in entries:
                 report(key, f"include-group '{target}' names no group (defined: {', '.join(spelled.values())})")

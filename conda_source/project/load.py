@@ -7,6 +7,7 @@ and the key: ``pyproject.toml: project.dependencies[2]: invalid requirement ...`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import re
 from pathlib import Path, PurePosixPath
@@ -20,7 +21,8 @@ from packaging.version import InvalidVersion, Version
 from conda_source._toml import loads_toml
 from conda_source.errors import InvalidProjectError, MappingConfigError, Problem, ProjectNotFoundError
 from conda_source.mapping.names import parse_override_table, validate_conda_spec
-from conda_source.project.groups import first_line, resolve_groups
+from conda_source.project.external import load_external
+from conda_source.project.groups import first_line, parse_requirement, resolve_groups
 from conda_source.project.model import (
     LEGACY_BACKEND,
     LEGACY_REQUIRES,
@@ -61,7 +63,9 @@ def load_project(path: Path) -> ProjectSpec:
     document = loads_toml(file.read_text(encoding="utf-8"), str(file))
 
     build_system = _build_system(document, root, report)
-    groups = resolve_groups(document["dependency-groups"], report) if "dependency-groups" in document else {}
+    groups = {}
+    if "dependency-groups" in document:
+        groups = resolve_groups(document["dependency-groups"], report, parse_requirement)
     conda = _conda_settings(document.get("tool", {}).get("conda-source", {}), report)
     project = document.get("project")
     if project is None:
@@ -71,9 +75,10 @@ def load_project(path: Path) -> ProjectSpec:
         spec = None
     else:
         spec = _project_table(project, root, file, build_system, groups, conda, report)
+    external = load_external(document["external"], report) if "external" in document else None
     if report.items or spec is None:
         raise InvalidProjectError(report.items)
-    return spec
+    return dataclasses.replace(spec, external=external) if external is not None else spec
 
 
 def _locate(path: Path) -> tuple[Path, Path]:

@@ -10,6 +10,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from conda_source.mapping.external import ExternalRequirement
+
 # PEP 517: a source tree without [build-system] build-backend uses setuptools' legacy backend.
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 LEGACY_REQUIRES = ("setuptools>=40.8.0",)
@@ -41,6 +43,37 @@ class CondaSettings:
 
 
 @dataclass(frozen=True)
+class ExternalDependency:
+    """A PEP 725 external dependency and its key, e.g. ``external.host-requires[0]``."""
+
+    requirement: ExternalRequirement
+    key: str
+
+
+@dataclass(frozen=True)
+class External:
+    """PEP 725 ``[external]``: what the project needs from outside PyPI, as DepURLs.
+
+    The optional tables are keyed by canonical extra name (PEP 685), like
+    ``project.optional-dependencies``; ``dependency_groups`` has its includes resolved.
+    """
+
+    build_requires: tuple[ExternalDependency, ...] = ()
+    host_requires: tuple[ExternalDependency, ...] = ()
+    dependencies: tuple[ExternalDependency, ...] = ()
+    optional_build_requires: Mapping[str, tuple[ExternalDependency, ...]] = field(default_factory=dict)
+    optional_host_requires: Mapping[str, tuple[ExternalDependency, ...]] = field(default_factory=dict)
+    optional_dependencies: Mapping[str, tuple[ExternalDependency, ...]] = field(default_factory=dict)
+    dependency_groups: Mapping[str, tuple[ExternalDependency, ...]] = field(default_factory=dict)
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """Every extra an optional table defines."""
+        tables = (self.optional_build_requires, self.optional_host_requires, self.optional_dependencies)
+        return tuple(sorted({name for table in tables for name in table}))
+
+
+@dataclass(frozen=True)
 class ProjectSpec:
     root: Path
     file: Path
@@ -56,6 +89,7 @@ class ProjectSpec:
     gui_scripts: Mapping[str, str] = field(default_factory=dict)
     conda: CondaSettings = field(default_factory=CondaSettings)
     has_project_table: bool = True
+    external: External = field(default_factory=External)
 
     @property
     def canonical_name(self) -> str | None:

@@ -8,18 +8,14 @@ is an error, not something to ignore.
 from __future__ import annotations
 
 import difflib
-import re
-
-from packaging.utils import canonicalize_name
 
 from conda_source.mapping.external import ExternalRequirement, InvalidDepURL
-from conda_source.project.groups import Report, resolve_groups
+from conda_source.project.groups import Report, extras_table, resolve_groups
 from conda_source.project.model import External, ExternalDependency
 
 REQUIRED_KEYS = ("build-requires", "host-requires", "dependencies")
 OPTIONAL_KEYS = ("optional-build-requires", "optional-host-requires", "optional-dependencies")
 KEYS = (*REQUIRED_KEYS, *OPTIONAL_KEYS, "dependency-groups")
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def load_external(raw: object, report: Report) -> External:
@@ -70,18 +66,4 @@ def _specifiers(raw: object, key: str, report: Report) -> tuple[ExternalDependen
 
 
 def _optional(raw: object, key: str, report: Report) -> dict[str, tuple[ExternalDependency, ...]]:
-    if not isinstance(raw, dict):
-        report(key, "expected a table of extra-name = [DepURLs]")
-        return {}
-    extras: dict[str, tuple[ExternalDependency, ...]] = {}
-    for extra, items in raw.items():
-        extra_key = f"{key}.{extra}"
-        if not _NAME.match(extra):
-            report(extra_key, f"'{extra}' is not a valid extra name (letters, digits, '.', '_', '-')")
-            continue
-        canonical = canonicalize_name(extra)
-        if canonical in extras:
-            report(extra_key, "same extra as another key once normalized (PEP 685); merge the two")
-            continue
-        extras[canonical] = _specifiers(items, extra_key, report)
-    return extras
+    return extras_table(raw, key, "DepURLs", report, _specifiers)

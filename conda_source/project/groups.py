@@ -6,6 +6,7 @@ resolver takes the item parser and the table's key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -17,6 +18,28 @@ from conda_source.project.model import Dependency
 
 Report = Callable[[str, str], None]  # (key, message)
 T = TypeVar("T")
+NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)  # PEP 508 names, extras
+
+
+def extras_table(
+    raw: object, key: str, what: str, report: Report, parse: Callable[[object, str, Report], T]
+) -> dict[str, T]:
+    """``[project.optional-dependencies]`` and ``[external.optional-*]``: extra-name = [items], by canonical name."""
+    if not isinstance(raw, dict):
+        report(key, f"expected a table of extra-name = [{what}]")
+        return {}
+    extras: dict[str, T] = {}
+    for extra, items in raw.items():
+        extra_key = f"{key}.{extra}"
+        if not NAME.match(extra):
+            report(extra_key, f"'{extra}' is not a valid extra name (letters, digits, '.', '_', '-')")
+            continue
+        canonical = canonicalize_name(extra)
+        if canonical in extras:
+            report(extra_key, "same extra as another key once normalized (PEP 685); merge the two")
+            continue
+        extras[canonical] = parse(items, extra_key, report)
+    return extras
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ from typing import Any, TypeGuard
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from conda_source._toml import loads_toml
 from conda_source.errors import InvalidProjectError, MappingConfigError, Problem, ProjectNotFoundError
 from conda_source.mapping.names import parse_override_table, validate_conda_spec
 from conda_source.project.external import load_external
-from conda_source.project.groups import first_line, parse_requirement, resolve_groups
+from conda_source.project.groups import NAME, Report, extras_table, first_line, parse_requirement, resolve_groups
 from conda_source.project.model import (
     LEGACY_BACKEND,
     LEGACY_REQUIRES,
@@ -32,7 +31,6 @@ from conda_source.project.model import (
     ProjectSpec,
 )
 
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _OBJECT_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\s*:\s*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
 _DYNAMIC_ALLOWED: frozenset[str] = frozenset(
     {
@@ -174,7 +172,7 @@ def _project_table(
     name = project.get("name")
     if name is None:
         report("project.name", "missing; [project] needs a name")
-    elif not isinstance(name, str) or not _NAME.match(name):
+    elif not isinstance(name, str) or not NAME.match(name):
         report("project.name", f"{name!r} is not a valid package name (letters, digits, '.', '_', '-')")
         name = None
 
@@ -203,23 +201,12 @@ def _project_table(
     gui_scripts = _entry_points(project.get("gui-scripts", {}), "project.gui-scripts", report)
 
     return ProjectSpec(
-        root=root,
-        file=file,
-        name=name,
-        version=version,
-        dynamic=dynamic,
-        requires_python=requires_python,
-        dependencies=dependencies,
-        optional_dependencies=optional,
-        dependency_groups=groups,
-        scripts=scripts,
-        gui_scripts=gui_scripts,
-        build_system=build_system,
-        conda=conda,
-    )
+        root, file, build_system, name, version, dynamic, requires_python,
+        dependencies, optional, groups, scripts, gui_scripts, conda,
+    )  # fmt: skip
 
 
-def _requirements(raw: object, key: str, report: _Problems) -> list[Dependency]:
+def _requirements(raw: object, key: str, report: Report) -> list[Dependency]:
     if not _is_str_list(raw):
         report(key, "expected a list of requirement strings")
         return []
@@ -233,21 +220,10 @@ def _requirements(raw: object, key: str, report: _Problems) -> list[Dependency]:
 
 
 def _optional_dependencies(raw: object, report: _Problems) -> dict[str, tuple[Dependency, ...]]:
-    if not isinstance(raw, dict):
-        report("project.optional-dependencies", "expected a table of extra-name = [requirements]")
-        return {}
-    extras: dict[str, tuple[Dependency, ...]] = {}
-    for extra, items in raw.items():
-        key = f"project.optional-dependencies.{extra}"
-        if not _NAME.match(extra):
-            report(key, f"'{extra}' is not a valid extra name (letters, digits, '.', '_', '-')")
-            continue
-        canonical = canonicalize_name(extra)
-        if canonical in extras:
-            report(key, "same extra as another key once normalized (PEP 685); merge the two")
-            continue
-        extras[canonical] = tuple(_requirements(items, key, report))
-    return extras
+    def parse(items: object, key: str, report: Report) -> tuple[Dependency, ...]:
+        return tuple(_requirements(items, key, report))
+
+    return extras_table(raw, "project.optional-dependencies", "requirements", report, parse)
 
 
 def _entry_points(raw: object, key: str, report: _Problems) -> dict[str, str]:

@@ -14,6 +14,7 @@ requirements (installed by the caller), its metadata, then the wheel.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import warnings
@@ -79,7 +80,8 @@ class Backend:
             try:
                 requirements.append(Requirement(text))
             except InvalidRequirement as exc:
-                reason = f"the backend asked for an invalid requirement '{text}' ({exc}); fix or upgrade the backend"
+                problem = str(exc).splitlines()[0]
+                reason = f"the backend asked for an invalid requirement '{text}' ({problem}); fix or upgrade it"
                 raise BackendError(self.project.root, hook, reason, self._output()) from None
         return requirements
 
@@ -156,10 +158,20 @@ class Backend:
                 reason += " (it predates PEP 660 editable installs); use --no-editable, or upgrade the backend"
             raise BackendError(self.project.root, hook, reason) from exc
         except subprocess.CalledProcessError as exc:
-            raise BackendError(self.project.root, hook, "see the output above", self._output()) from exc
+            raise BackendError(self.project.root, hook, _exit_reason(exc.returncode), self._output()) from exc
 
     def _output(self) -> str:
         return "".join(self.output)
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the backend crashed ({name}); its output is above, fix what it reports and run again"
+    return f"the backend exited with status {code}; its output is above, fix what it reports and run again"
 
 
 def _metadata_problem(exc: Exception) -> str:

@@ -170,7 +170,10 @@ def test_backend_failure_carries_its_output(tmp_path: Path) -> None:
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
         build_local(BuildRequest(project, tmp_path / "out", None, probe(prefix)))
-    assert str(caught.value) == f"{project}: build backend failed in build_wheel: see the output above"
+    assert str(caught.value) == (
+        f"{project}: build backend failed in build_wheel: "
+        "the backend exited with status 1; its output is above, fix what it reports and run again"
+    )
     assert "compiler exploded on line 3" in caught.value.output
     assert "RuntimeError: boom" in caught.value.output
     assert tree_digest(prefix) == before

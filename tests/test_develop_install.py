@@ -190,8 +190,8 @@ def test_backend_crash_leaves_the_prefix_as_it_was(prefix: Path, tmp_path: Path)
     with pytest.raises(BackendError) as caught:
         develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
     assert (
-        str(caught.value)
-        == f"{project}: build backend failed in prepare_metadata_for_build_editable: see the output above"
+        str(caught.value) == f"{project}: build backend failed in prepare_metadata_for_build_editable: "
+        "the backend exited with status 1; its output is above, fix what it reports and run again"
     )
     assert "metadata exploded" in caught.value.output
     assert tree_digest(prefix) == before

@@ -22,9 +22,10 @@ from packaging.requirements import Requirement
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import Installer, RattlerInstaller
+from conda_source.installer import Installer, RattlerInstaller, SolveError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements
@@ -113,11 +114,20 @@ def _build_wheel(
     planned = plan(PlanRequest(root, environment, overrides=request.overrides))
     installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
     build_specs = [spec for item in planned.build for spec in item.specs]
-    linked = list(installer.install(build_specs).link)
+    try:
+        linked = list(installer.install(build_specs).link)
+    except SolveError as exc:
+        raise explained(exc, (planned,)) from None
 
     def install(requirements: Sequence[Requirement], hook: str) -> None:
-        specs = map_requirements(requirements, hook, planned.target, planned.mapper)
-        linked.extend(installer.install([s for s in specs if s not in build_specs]).link)
+        specs = [
+            s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
+        ]
+        try:
+            linked.extend(installer.install(specs).link)
+        except SolveError as exc:
+            asked_by = ((spec, f"requested by the backend's {hook}") for spec in specs)
+            raise explained(exc, (planned,), asked_by) from None
 
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)

@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from conda_source import __version__, conda_meta, prefix_install
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
@@ -126,7 +127,7 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         try:
             transaction = installer.install(specs, dry_run=request.dry_run)
         except SolveError as exc:
-            raise SolveError(exc.specs, _with_origins(exc, plans)) from exc
+            raise explained(exc, plans) from None
         if request.dry_run or request.only_deps:
             return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
         local = set(by_name)
@@ -164,19 +165,6 @@ def _fingerprint(p: Plan, request: DevelopRequest) -> str:
     return digest.hexdigest()
 
 
-def _with_origins(error: SolveError, plans: Sequence[Plan]) -> str:
-    """The solver's reason, plus the PyPI requirement each spec it names came from."""
-    reason = str(error).split(": ", 1)[1]
-    lines = [
-        f"  {spec}  <-  {item.requirement}  ({p.project.file}: {item.origin})"
-        for p in plans
-        for item in (*p.build, *p.run)
-        for spec in item.specs
-        if spec_name(spec) in reason
-    ]
-    return reason + ("\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
-
-
 def _build_order(by_name: dict[str, Plan]) -> list[str]:
     """Local projects (by conda name) that need each other are built dependencies first."""
     needs = {
@@ -204,14 +192,21 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     runtime: list[str] = []
 
+    def install(specs: list[str], origin: str) -> None:
+        try:
+            installer.install(specs)
+        except SolveError as exc:
+            raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
+
     def install_build_requirements(requirements: Sequence[Requirement], hook: str) -> None:
-        installer.install(map_requirements(requirements, hook, p.target, p.mapper))
+        install(map_requirements(requirements, hook, p.target, p.mapper), f"requested by the backend's {hook}")
 
     def install_runtime(metadata: Metadata) -> None:
         runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
         if request.deps:
             # Local projects are satisfied by each other, built earlier in this run, not from channels.
-            installer.install([s for s in runtime if spec_name(s) not in local])
+            specs = [s for s in runtime if spec_name(s) not in local]
+            install(specs, "Requires-Dist of the metadata the backend prepared")
 
     backend = Backend(p.project, environment.interpreter, prefix)
     with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
@@ -249,8 +244,8 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
         unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
 
     journal = Journal(prefix)
-    journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, done_if_exists=True)
     try:
+        journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
         for index, (path, staged) in enumerate(sorted(staging.files.items())):
             prefix_install.write_file(prefix / path, staged)
             if index == len(staging.files) // 2:
@@ -259,8 +254,14 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
         conda_meta.write_state(prefix, conda_name, state)
         fault("before-record")
         record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
-    except BaseException:
+    except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        if isinstance(exc, OSError):
+            where = exc.filename or prefix
+            raise TargetError(
+                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
+                "fix the permissions or free space, then run again"
+            ) from None
         raise
     fault("before-commit")
     journal.commit()

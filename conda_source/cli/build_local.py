@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from conda_source.artifact.limits import Limits, parse_size
 from conda_source.cli.common import add_target_options
 from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
 from conda_source.target import TargetEnv, resolve_target
@@ -37,6 +38,26 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
     parser.add_argument("--map", dest="mapping_flags", action="append", default=[], metavar="PYPI=SPEC")
     parser.add_argument("--no-user-mapping", action="store_true", help="ignore the user's mapping file")
+    add_limit_options(parser)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """Bounds on what a wheel or sdist may unpack to (artifact/limits.py)."""
+    group = parser.add_argument_group("archive limits (a wheel or sdist from outside)")
+    group.add_argument(
+        "--max-size", type=_size, default=Limits.max_size, metavar="SIZE", help="total unpacked size (default: 10G)"
+    )
+    group.add_argument("--max-files", type=int, default=Limits.max_files, metavar="N", help="members (default: 200000)")
+    group.add_argument(
+        "--max-ratio", type=int, default=Limits.max_ratio, metavar="N", help="compression ratio N:1 (default: 200)"
+    )
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -60,6 +81,7 @@ def execute(args: argparse.Namespace) -> int:
             config_mapping=tuple(getattr(args, "config_mapping", ())),
             user_mapping=not args.no_user_mapping,
             command=" ".join(["conda-source", *sys.argv[1:]]),
+            limits=Limits(args.max_size, args.max_files, args.max_ratio),
         ),
         installer,
     )

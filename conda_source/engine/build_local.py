@@ -10,15 +10,16 @@
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
+from conda_source.artifact.limits import Limits
+from conda_source.artifact.outputs import check_dir, output_guard
+from conda_source.artifact.sdist import unpack_sdist
 from conda_source.backend import Backend
 from conda_source.channel import file_into_channel
 from conda_source.engine.plan import PlanRequest, build_mapper, plan
@@ -45,6 +46,7 @@ class BuildRequest:
     user_mapping: bool = True
     command: str = ""
     config_mapping: tuple[str, ...] = ()  # PYPI=SPEC from conda's plugins.conda_source_mapping
+    limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,20 @@ class BuildResult:
 def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
     source = request.source
     kind = _kind(source)
+    # Output problems show before any work, and a failed run leaves no output behind.
+    if request.channel_dir is not None:
+        check_dir(request.channel_dir, "--channel-dir")
+    with output_guard(request.output_dir) as written:
+        result = _build(request, installer, source, kind)
+        written += [p.path for p in result.packages]
+        if request.channel_dir is not None:
+            for subdir in sorted({"noarch", *(p.identity.subdir for p in result.packages)}):
+                check_dir(request.channel_dir / subdir, "--channel-dir")
+            file_into_channel([(p.path, p.identity.subdir) for p in result.packages], request.channel_dir)
+    return result
+
+
+def _build(request: BuildRequest, installer: Installer | None, source: Path, kind: str) -> BuildResult:
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
@@ -77,7 +93,7 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
                 build_mapper(request.mapping_flags, None, request.user_mapping, request.config_mapping),
             )
         else:
-            root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
+            root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
             wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
         wheel_request = WheelRequest(
             wheel,
@@ -87,10 +103,9 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
             request.build_number,
             request.python,
             extra_depends=conda_depends,
+            limits=request.limits,
         )
         packages = tuple(convert_wheel(wheel_request))
-    if request.channel_dir is not None:
-        file_into_channel([(p.path, p.identity.subdir) for p in packages], request.channel_dir)
     return BuildResult(source, kind, packages, installed, request.channel_dir)
 
 
@@ -140,26 +155,3 @@ def _build_wheel(
     out.mkdir(parents=True, exist_ok=True)
     conda_depends = tuple(spec for spec, _ in planned.project.conda.dependencies)
     return backend.build_wheel(out), mapper, tuple(linked), conda_depends
-
-
-def _unpack_sdist(sdist: Path, destination: Path) -> Path:
-    """Unpack without trusting member paths; return the directory holding the project."""
-    destination.mkdir(parents=True)
-    try:
-        if sdist.name.endswith(".zip"):
-            with zipfile.ZipFile(sdist) as archive:
-                for name in archive.namelist():
-                    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                        raise ArtifactError(sdist, f"refusing member '{name}': it would unpack outside the source tree")
-                archive.extractall(destination)
-        else:
-            with tarfile.open(sdist) as archive:
-                archive.extractall(destination, filter="data")
-    except tarfile.FilterError as exc:
-        raise ArtifactError(sdist, f"refusing to unpack: {exc}") from exc
-    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
-        raise ArtifactError(sdist, f"not a readable sdist: {exc}") from exc
-    for candidate in [destination, *sorted(p for p in destination.iterdir() if p.is_dir())]:
-        if (candidate / "pyproject.toml").is_file() or (candidate / "setup.py").is_file():
-            return candidate
-    raise ArtifactError(sdist, "no pyproject.toml or setup.py at the top of the sdist")

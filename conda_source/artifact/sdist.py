@@ -2,7 +2,8 @@
 
 A zip is checked whole from its central directory before anything is written; a
 tar.gz is checked member by member as its headers are read (a gzip stream has
-no index), the ratio over the stream read so far.  Members are streamed to disk.
+no index): the content declared so far against the limits, and against the
+ratio to the whole compressed file.  Members are streamed to disk.
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ def _unpack_zip(sdist: Path, archive: zipfile.ZipFile, destination: Path, limits
 
 
 def _unpack_tar(sdist: Path, destination: Path, limits: Limits) -> None:
-    with sdist.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as archive:
+    compressed = sdist.stat().st_size
+    with tarfile.open(sdist, mode="r:*") as archive:
         declared = 0
         for count, member in enumerate(archive, 1):  # each header is read just before its member is written
             limits.check_count(sdist, "sdist", count)
             declared += member.size if member.isfile() else 0
             if declared > limits.max_size:
                 raise limits.too_large(sdist, "sdist", declared)
-            limits.check_ratio(sdist, "the sdist", declared, raw.tell())
+            limits.check_ratio(sdist, "the sdist", declared, compressed)
             archive.extract(member, destination, filter="data")

@@ -66,4 +66,8 @@ def _unpack_tar(sdist: Path, destination: Path, limits: Limits) -> None:
             if declared > limits.max_size:
                 raise limits.too_large(sdist, "sdist", declared)
             limits.check_ratio(sdist, "the sdist", declared, compressed)
+            if member.islnk() and not (destination / member.linkname).is_file():
+                # tarfile would look for the target by reading every header to the end, unchecked.
+                reason = f"a hard link to '{member.linkname}', not unpacked before it"
+                raise ArtifactError(sdist, f"refusing member '{member.name}': {reason}")
             archive.extract(member, destination, filter="data")

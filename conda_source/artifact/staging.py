@@ -124,10 +124,10 @@ class StagingDestination(WheelDestination):
 
     def _member(self, scheme: str, path: str) -> str:
         """The wheel member a scheme path came from (root-scheme files sit at the top of the wheel)."""
-        if scheme in ("purelib", "platlib"):
+        parts = Path(self.wheel).name.split("-")
+        if scheme in ("purelib", "platlib") or len(parts) < 2:
             return path
-        name, version = Path(self.wheel).name.split("-")[:2]
-        return f"{name}-{version}.data/{scheme}/{path}"
+        return f"{parts[0]}-{parts[1]}.data/{scheme}/{path}"
 
     def _stage(self, scheme: str, path: str, chunks: Iterable[bytes], executable: bool) -> RecordEntry:
         target = self.package_path(scheme, path)

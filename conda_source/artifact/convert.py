@@ -16,6 +16,7 @@ import json
 import os
 import posixpath
 import re
+import tempfile
 import warnings
 import zipfile
 from calendar import timegm
@@ -33,6 +34,8 @@ from packaging.version import Version
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
+from conda_source.artifact.limits import Limits, check_zip
+from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda
 from conda_source.errors import ArtifactError
@@ -61,6 +64,7 @@ class WheelRequest:
     python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
     source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
+    limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,15 @@ class BuiltPackage:
 
 
 def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
+    """Nothing is left in ``output_dir`` when this fails, not even the directory if it made it."""
+    with output_guard(request.output_dir) as written:
+        request.output_dir.mkdir(parents=True, exist_ok=True)
+        # Large files are staged next to the output (a real disk; the system's temp may be memory).
+        with tempfile.TemporaryDirectory(dir=request.output_dir, prefix=".conda-source-stage-") as scratch:
+            return _convert(request, written, Path(scratch))
+
+
+def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[BuiltPackage]:
     wheel = request.wheel
     name, _, _, tags = _parse_filename(wheel)
     try:
@@ -93,6 +106,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         raise ArtifactError(wheel, f"not a readable wheel (zip) file: {exc}") from exc
     with archive:
         _check_member_paths(wheel, archive)
+        check_zip(wheel, archive, request.limits, "wheel")
         mtime = _mtime(request, archive)
     with WheelFile.open(wheel) as source:
         try:
@@ -108,7 +122,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         else:
             subdir, arch_python = _platform_of(wheel, tags, request.python)
             layout, python = Layout.unix(arch_python, name), arch_python
-        staging = StagingDestination(layout, str(wheel))
+        staging = StagingDestination(layout, str(wheel), limits=request.limits, scratch=scratch)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -143,37 +157,33 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         python_spec = python_pin(target)
 
     built: list[BuiltPackage] = []
-    try:
-        for variant in variants:
-            mapped = (s for r in variant.requirements for s in r.specs)
-            depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
-            if variant.virtual:
-                depends += (variant.virtual,)
-            identity = PackageIdentity(
+    for variant in variants:
+        mapped = (s for r in variant.requirements for s in r.specs)
+        depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
+        if variant.virtual:
+            depends += (variant.virtual,)
+        identity = PackageIdentity(
+            conda_name,
+            version,
+            _build_string(
                 conda_name,
                 version,
-                _build_string(
-                    conda_name,
-                    version,
-                    depends,
-                    variant.label,
-                    python if not pure or python else None,
-                    request.build_number,
-                ),
+                depends,
+                variant.label,
+                python if not pure or python else None,
                 request.build_number,
-                subdir,
-                noarch=pure,
-            )
-            members = dict(staging.files)
-            members.update(
-                info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
-            )
-            path = write_conda(request.output_dir, identity.stem, members, mtime)
-            built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
-    except BaseException:
-        for package in built:
-            package.path.unlink(missing_ok=True)
-        raise
+            ),
+            request.build_number,
+            subdir,
+            noarch=pure,
+        )
+        members = dict(staging.files)
+        members.update(
+            info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
+        )
+        path = write_conda(request.output_dir, identity.stem, members, mtime)
+        written.append(path)
+        built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
     return built
 
 
@@ -248,14 +258,14 @@ def _build_string(
     return f"{label + '_' if label else ''}{head}{digest}_{number}"
 
 
-def _licenses(files: dict[str, StagedFile], dist_info: str) -> dict[str, bytes]:
+def _licenses(files: dict[str, StagedFile], dist_info: str) -> dict[str, StagedFile]:
     found = {}
     for path, staged in files.items():
         if not path.startswith(dist_info + "/"):
             continue
         relative = path[len(dist_info) + 1 :]
         if relative.startswith("licenses/"):
-            found[relative[len("licenses/") :]] = staged.data
+            found[relative[len("licenses/") :]] = staged
         elif "/" not in relative and _LICENSE_FILE.match(relative):
-            found[posixpath.basename(relative)] = staged.data
+            found[posixpath.basename(relative)] = staged
     return found

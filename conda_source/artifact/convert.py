@@ -17,9 +17,9 @@ import os
 import posixpath
 import re
 import tempfile
+import time
 import warnings
 import zipfile
-from calendar import timegm
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +107,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
     with archive:
         _check_member_paths(wheel, archive)
         check_zip(wheel, archive, request.limits, "wheel")
-        mtime = _mtime(request, archive)
+        mtime = _mtime(request)
     with WheelFile.open(wheel) as source:
         try:
             source.validate_record(validate_contents=True)
@@ -198,19 +198,27 @@ def _parse_filename(wheel: Path) -> tuple[str, Version, object, frozenset[Tag]]:
 
 
 def _check_member_paths(wheel: Path, archive: zipfile.ZipFile) -> None:
+    seen: set[str] = set()
     for name in archive.namelist():
+        if name in seen:
+            raise ArtifactError(wheel, f"refusing: the wheel holds two members named '{name}'; rebuild the wheel")
+        seen.add(name)
         parts = name.split("/")
         if name.startswith("/") or "\\" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
             raise ArtifactError(wheel, f"refusing member '{name}': absolute or parent-relative path in the wheel")
 
 
-def _mtime(request: WheelRequest, archive: zipfile.ZipFile) -> int:
+def _mtime(request: WheelRequest) -> int:
+    """The package's timestamp: $SOURCE_DATE_EPOCH (reproducible builds), else now.
+
+    Never the wheel's own zip dates: many wheels carry a fixed old date, and conda's
+    solver prefers the newer of two otherwise equal builds.
+    """
     if request.source_date_epoch is not None:
         return request.source_date_epoch
     if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         return int(os.environ["SOURCE_DATE_EPOCH"])
-    newest = max((info.date_time for info in archive.infolist()), default=(1980, 1, 1, 0, 0, 0))
-    return timegm((*newest, 0, 0, 0))
+    return int(time.time())
 
 
 def _platform_of(wheel: Path, tags: frozenset[Tag], python: str | None) -> tuple[str, str]:

@@ -74,6 +74,7 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
     # Output problems show before any work, and a failed run leaves no output behind.
     if request.channel_dir is not None:
         check_dir(request.channel_dir, "--channel-dir")
+    new_output = not request.output_dir.exists()
     with output_guard(request.output_dir) as written:
         result = _build(request, installer, source, kind)
         written += [p.path for p in result.packages]
@@ -81,6 +82,8 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
             for subdir in sorted({"noarch", *(p.identity.subdir for p in result.packages)}):
                 check_dir(request.channel_dir / subdir, "--channel-dir")
             file_into_channel([(p.path, p.identity.subdir) for p in result.packages], request.channel_dir)
+    if new_output:  # made by this run: keep it out of the checkout's git status, as other build tools do
+        (request.output_dir / ".gitignore").write_text("*\n", encoding="utf-8")
     return result
 
 

@@ -23,14 +23,17 @@ def make_wheel(
     entry_points: str = "",
     record_overrides: dict[str, str] | None = None,
     unrecorded: dict[str, bytes] | None = None,
+    metadata: str | None = None,
 ) -> Path:
     """Write ``{name}-{version}-{tag}.whl``; ``record_overrides`` plants wrong RECORD rows."""
     dist_info = f"{name}-{version}.dist-info"
     contents = dict(files if files is not None else {f"{name}/__init__.py": b"VALUE = 1\n"})
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
-        f"Requires-Dist: {r}\n" for r in requires
-    )
-    contents[f"{dist_info}/METADATA"] = (metadata + metadata_extra).encode()
+    if metadata is None:  # else: the whole METADATA text, as given
+        metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+            f"Requires-Dist: {r}\n" for r in requires
+        )
+        metadata += metadata_extra
+    contents[f"{dist_info}/METADATA"] = metadata.encode()
     contents[f"{dist_info}/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode()
     )

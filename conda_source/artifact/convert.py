@@ -25,7 +25,7 @@ from pathlib import Path
 
 import installer
 from installer.sources import WheelFile
-from packaging.metadata import Metadata
+from packaging.metadata import InvalidMetadata, Metadata
 from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -114,7 +114,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         except Exception as exc:  # installer raises a private validation error type
             issues = getattr(exc, "issues", None) or [str(exc)]
             raise ArtifactError(wheel, f"RECORD check failed: {issues[0]}") from exc
-        metadata = Metadata.from_email(source.read_dist_info("METADATA"), validate=False)
+        metadata = _metadata(wheel, source.read_dist_info("METADATA"), name)
         dist_info = source.dist_info_dir
         pure = all(tag.abi == "none" and tag.platform == "any" for tag in tags)
         if pure:
@@ -185,6 +185,21 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         written.append(path)
         built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
     return built
+
+
+def _metadata(wheel: Path, text: str, name: str) -> Metadata:
+    """The wheel's METADATA with every field conda-source uses checked; one clear error otherwise."""
+    where = f"{name}'s .dist-info/METADATA"
+    if not text.strip():
+        raise ArtifactError(wheel, f"{where} is empty; rebuild the wheel")
+    try:
+        metadata = Metadata.from_email(text, validate=False)
+        _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)
+    except (InvalidMetadata, ValueError) as exc:
+        causes = getattr(exc, "exceptions", None) or [exc]
+        problems = "; ".join(str(c) for c in causes)
+        raise ArtifactError(wheel, f"{where} is invalid: {problems}; fix the project's metadata and rebuild") from None
+    return metadata
 
 
 def _parse_filename(wheel: Path) -> tuple[str, Version, object, frozenset[Tag]]:

@@ -17,6 +17,15 @@ from conda_source.artifact.staging import CHUNK
 from conda_source.errors import ArtifactError
 
 
+_FILTER_REASONS = {
+    "OutsideDestinationError": "it would unpack outside the source tree",
+    "AbsolutePathError": "it has an absolute path",
+    "AbsoluteLinkError": "it links to an absolute path",
+    "LinkOutsideDestinationError": "it links outside the source tree",
+    "SpecialFileError": "it is a device or other special file",
+}
+
+
 def unpack_sdist(sdist: Path, destination: Path, limits: Limits) -> Path:
     """Unpack into ``destination`` (created); return the directory holding the project."""
     destination.mkdir(parents=True)
@@ -27,9 +36,15 @@ def unpack_sdist(sdist: Path, destination: Path, limits: Limits) -> Path:
         else:
             _unpack_tar(sdist, destination, limits)
     except tarfile.FilterError as exc:
-        raise ArtifactError(sdist, f"refusing to unpack: {exc}") from exc
+        member = getattr(exc, "tarinfo", None)
+        name = f"member '{member.name}'" if member is not None else "a member"
+        why = _FILTER_REASONS.get(type(exc).__name__, "it is not a plain file or directory inside the tree")
+        raise ArtifactError(sdist, f"refusing to unpack: {name}: {why}; the sdist is malformed") from None
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ArtifactError(sdist, f"not a readable sdist: {exc}") from exc
+        first = str(exc).strip().splitlines()[0].rstrip(":") if str(exc).strip() else type(exc).__name__
+        if "could not be opened" in first:
+            first = "not a gzip, bzip2 or xz compressed tar file"
+        raise ArtifactError(sdist, f"not a readable sdist (.tar.gz or .zip): {first}") from None
     for candidate in [destination, *sorted(p for p in destination.iterdir() if p.is_dir())]:
         if (candidate / "pyproject.toml").is_file() or (candidate / "setup.py").is_file():
             return candidate

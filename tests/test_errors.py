@@ -474,3 +474,23 @@ def test_json_errors_are_one_document(places: dict[str, Path], capsys: pytest.Ca
 
 def test_the_table_is_large_enough() -> None:
     assert len(ROWS) >= 60
+
+
+def test_a_failed_write_into_the_environment_is_one_line_and_changes_nothing(
+    places: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file the install must write cannot be written (here: a directory stands in its way)."""
+    from support import copy_project, tree_digest
+
+    prefix = make_test_prefix(tmp_path / "env")
+    project = copy_project("in-tree-editable", tmp_path)
+    (prefix / "bin" / "in-tree-editable").mkdir()
+    before = tree_digest(prefix)
+    code = main(["develop-install", str(project), "-p", str(prefix), "--no-user-mapping"])
+    _, err = capsys.readouterr()
+    assert code == 1
+    assert err == (
+        f"conda-source: error: {prefix / 'bin' / 'in-tree-editable'}: cannot write into the environment "
+        "(Is a directory); nothing was changed; fix the permissions or free space, then run again\n"
+    )
+    assert tree_digest(prefix) == before

@@ -257,7 +257,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
         if isinstance(exc, OSError):
-            where = exc.filename or prefix
+            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
             raise TargetError(
                 f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
                 "fix the permissions or free space, then run again"

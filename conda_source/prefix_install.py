@@ -80,12 +80,17 @@ def pip_leftovers(prefix: Path, staging: StagingDestination, name: str, owners: 
 
 
 def write_file(path: Path, staged: StagedFile) -> None:
+    """Write through a partial file renamed into place; a failure leaves neither behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".conda-source-partial")
-    partial.write_bytes(staged.data)
-    if staged.executable:
-        partial.chmod(0o755)
-    partial.replace(path)
+    try:
+        partial.write_bytes(staged.data)
+        if staged.executable:
+            partial.chmod(0o755)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def prune_empty_dirs(prefix: Path, removed: Sequence[str]) -> None:

@@ -1,8 +1,9 @@
 """The conda plugin against real conda: subcommands, conda list/install/remove/env export.
 
 Marked ``conda``: skipped, with the reason, where conda is not importable (as in CI).
-conda runs as ``python -m conda`` with HOME in a temporary folder, offline, with
-conda-rattler-solver when it is installed.
+conda runs as ``python -m conda`` with HOME in a temporary folder, offline, with the solver
+that CONDA_SOLVER names (``rattler`` or ``classic``), or else conda-rattler-solver when it is
+installed and conda's classic solver when it is not.
 """
 
 from __future__ import annotations
@@ -23,11 +24,25 @@ from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel
 
 pytestmark = pytest.mark.conda
-SOLVER = ["--solver", "rattler"] if importlib.util.find_spec("conda_rattler_solver") else []
+SOLVER_NAME = os.environ.get("CONDA_SOLVER") or (
+    "rattler" if importlib.util.find_spec("conda_rattler_solver") else "classic"
+)
+SOLVER = ["--solver", SOLVER_NAME]
+
+
+def conda_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of every conda run: HOME and package cache in the test's folder, the chosen solver."""
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "CONDA_PKGS_DIRS": str(home / "pkgs"),
+        "CONDA_SOLVER": SOLVER_NAME,
+        **extra,
+    }
 
 
 def conda(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs")}
+    env = conda_env(home)
     env.pop("CONDA_PREFIX", None)
     return subprocess.run([sys.executable, "-m", "conda", *args], capture_output=True, text=True, env=env)
 
@@ -166,7 +181,7 @@ def test_mapping_setting_from_condarc_or_environment(home: Path, env: Path, tmp_
         [sys.executable, "-m", "conda", *args, "--offline", "-y", "--no-user-mapping", "--dry-run", "--json", *SOLVER],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs"), **extra_env},
+        env=conda_env(home, **extra_env),
     )
     assert result.returncode == 0, result.stderr + result.stdout
     (plan,) = json.loads(result.stdout)["plans"]
@@ -183,7 +198,7 @@ def test_editable_default_from_settings(home: Path, env: Path, project: Path) ->
         [sys.executable, "-m", "conda", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOME": str(home), "CONDA_PLUGINS_CONDA_SOURCE_EDITABLE": "false"},
+        env=conda_env(home, CONDA_PLUGINS_CONDA_SOURCE_EDITABLE="false"),
     )
     assert result.returncode == 0, result.stderr
     (record,) = (env / "conda-meta").glob("in-tree-editable-*.json")

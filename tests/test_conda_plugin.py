@@ -267,3 +267,25 @@ def test_pinned_packages_are_respected(home: Path, env: Path, tmp_path: Path) ->
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "helper-lib" in result.stderr
     assert not list((env / "conda-meta").glob("helper-lib-*.json"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "last_line"),
+    [
+        ("exit", "build backend failed in build_editable: the backend exited with status 3"),
+        ("bad-requires", "build backend failed in get_requires_for_build_editable: the backend asked for an invalid"),
+        ("bad-metadata", "build backend failed in prepare_metadata_for_build_editable: the backend wrote invalid"),
+        ("not-zip", "build backend failed in build_editable: the backend wrote 'bad_backend_demo-1.0-py3-none-any"),
+    ],
+)
+def test_failing_backends_through_conda(home: Path, env: Path, tmp_path: Path, mode: str, last_line: str) -> None:
+    """The failing-backend corpus through conda's front end: the backend's output, then one conda error."""
+    project = copy_project("bad-backend", tmp_path)
+    (project / "MODE").write_text(mode)
+    result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr.split("the compiler said no")[-1]
+    assert f"{project}: {last_line}" in result.stderr
+    if mode == "exit":
+        assert result.stderr.index("the compiler said no") < result.stderr.index("build backend failed")
+    assert not list((env / "conda-meta").glob("bad-backend-demo-*.json"))

@@ -251,40 +251,6 @@ def test_cli_wheel_into_a_channel(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert repodata["packages.conda"][Path(package["path"]).name]["depends"] == ["python", "six >=1.16"]
 
 
-def test_installer_dry_run_touches_nothing(tmp_path: Path) -> None:
-    from wheelmaker import make_wheel
-
-    from conda_source.testing.channel import make_channel
-
-    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo")])
-    prefix = make_test_prefix(tmp_path / "env")
-    before = tree_digest(prefix)
-    transaction = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()]).install(["demo"], dry_run=True)
-    assert [dist.rsplit("-", 2)[0] for dist in transaction.link] == ["demo"]
-    assert tree_digest(prefix) == before
-
-
-def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> None:
-    """Installing more keeps every earlier record (and its requested_spec) exactly as it was."""
-    from wheelmaker import make_wheel
-
-    from conda_source.testing.channel import make_channel
-
-    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="first"), make_wheel(tmp_path, name="second")])
-    prefix = make_test_prefix(tmp_path / "env")
-    installer = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()], command="test")
-    installer.install(["first"])
-    records = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
-    installer.install(["second >=1"])
-    after = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
-    assert {name: after[name] for name in records} == records
-    second = json.loads(next((prefix / "conda-meta").glob("second-*.json")).read_text())
-    assert second["requested_spec"] == "second >=1"
-    assert json.loads(next((prefix / "conda-meta").glob("python-*.json")).read_text())["requested_spec"] == "python"
-    run = subprocess.run([prefix / "bin" / "python", "-c", "import first, second"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-
-
 NEEDS_TOMLI = ["tomli >=1.1"] if sys.version_info < (3, 11) else []
 SAMPLE_BUILDS = [
     pytest.param(

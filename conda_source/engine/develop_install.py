@@ -38,7 +38,6 @@ from conda_source.journal import Journal, fault
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
-from conda_source.mapping.versions import conda_version
 from conda_source.project import BUILD_FILES, build_files_digest
 from conda_source.specs import spec_name
 from conda_source.target import Environment
@@ -221,7 +220,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     metadata = built.metadata
     conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
 
-    version = conda_version(metadata.version)
+    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
     owners = conda_meta.owners(prefix, {previous.name} if previous else set())
     prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)

@@ -25,8 +25,8 @@ from conda_source.mapping.external import (
     external_table,
     map_external,
 )
-from conda_source.mapping.names import NameMapper, load_user_layer, parse_cli_overrides, parse_override_table
-from conda_source.mapping.overrides import Overrides
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.overrides import Overrides, load_user_layer, parse_cli_overrides, parse_override_table
 from conda_source.project import load_project
 from conda_source.target import TargetEnv
 

@@ -60,7 +60,7 @@ def parse_mapping_key(text: str) -> str | None:
     """``Foo_Bar[Extra]`` -> ``foo-bar[extra]``, ``dep:generic/OpenSSL`` -> ``dep:generic/openssl``;
     ``None`` when ``text`` is no key."""
     if is_depurl(text):
-        from conda_source.mapping.external import override_key
+        from conda_source.mapping.depurl import override_key
 
         return override_key(text)
     match = _KEY.match(text)

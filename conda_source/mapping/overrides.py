@@ -100,7 +100,7 @@ def _depurl_problem(text: str) -> str | None:
     """Why ``text``, written as a DepURL, is no override key; ``None`` for anything else."""
     if not is_depurl(text):
         return None
-    from conda_source.mapping.external import override_key_problem
+    from conda_source.mapping.depurl import override_key_problem
 
     return override_key_problem(text)[1] or None
 

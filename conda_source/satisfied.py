@@ -61,3 +61,14 @@ def remember(prefix: Path, found: dict[str, Path]) -> None:
 
 def _name(prefix: Path) -> str:
     return cache.key("satisfied", str(prefix.absolute()))
+
+
+def check(prefix: Path, specs: Sequence[str]) -> bool:
+    """True when every spec is satisfied by an installed record (remembered, or checked with py-rattler)."""
+    if not specs or remembered(prefix, specs):
+        return True
+    from rattler import PrefixRecord
+
+    files = sorted((prefix / "conda-meta").glob("*.json"))
+    records = [(path, PrefixRecord.from_path(path)) for path in files]
+    return matching(prefix, specs, records) is not None

@@ -92,7 +92,9 @@ def test_a_change_that_matters_reinstalls_once(prefix: Path, tmp_path: Path, cha
     project = local_project(tmp_path, "change-demo", [])
     # dynamic metadata read from a file (as setuptools reads it): the file counts as much as pyproject.toml
     with (project / "pyproject.toml").open("a") as handle:
-        handle.write('\n[tool.setuptools.dynamic]\noptional-dependencies = { extra = { file = ["requirements.txt"] } }\n')
+        handle.write(
+            '\n[tool.setuptools.dynamic]\noptional-dependencies = { extra = { file = ["requirements.txt"] } }\n'
+        )
     first = install(prefix, project)
     assert install(prefix, project).unchanged
     CHANGES[change](project, prefix)

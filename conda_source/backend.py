@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import InvalidMetadata, Metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from pyproject_hooks import BackendUnavailable, HookMissing
 
@@ -33,6 +33,9 @@ from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
 from conda_source.hook_process import HookProcess
 from conda_source.project import ProjectSpec
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 
 class BackendError(CondaSourceError):
@@ -132,6 +135,8 @@ class Backend:
 
     def read_metadata(self, text: str, hook: str) -> Metadata:
         """The core metadata the backend wrote, with the fields conda-source uses checked."""
+        from packaging.metadata import InvalidMetadata, Metadata  # email parsing: only once there is metadata
+
         try:
             metadata = Metadata.from_email(text, validate=False)
             _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import glob
 import graphlib
 import hashlib
 import json
@@ -22,8 +23,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -43,6 +44,9 @@ from conda_source.mapping.versions import conda_version
 from conda_source.project import build_files_digest
 from conda_source.specs import spec_name
 from conda_source.target import Environment
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 __all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install"]
 
@@ -294,10 +298,20 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:
-    """The develop install whose source is ``root``, if any."""
-    for record, state in conda_meta.develop_installs(prefix):
-        if state is not None and state.source == str(root):
-            return record
+    """The develop install whose source is ``root``, if any.
+
+    Found through conda-source's state files, so only that package's record is read,
+    not every record of a large environment.
+    """
+    states = prefix / "conda-meta" / conda_meta.STATE_DIR
+    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
+        state = conda_meta.read_state(prefix, path.stem)
+        if state is None or state.source != str(root):
+            continue
+        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
+            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            if record.name == path.stem and record.is_develop:
+                return record
     return None
 
 

@@ -76,7 +76,7 @@ def test_a_satisfied_spec_is_remembered_while_its_record_is_unchanged(prefix: Pa
     record.write_text(json.dumps(data))
     assert not satisfied.remembered(prefix, specs)
     assert not satisfied.check(prefix, specs[:1])
-    assert PrefixRecord.from_path(record).version.as_str() == "2.7.18"
+    assert str(PrefixRecord.from_path(record).version) == "2.7.18"  # py-rattler reads the rewrite too
 
 
 def test_a_removed_record_is_not_remembered(prefix: Path) -> None:

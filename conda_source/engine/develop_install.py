@@ -29,7 +29,6 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conda_source import conda_meta, prefix_install
-from conda_source.artifact.staging import StagingDestination
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.fingerprint import fingerprint
@@ -47,6 +46,8 @@ from conda_source.target import Environment
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
+
+    from conda_source.artifact.staging import StagingDestination
 
 __all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +28,8 @@ def file_into_channel(packages: Iterable[tuple[Path, str]], channel: Path) -> No
 
 def index_channel(channel: Path) -> None:
     """(Re)write repodata.json for every subdir; conda channels always have noarch/."""
+    import asyncio
+
     from rattler.index import index_fs
 
     (channel / "noarch").mkdir(parents=True, exist_ok=True)

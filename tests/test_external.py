@@ -621,7 +621,7 @@ def test_build_local_artifact_depends_on_external_run_dependencies(
     build_env = make_test_prefix(tmp_path / "build-env")
     result = build_local(
         BuildRequest(
-            project,
+            (project,),
             tmp_path / "out",
             None,
             probe(build_env),

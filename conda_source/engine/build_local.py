@@ -1,4 +1,4 @@
-"""build-local: a checkout, sdist or wheel -> ``.conda`` package(s), optionally filed into a channel.
+"""build-local: checkouts, sdists and wheels -> ``.conda`` package(s), optionally filed into a channel.
 
 1. A wheel goes straight to the package writer.
 2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
@@ -6,12 +6,15 @@
    (one transaction), then what ``get_requires_for_build_wheel`` adds, then
    ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted.
 4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
+
+Several sources (or a directory of projects) are built in dependency order, in waves
+(``engine.build_many``); one source is built here, as it always was.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +40,7 @@ SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
 @dataclass(frozen=True)
 class BuildRequest:
-    source: Path
+    sources: tuple[Path, ...]
     output_dir: Path = Path("dist-conda")
     channel_dir: Path | None = None
     environment: Environment | None = None  # needed to build a checkout or sdist
@@ -48,6 +51,7 @@ class BuildRequest:
     overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
     limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
+    jobs: int = 0  # independent projects built at once; 0: one per core
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,64 @@ class BuildResult:
         }
 
 
-def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
-    source = request.source
+@dataclass(frozen=True)
+class BuildLocalResult:
+    """Every project's result, in the order of the sources; the waves they were built in."""
+
+    results: tuple[BuildResult, ...]
+    waves: tuple[tuple[Path, ...], ...] = ()
+    installed: tuple[str, ...] = ()  # build requirements linked into the prefix for the waves
+    channel: Path | None = None
+
+    @property
+    def packages(self) -> tuple[BuiltPackage, ...]:
+        return tuple(p for r in self.results for p in r.packages)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "projects": [r.to_dict() for r in self.results],
+            "packages": [p.to_dict() for p in self.packages],
+            "waves": [[str(s) for s in wave] for wave in self.waves],
+            "installed": list(self.installed),
+            "channel": str(self.channel) if self.channel else None,
+        }
+
+
+def build_local(
+    request: BuildRequest,
+    installer: Installer | None = None,
+    installer_for: Callable[[tuple[str, ...]], Installer] | None = None,
+) -> BuildLocalResult:
+    """Build every source.  ``installer`` serves one source; several get ``installer_for(channels)`` per wave."""
+    sources = expand_sources(request.sources)
+    if len(sources) != 1:
+        from conda_source.engine.build_many import build_many
+
+        return build_many(sources, request, installer_for)
+    result = build_one(sources[0], request, installer)
+    return BuildLocalResult((result,), ((sources[0],),), result.installed, request.channel_dir)
+
+
+def expand_sources(sources: Sequence[Path]) -> tuple[Path, ...]:
+    """The sources, with a directory of projects (no project files of its own) replaced by its projects."""
+    found: list[Path] = []
+    for source in sources:
+        if source.is_dir() and not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
+            projects = sorted(
+                d
+                for d in source.iterdir()
+                if d.is_dir() and any((d / n).is_file() for n in ("pyproject.toml", "setup.py"))
+            )
+            if projects:
+                found += projects
+                continue
+        found.append(source)
+    if not found:
+        raise TargetError("nothing to build: pass project directories, wheels or sdists")
+    return tuple(dict.fromkeys(found))
+
+
+def build_one(source: Path, request: BuildRequest, installer: Installer | None = None) -> BuildResult:
     kind = _kind(source)
     # Output problems show before any work, and a failed run leaves no output behind.
     if request.channel_dir is not None:

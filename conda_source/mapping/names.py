@@ -124,8 +124,12 @@ class PatternEntry:
         return tuple(_GROUP_REF.sub(lambda ref: match.group(int(ref.group(1))), t) for t in self.templates)
 
 
-def parse_pattern_row(line: str, where: str) -> PatternEntry:
-    """One ``pattern<TAB>specs<TAB>keep|drop<TAB>origin<TAB>examples`` row; ``where`` prefixes errors."""
+def parse_pattern_row(line: str, where: str, check_examples: bool = True) -> PatternEntry:
+    """One ``pattern<TAB>specs<TAB>keep|drop<TAB>origin<TAB>examples`` row; ``where`` prefixes errors.
+
+    ``check_examples`` validates each example's specs with py-rattler; the shipped
+    table skips it at run time (tests check it), so mapping a name never imports py-rattler.
+    """
     fields = line.split("\t")
     if len(fields) != 5:
         raise MappingConfigError(
@@ -148,7 +152,7 @@ def parse_pattern_row(line: str, where: str) -> PatternEntry:
     entry = PatternEntry(
         pattern, regex, templates, version == "keep", origin, tuple(e.strip() for e in examples.split(";"))
     )
-    for example in entry.examples:
+    for example in entry.examples if check_examples else ():
         expanded = entry.expand(example)
         if expanded is None:
             raise MappingConfigError(where, f"example '{example}' does not match '{pattern}'")
@@ -188,7 +192,7 @@ def bundled_table() -> BundledTable:
     data = resources.files("conda_source.mapping").joinpath("data")
     table = parse_table(data.joinpath(TABLE_RESOURCE).read_text("utf-8").splitlines())
     header, patterns = parse_patterns(
-        data.joinpath(PATTERNS_RESOURCE).read_text("utf-8").splitlines(), PATTERNS_RESOURCE
+        data.joinpath(PATTERNS_RESOURCE).read_text("utf-8").splitlines(), PATTERNS_RESOURCE, check_examples=False
     )
     return BundledTable(table.entries, table.header, patterns, header)
 
@@ -207,7 +211,9 @@ def parse_table(lines: Iterable[str]) -> BundledTable:
     return BundledTable(entries, tuple(header))
 
 
-def parse_patterns(lines: Iterable[str], name: str) -> tuple[tuple[str, ...], tuple[PatternEntry, ...]]:
+def parse_patterns(
+    lines: Iterable[str], name: str, check_examples: bool = True
+) -> tuple[tuple[str, ...], tuple[PatternEntry, ...]]:
     """The header lines (the leading ``#`` block) and the pattern rows of a patterns file."""
     header: list[str] = []
     patterns: list[PatternEntry] = []
@@ -217,7 +223,7 @@ def parse_patterns(lines: Iterable[str], name: str) -> tuple[tuple[str, ...], tu
                 header.append(line[1:].strip())
             continue
         if line.strip():
-            patterns.append(parse_pattern_row(line, f"{name}, line {number}"))
+            patterns.append(parse_pattern_row(line, f"{name}, line {number}", check_examples))
     return tuple(header), tuple(patterns)
 
 

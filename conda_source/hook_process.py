@@ -67,22 +67,13 @@ class HookProcess:
     def prepare_metadata_for_build_wheel(
         self, metadata_directory: str, config_settings: Mapping[str, Any] | None = None, _allow_fallback: bool = True
     ) -> str:
-        kwargs = {
-            "metadata_directory": os.path.abspath(metadata_directory),
-            "config_settings": config_settings,
-            "_allow_fallback": _allow_fallback,
-        }
-        return str(self._call("prepare_metadata_for_build_wheel", kwargs))
+        return self._metadata("prepare_metadata_for_build_wheel", metadata_directory, config_settings, _allow_fallback)
 
     def prepare_metadata_for_build_editable(
         self, metadata_directory: str, config_settings: Mapping[str, Any] | None = None, _allow_fallback: bool = True
     ) -> str:
-        kwargs = {
-            "metadata_directory": os.path.abspath(metadata_directory),
-            "config_settings": config_settings,
-            "_allow_fallback": _allow_fallback,
-        }
-        return str(self._call("prepare_metadata_for_build_editable", kwargs))
+        hook = "prepare_metadata_for_build_editable"
+        return self._metadata(hook, metadata_directory, config_settings, _allow_fallback)
 
     def build_wheel(
         self,
@@ -90,12 +81,7 @@ class HookProcess:
         config_settings: Mapping[str, Any] | None = None,
         metadata_directory: str | None = None,
     ) -> str:
-        kwargs = {
-            "wheel_directory": os.path.abspath(wheel_directory),
-            "config_settings": config_settings,
-            "metadata_directory": os.path.abspath(metadata_directory) if metadata_directory else None,
-        }
-        return str(self._call("build_wheel", kwargs))
+        return self._build("build_wheel", wheel_directory, config_settings, metadata_directory)
 
     def build_editable(
         self,
@@ -103,12 +89,27 @@ class HookProcess:
         config_settings: Mapping[str, Any] | None = None,
         metadata_directory: str | None = None,
     ) -> str:
+        return self._build("build_editable", wheel_directory, config_settings, metadata_directory)
+
+    def _metadata(
+        self, hook: str, directory: str, config_settings: Mapping[str, Any] | None, allow_fallback: bool
+    ) -> str:
         kwargs = {
-            "wheel_directory": os.path.abspath(wheel_directory),
+            "metadata_directory": os.path.abspath(directory),
+            "config_settings": config_settings,
+            "_allow_fallback": allow_fallback,
+        }
+        return str(self._call(hook, kwargs))
+
+    def _build(
+        self, hook: str, directory: str, config_settings: Mapping[str, Any] | None, metadata_directory: str | None
+    ) -> str:
+        kwargs = {
+            "wheel_directory": os.path.abspath(directory),
             "config_settings": config_settings,
             "metadata_directory": os.path.abspath(metadata_directory) if metadata_directory else None,
         }
-        return str(self._call("build_editable", kwargs))
+        return str(self._call(hook, kwargs))
 
     def close(self) -> None:
         """End the process (it exits when its request pipe closes) and collect its last output."""

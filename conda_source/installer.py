@@ -93,7 +93,7 @@ class RattlerInstaller:
         if not specs or satisfied.remembered(self.prefix, specs):
             return Transaction(tuple(specs), ())  # nothing to solve, and py-rattler not even imported
 
-        from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+        from rattler import Channel, Gateway, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
         from conda_source._rattler import subdir
 
@@ -109,6 +109,9 @@ class RattlerInstaller:
             return await solve(
                 sources=[Channel(c) for c in self.channels],
                 specs=list(specs),
+                # A gateway of its own: py-rattler 0.26 shares one default gateway per process, whose
+                # in-memory repodata would hide packages filed into a local channel since the last solve.
+                gateway=Gateway(),
                 platforms=[subdir(self.subdir), subdir("noarch")],
                 locked_packages=installed,
                 pinned_packages=installed,

@@ -6,7 +6,10 @@
 3. Stage its files with pypa/installer into the conda layout; INSTALLER says
    ``conda`` and RECORD is rewritten to match what is shipped.
 4. Map Requires-Dist to ``depends`` (per variant for noarch, see depends.py).
-5. Write ``info/`` and the ``.conda`` for each variant, reproducibly.
+5. A platform wheel built in a conda environment is relocated and checked as conda-build
+   does (native.py: RPATHs, prefix placeholders, run_exports, overlinking); every platform
+   wheel depends on ``__glibc``/``__osx`` as its tags and binaries need.
+6. Write ``info/`` and the ``.conda`` for each variant, reproducibly.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from packaging.version import Version
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
+from conda_source.artifact.native import BuildEnvironment, Relocator, platform_constraints
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda
 from conda_source.errors import ArtifactError
@@ -61,6 +65,7 @@ class WheelRequest:
     python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
     source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
+    built_in: BuildEnvironment | None = None  # the environment the wheel was built in: relocate and check it
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,8 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         else:
             subdir, arch_python = _platform_of(wheel, tags, request.python)
             layout, python = Layout.unix(arch_python, name), arch_python
-        staging = StagingDestination(layout, str(wheel))
+        relocator = Relocator(request.built_in, str(wheel)) if request.built_in and not pure else None
+        staging = StagingDestination(layout, str(wheel), relocate=relocator)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -141,6 +147,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         target = TargetEnv.from_spec(python, subdir)
         variants = [Variant(None, "", arch_requirements(requires, request.extras, target, request.mapper))]
         python_spec = python_pin(target)
+        platform = platform_constraints(str(wheel), subdir, tags, staging.files)
 
     built: list[BuiltPackage] = []
     try:
@@ -149,6 +156,13 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
             depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
             if variant.virtual:
                 depends += (variant.virtual,)
+            notes_of_variant: tuple[str, ...] = notes
+            if relocator is not None:
+                native = relocator.finish(staging.files, depends)
+                depends = tuple(dict.fromkeys([*depends, *native.depends]))
+                notes_of_variant += native.notes
+            if not pure:
+                depends += tuple(c for c in platform if c not in depends)
             identity = PackageIdentity(
                 conda_name,
                 version,
@@ -169,7 +183,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
                 info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
             )
             path = write_conda(request.output_dir, identity.stem, members, mtime)
-            built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
+            built.append(BuiltPackage(path, identity, depends, variant.requirements, notes_of_variant))
     except BaseException:
         for package in built:
             package.path.unlink(missing_ok=True)

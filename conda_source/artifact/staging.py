@@ -11,7 +11,7 @@ import base64
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -31,10 +31,16 @@ if TYPE_CHECKING:
 class StagedFile:
     data: bytes
     executable: bool = False
+    placeholder: str | None = None  # a prefix conda replaces on install, other than conda's own text placeholder
+    file_mode: str = "text"  # how conda replaces it: text, or binary (NUL-padded, in place)
 
     @property
     def has_placeholder(self) -> bool:
-        return PREFIX_PLACEHOLDER.encode() in self.data
+        return self.placeholder is not None or PREFIX_PLACEHOLDER.encode() in self.data
+
+    @property
+    def prefix_placeholder(self) -> str:
+        return self.placeholder or PREFIX_PLACEHOLDER
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class StagingDestination(WheelDestination):
     wheel: str  # named in errors
     files: dict[str, StagedFile] = field(default_factory=dict)
     entry_points: list[EntryPoint] = field(default_factory=list)
+    # Applied to each file as it is staged (relocation of a build, artifact/native.py), before RECORD hashes it.
+    relocate: Callable[[str, StagedFile], StagedFile] | None = None
 
     def package_path(self, scheme: str, path: str) -> str:
         base = self.layout.dirs[scheme]
@@ -72,9 +80,12 @@ class StagingDestination(WheelDestination):
         target = self.package_path(scheme, path)
         if target in self.files:
             raise ArtifactError(self.wheel, f"'{path}' appears twice in the wheel")
-        self.files[target] = StagedFile(data, executable)
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
-        return RecordEntry(path, Hash("sha256", digest), len(data))
+        staged = StagedFile(data, executable)
+        if self.relocate is not None:
+            staged = self.relocate(target, staged)
+        self.files[target] = staged
+        digest = base64.urlsafe_b64encode(hashlib.sha256(staged.data).digest()).decode().rstrip("=")
+        return RecordEntry(path, Hash("sha256", digest), len(staged.data))
 
     def write_file(
         self, scheme: Scheme, path: str | os.PathLike[str], stream: BinaryIO, is_executable: bool

@@ -4,7 +4,8 @@
 2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
 3. A checkout: its mapped build requirements are installed into the target prefix
    (one transaction), then what ``get_requires_for_build_wheel`` adds, then
-   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted.
+   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted, and its
+   compiled code relocated and checked against the prefix (artifact/native.py).
 4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
+from conda_source.artifact.native import BuildEnvironment
 from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
 from conda_source.engine.plan import PlanRequest, plan
@@ -28,6 +30,7 @@ from conda_source.installer import Installer, RattlerInstaller
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements
+from conda_source.specs import spec_name
 from conda_source.target import Environment
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
@@ -45,6 +48,7 @@ class BuildRequest:
     python: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
+    allow_system_libs: bool = False  # compiled code may link system libraries beyond the C library
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,16 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
+        built_in: BuildEnvironment | None = None
         if kind == "wheel":
             wheel, mapper = source, request.overrides.mapper()
         else:
             root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
-            wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
+            wheel, mapper, installed, conda_depends, host = _build_wheel(
+                root, request, installer, Path(scratch, "wheel")
+            )
+            assert request.environment is not None  # _build_wheel refuses to build without one
+            built_in = BuildEnvironment(request.environment.prefix, host, request.allow_system_libs)
         wheel_request = WheelRequest(
             wheel,
             request.output_dir,
@@ -84,6 +93,7 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
             request.build_number,
             request.python,
             extra_depends=conda_depends,
+            built_in=built_in,
         )
         packages = tuple(convert_wheel(wheel_request))
     if request.channel_dir is not None:
@@ -105,8 +115,9 @@ def _kind(source: Path) -> str:
 
 def _build_wheel(
     root: Path, request: BuildRequest, installer: Installer | None, out: Path
-) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...]]:
-    """Returns the wheel, the mapper, what was installed, and the project's conda-only run deps."""
+) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Returns the wheel, the mapper, what was installed, the project's conda-only run deps,
+    and the names of the packages the build asked for (whose run_exports apply)."""
     environment = request.environment
     if environment is None:
         raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
@@ -117,12 +128,15 @@ def _build_wheel(
 
     def install(requirements: Sequence[Requirement], hook: str) -> None:
         specs = map_requirements(requirements, hook, planned.target, planned.mapper)
-        linked.extend(installer.install([s for s in specs if s not in build_specs]).link)
+        new = [s for s in specs if s not in build_specs]
+        build_specs.extend(new)
+        linked.extend(installer.install(new).link)
 
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)
     built = build(backend, out, editable=False, install=install, metadata_first=False)
-    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends
+    host = tuple(dict.fromkeys(spec_name(spec) for spec in build_specs))
+    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends, host
 
 
 def _unpack_sdist(sdist: Path, destination: Path) -> Path:

@@ -23,7 +23,6 @@ from compilers import compiler_files
 
 from conda_source.artifact.staging import StagedFile
 from conda_source.artifact.writer import write_conda
-from conda_source.channel import file_into_channel
 from conda_source.target import host_subdir
 
 RUN_EXPORT = "libanswer >=1.0,<2.0a0"
@@ -164,3 +163,31 @@ def download(directory: Path, requirements: tuple[str, ...], *platform_args: str
 
         pytest.skip(f"cannot download the build tools' wheels from the package index: {completed.stderr[-300:]}")
     return sorted(directory.glob("*.whl"))
+
+
+def tool_packages(cache: Path, python: str) -> list[tuple[Path, str]]:
+    """The build tools' wheels (downloaded once) as conda packages, made by conda-source's writer.
+
+    Converting cmake's wheel takes a minute, so the packages are kept in ``cache`` for as long as
+    the writer and the mapping (everything that decides their contents) stay the same.
+    """
+    from conda_source.artifact import WheelRequest, convert_wheel
+
+    wheels = cache / "wheels"
+    if len(list(wheels.glob("*.whl"))) < len(TOOL_WHEELS) + len(PLATFORM_TOOL_WHEELS):
+        download(wheels, TOOL_WHEELS, "--platform", "any", "--python-version", python)
+        download(wheels, PLATFORM_TOOL_WHEELS)
+    sources = Path(__file__).parents[1] / "conda_source"
+    digest = hashlib.sha256()
+    for path in sorted([*(sources / "artifact").rglob("*.py"), *(sources / "mapping").rglob("*")]):
+        if path.is_file():
+            digest.update(path.relative_to(sources).as_posix().encode() + path.read_bytes())
+    converted = cache / f"conda-py{python}-{digest.hexdigest()[:12]}"
+    listing = converted / "packages.json"
+    if not listing.is_file():
+        shutil.rmtree(converted, ignore_errors=True)
+        built = []
+        for wheel in sorted(wheels.glob("*.whl")):
+            built += convert_wheel(WheelRequest(wheel, converted, python=python))
+        listing.write_text(json.dumps([[p.path.name, p.identity.subdir] for p in built]))
+    return [(converted / name, subdir) for name, subdir in json.loads(listing.read_text())]

@@ -378,11 +378,18 @@ def test_pypi_requirements_are_hidden_from_pip(tmp_path: Path) -> None:
     ("tag", "subdir", "site", "virtual"),
     [
         pytest.param(
-            "cp312-cp312-manylinux_2_28_aarch64", "linux-aarch64", "lib/python3.12/site-packages", ["__glibc >=2.28"],
+            "cp312-cp312-manylinux_2_28_aarch64",
+            "linux-aarch64",
+            "lib/python3.12/site-packages",
+            ["__glibc >=2.28"],
             id="linux-aarch64",
         ),
         pytest.param(
-            "cp312-cp312-macosx_11_0_arm64", "osx-arm64", "lib/python3.12/site-packages", ["__osx >=11.0"], id="osx-arm64"
+            "cp312-cp312-macosx_11_0_arm64",
+            "osx-arm64",
+            "lib/python3.12/site-packages",
+            ["__osx >=11.0"],
+            id="osx-arm64",
         ),
         pytest.param(
             "cp311-cp311-macosx_10_9_x86_64", "osx-64", "lib/python3.11/site-packages", ["__osx >=10.9"], id="osx-64"
@@ -391,11 +398,18 @@ def test_pypi_requirements_are_hidden_from_pip(tmp_path: Path) -> None:
             "cp313-cp313-musllinux_1_2_x86_64", "linux-64", "lib/python3.13/site-packages", [], id="musllinux"
         ),
         pytest.param(  # the oldest of several tags is what the wheel promises
-            "cp311-cp311-manylinux2010_x86_64.manylinux_2_17_x86_64", "linux-64", "lib/python3.11/site-packages",
-            ["__glibc >=2.12"], id="manylinux2010-and-2014",
+            "cp311-cp311-manylinux2010_x86_64.manylinux_2_17_x86_64",
+            "linux-64",
+            "lib/python3.11/site-packages",
+            ["__glibc >=2.12"],
+            id="manylinux2010-and-2014",
         ),
         pytest.param(
-            "cp311-cp311-manylinux1_x86_64", "linux-64", "lib/python3.11/site-packages", ["__glibc >=2.5"], id="manylinux1"
+            "cp311-cp311-manylinux1_x86_64",
+            "linux-64",
+            "lib/python3.11/site-packages",
+            ["__glibc >=2.5"],
+            id="manylinux1",
         ),
         pytest.param(  # no binaries, no tag that names a glibc: nothing to say
             "cp311-cp311-linux_x86_64", "linux-64", "lib/python3.11/site-packages", [], id="linux-untagged"

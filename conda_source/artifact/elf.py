@@ -89,6 +89,30 @@ def read_elf(data: bytes, path: str) -> ElfInfo:
     return ElfInfo(tuple(needed), tuple(rpath), tuple(runpath), max(versions) if versions else None)
 
 
+def only_in_unloaded_sections(data: bytes, needle: bytes, path: str) -> bool:
+    """True if every occurrence of ``needle`` lies in sections the loader never maps (debug info, comments).
+
+    Those name source and include paths for debuggers; nothing reads them at run time.
+    """
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        sections = [
+            (s["sh_offset"], s["sh_offset"] + s["sh_size"], bool(s["sh_flags"] & SH_FLAGS.SHF_ALLOC))
+            for s in ELFFile(io.BytesIO(data)).iter_sections()
+            if s["sh_type"] != "SHT_NOBITS"
+        ]
+    except (ELFError, ValueError, KeyError) as exc:
+        raise ElfError(path, f"not a readable ELF file: {exc}") from exc
+    for found in re.finditer(re.escape(needle), data):
+        holders = [loaded for start, end, loaded in sections if start <= found.start() < end]
+        if not holders or any(holders):
+            return False
+    return True
+
+
 def expand_origin(entry: str, directory: str) -> str:
     """An RPATH entry with ``$ORIGIN`` expanded for a binary in ``directory`` (POSIX, normalized)."""
     return posixpath.normpath(ORIGIN.sub(lambda _: directory, entry))

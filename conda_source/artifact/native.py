@@ -11,11 +11,12 @@ any other prefix takes, in order:
      ``$ORIGIN`` (patchelf); entries outside it name the build machine and are dropped;
    - a text file that contains the build prefix gets conda's placeholder instead
      (``file_mode: text``), which conda and rattler replace with the install prefix;
-   - a binary file that still contains it (debug info, compiled-in paths) keeps it as a
-     *binary* placeholder: conda and rattler write the install prefix over it and pad
-     with NULs, which works only inside a NUL-terminated string and only for install
-     prefixes no longer than the build prefix.  An occurrence outside such a string is
-     refused;
+   - an ELF file that names it only in sections the loader never maps (debug information:
+     source and include paths) is left as it is;
+   - a binary file that still contains it (a compiled-in path) keeps it as a *binary*
+     placeholder: conda and rattler write the install prefix over it and pad with NULs,
+     which works only inside a NUL-terminated string and only for install prefixes no
+     longer than the build prefix.  An occurrence outside such a string is refused;
 2. ``Relocator.finish``: the ``run_exports`` of the host packages join ``depends``, and
    every library an ELF file needs is looked up as the loader would look in the build
    prefix: one in the prefix that no ``depends`` entry provides is reported (overlinking);
@@ -52,6 +53,7 @@ from conda_source.artifact.elf import (
     expand_origin,
     is_elf,
     is_macho,
+    only_in_unloaded_sections,
     read_elf,
     set_rpath,
     system_library_dirs,
@@ -113,6 +115,9 @@ class Relocator:
                 f"{path} is a macOS binary that contains the build prefix {found[0]}; making its LC_RPATH "
                 "relative to @loader_path is not supported yet: build a wheel with delocate and convert that",
             )
+        if is_elf(data) and all(only_in_unloaded_sections(data, p.encode(), path) for p in found):
+            self.notes.append(f"{path}: its debug information names the build prefix; left as it is")
+            return staged if data is staged.data else StagedFile(data, staged.executable)
         if b"\0" not in data:
             for prefix in self.prefixes:
                 data = data.replace(prefix.encode(), PREFIX_PLACEHOLDER.encode())
@@ -258,8 +263,8 @@ def host_run_exports(prefix: Path, names: Iterable[str]) -> tuple[tuple[str, ...
         dist = f"{record['name']}-{record['version']}-{record['build']}"
         if found is None:
             notes.append(
-                f"run_exports of {dist} unknown: its package is in no package cache and its url "
-                f"({record.get('url') or 'none'}) is not a local file; they are not in depends"
+                f"run_exports of {dist} unknown: its package is neither in a package cache nor a local file "
+                f"({record.get('url') or 'no url'}); they are not in depends"
             )
             continue
         for kind in ("weak", "strong"):
@@ -397,12 +402,17 @@ def linked_library_problems(prefix: Path, linked: Sequence[LinkedLibrary]) -> li
     problems = []
     for link in linked:
         now = records.get(link.package) if link.package else None
+        rebuild = "rebuild it (conda doctor --fix, or develop-install it again)"
+        origin = f" from {link.package} {link.version}" if link.package else ""
         if not (prefix / link.path).exists():
-            problems.append(f"{link.binary} links {link.library} ({link.path}), which is gone; reinstall it or rebuild")
+            fix = f"reinstall {link.package}, or {rebuild}" if link.package else f"put it back, or {rebuild}"
+            problems.append(f"{link.binary} links {link.library} ({link.path}){origin}, which is gone; {fix}")
         elif link.package and now is None:
-            problems.append(f"{link.binary} was built against {link.package} {link.version}, which was removed")
+            problems.append(
+                f"{link.binary} was built against {link.package} {link.version}, which was removed; {rebuild}"
+            )
         elif now is not None and now.version != link.version:
             problems.append(
-                f"{link.binary} was built against {link.package} {link.version}, now {now.version}; rebuild it"
+                f"{link.binary} was built against {link.package} {link.version}, now {now.version}; {rebuild}"
             )
     return problems

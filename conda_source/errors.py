@@ -16,6 +16,17 @@ from pathlib import Path
 class CondaSourceError(Exception):
     """Root of every error conda-source raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled with its fields, whatever its constructor takes (build-local's worker processes send errors back)."""
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[CondaSourceError], args: tuple[object, ...], state: dict[str, object]) -> CondaSourceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -84,6 +95,15 @@ class UntranslatableSpecifierError(CondaSourceError):
 
 class TargetError(CondaSourceError):
     """The target environment is missing, unusable or badly described."""
+
+
+class ChannelError(CondaSourceError):
+    """A channel given with -c cannot be used (no such directory, not indexed, not a channel at all)."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        self.channel = channel
+        self.reason = reason
+        super().__init__(f"channel '{channel}': {reason}")
 
 
 class ArtifactError(CondaSourceError):

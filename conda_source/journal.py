@@ -100,8 +100,9 @@ class Journal:
         moved = set(entry["moved"])
         keep = set(entry["existing_dirs"])
         for relative in entry["created"]:
-            if relative not in moved:
-                (self.prefix / relative).unlink(missing_ok=True)
+            path = self.prefix / relative
+            if relative not in moved and (path.is_file() or path.is_symlink()):  # never a directory it found
+                path.unlink()
                 self._prune(Path(relative).parent, keep)
         for relative in entry["moved"]:
             backup = self.backup / relative

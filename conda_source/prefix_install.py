@@ -16,15 +16,16 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import installer as pypa_installer
-from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
 from conda_source.artifact.layout import Layout
-from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.errors import CondaSourceError
 from conda_source.target import Environment
+
+if TYPE_CHECKING:  # pypa/installer is imported when a wheel is staged, not for a no-op re-run
+    from conda_source.artifact.staging import StagedFile, StagingDestination
 
 
 class ClobberError(CondaSourceError):
@@ -38,6 +39,11 @@ class ClobberError(CondaSourceError):
 
 
 def stage(wheel: Path, environment: Environment, source: Path, editable: bool) -> StagingDestination:
+    import installer as pypa_installer
+    from installer.sources import WheelFile
+
+    from conda_source.artifact.staging import StagingDestination
+
     layout = Layout.prefix_scheme(environment.prefix, environment.paths, environment.interpreter)
     staging = StagingDestination(layout, str(wheel))
     direct_url = {"url": source.as_uri(), "dir_info": {"editable": True} if editable else {}}
@@ -80,12 +86,17 @@ def pip_leftovers(prefix: Path, staging: StagingDestination, name: str, owners: 
 
 
 def write_file(path: Path, staged: StagedFile) -> None:
+    """Write through a partial file renamed into place; a failure leaves neither behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".conda-source-partial")
-    partial.write_bytes(staged.data)
-    if staged.executable:
-        partial.chmod(0o755)
-    partial.replace(path)
+    try:
+        partial.write_bytes(staged.data)
+        if staged.executable:
+            partial.chmod(0o755)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def prune_empty_dirs(prefix: Path, removed: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ the target env runs 3.9 on the same machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from conda_source import cache
 from conda_source.errors import TargetError
 
 # conda subdir -> the marker values a CPython on that platform reports.
@@ -125,27 +127,56 @@ def python_in(prefix: Path) -> Path:
     if not prefix.is_dir():
         raise TargetError(f"{prefix}: no such environment; create it with 'conda create -p {prefix} python'")
     for candidate in (prefix / "bin" / "python", prefix / "python.exe"):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as exc:
+            raise TargetError(f"{candidate}: cannot look at this interpreter ({exc.strerror or exc})") from None
     raise TargetError(f"{prefix}: this environment has no python; add one with 'conda install -p {prefix} python'")
 
 
 def probe(prefix: Path) -> Environment:
-    """Ask the prefix's own python about itself (one subprocess, JSON out)."""
+    """Ask the prefix's own python about itself (one subprocess, JSON out), or reuse its last answer.
+
+    The answer is cached (``conda_source.cache``) under what would change it: the
+    interpreter's path, the file it resolves to with its size and mtime, the
+    prefix's ``pyvenv.cfg``, the kernel (markers report its release) and the
+    probe script itself.  Any change there probes again.
+    """
     prefix = prefix.absolute()  # later steps run with other working directories
     python = python_in(prefix)
     script = (Path(__file__).parent / "_probe.py").read_text(encoding="utf-8")
-    try:
-        completed = subprocess.run(
-            [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60
-        )
-        data: dict[str, Any] = json.loads(completed.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
+    key = probe_key(python, script)
+    data: dict[str, Any] | None = cache.load("probe", key)
+    if not isinstance(data, dict) or not {"version", "markers", "paths"} <= set(data):
+        try:
+            completed = subprocess.run(
+                [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60
+            )
+            data = json.loads(completed.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
+        assert isinstance(data, dict)
+        cache.store("probe", key, data)
     markers: dict[str, str] = data["markers"]
     target = TargetEnv(Version(".".join(str(p) for p in data["version"])), _subdir_of(markers), markers)
     return Environment(prefix, python, target, data["paths"])
+
+
+def probe_key(python: Path, script: str) -> str:
+    """What a probe's answer depends on, as a cache key."""
+    resolved = python.resolve()
+    uname = os.uname() if hasattr(os, "uname") else None
+    return cache.key(
+        "probe",
+        str(python),
+        cache.stat_of(resolved),
+        cache.stat_of(python.parent.parent / "pyvenv.cfg"),
+        cache.stat_of(python.parent / "pyvenv.cfg"),
+        [uname.release, uname.version, uname.machine] if uname else None,
+        hashlib.sha256(script.encode()).hexdigest(),
+    )
 
 
 def _subdir_of(markers: Mapping[str, str]) -> str:
@@ -224,6 +255,11 @@ def resolve_environment(
         prefix = named_environment(name, environ)
     if prefix is None and environ.get("CONDA_PREFIX"):
         prefix = Path(environ["CONDA_PREFIX"])
+    if prefix is not None and prefix.is_dir() and not (prefix / "conda-meta").is_dir():
+        raise TargetError(
+            f"{prefix}: not a conda environment (no conda-meta/); create one with 'conda create -p {prefix} python', "
+            "or give the prefix of an existing environment"
+        )
     if prefix is None:
         how = "pass -p PREFIX or -n NAME" + (
             f", activate a conda environment, {alternative}" if alternative else ", or activate a conda environment"

@@ -155,10 +155,12 @@ def test_refuses_to_clobber_another_package(build_channel: str, prefix: Path, tm
     assert not list((prefix / "conda-meta").glob("setuptools-basic-*.json"))
 
 
-def in_tree_project(root: Path, backend_source: str) -> Path:
+def in_tree_project(root: Path, backend_source: str, dynamic: bool = False) -> Path:
+    """``dynamic``: the dependencies come from the backend, so develop-install asks prepare_metadata first."""
     root.mkdir()
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "in_tree"\nbackend-path = ["."]\n[project]\nname = "in-tree"\nversion = "1.0"\n'
+        + ('dynamic = ["dependencies"]\n' if dynamic else "")
     )
     (root / "in_tree.py").write_text(backend_source)
     return root
@@ -168,6 +170,7 @@ def test_backend_without_pep660_suggests_no_editable(prefix: Path, tmp_path: Pat
     project = in_tree_project(
         tmp_path / "proj",
         "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise SystemExit(1)\n",
+        dynamic=True,
     )
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
@@ -185,7 +188,7 @@ def test_backend_crash_leaves_the_prefix_as_it_was(prefix: Path, tmp_path: Path)
         "def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):\n"
         "    print('metadata exploded')\n    raise RuntimeError('boom')\n"
     )
-    project = in_tree_project(tmp_path / "proj", source)
+    project = in_tree_project(tmp_path / "proj", source, dynamic=True)
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
         develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
@@ -294,3 +297,20 @@ def test_own_name_follows_the_mapping_overrides(prefix: Path, tmp_path: Path) ->
     assert installed.name == "renamed-tool"
     assert installed.record.name.startswith("renamed-tool-0.4.0-editable_h")
     assert run_python(prefix, "import in_tree_editable; print('ok')") == "ok\n"
+
+
+@pytest.mark.network
+def test_a_project_named_only_by_its_backend_is_recorded_under_that_name(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """No [project] table (setup.py only): the record takes the metadata's name, never the folder's."""
+    import shutil
+
+    project = Path(shutil.copytree(PROJECTS / "legacy-setup-py", tmp_path / "legacy-setup-py-main"))
+    result = install(prefix, build_channel, project)
+    (installed,) = result.projects  # type: ignore[attr-defined]
+    assert installed.name == "legacy-setup-py"
+    assert installed.record.name.startswith("legacy-setup-py-0.9.0-editable_h")
+    assert not list((prefix / "conda-meta").glob("legacy-setup-py-main-*.json"))
+    check_record_matches_disk(prefix, installed.record)
+    assert run_python(prefix, "import legacy_setup_py, six; print('ok')") == "ok\n"

@@ -381,6 +381,17 @@ def linked_libraries(prefix: Path, installed: Mapping[str, bytes], source: Path 
     return tuple(dict.fromkeys(found))
 
 
+def elf_members(files: Mapping[str, StagedFile]) -> dict[str, bytes]:
+    """The ELF files among staged ones, read whole (the others are never read)."""
+    found = {}
+    for path, staged in files.items():
+        with staged.open() as stream:
+            head = stream.read(4)
+        if is_elf(head):
+            found[path] = staged.data
+    return found
+
+
 def _built_in_tree(source: Path) -> list[Path]:
     """Shared objects under the source tree (in-place and build-directory extension modules)."""
     found = []

@@ -1,4 +1,4 @@
-"""build-local: a checkout, sdist or wheel -> ``.conda`` package(s), optionally filed into a channel.
+"""build-local: checkouts, sdists and wheels -> ``.conda`` package(s), optionally filed into a channel.
 
 1. A wheel goes straight to the package writer.
 2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
@@ -7,26 +7,31 @@
    ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted, and its
    compiled code relocated and checked against the prefix (artifact/native.py).
 4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
+
+Several sources (or a directory of projects) are built in dependency order, in waves
+(``engine.build_many``); one source is built here, as it always was.
 """
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
+from conda_source.artifact.limits import Limits
 from conda_source.artifact.native import BuildEnvironment
+from conda_source.artifact.outputs import check_dir, output_guard
+from conda_source.artifact.sdist import unpack_sdist
 from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import Installer, RattlerInstaller
+from conda_source.installer import Installer, RattlerInstaller, SolveError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements
@@ -38,7 +43,7 @@ SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
 @dataclass(frozen=True)
 class BuildRequest:
-    source: Path
+    sources: tuple[Path, ...]
     output_dir: Path = Path("dist-conda")
     channel_dir: Path | None = None
     environment: Environment | None = None  # needed to build a checkout or sdist
@@ -48,6 +53,8 @@ class BuildRequest:
     python: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
+    limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
+    jobs: int = 0  # independent projects built at once; 0: one per core
     allow_system_libs: bool = False  # compiled code may link system libraries beyond the C library
 
 
@@ -69,9 +76,82 @@ class BuildResult:
         }
 
 
-def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
-    source = request.source
+@dataclass(frozen=True)
+class BuildLocalResult:
+    """Every project's result, in the order of the sources; the waves they were built in."""
+
+    results: tuple[BuildResult, ...]
+    waves: tuple[tuple[Path, ...], ...] = ()
+    installed: tuple[str, ...] = ()  # build requirements linked into the prefix for the waves
+    channel: Path | None = None
+
+    @property
+    def packages(self) -> tuple[BuiltPackage, ...]:
+        return tuple(p for r in self.results for p in r.packages)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "projects": [r.to_dict() for r in self.results],
+            "packages": [p.to_dict() for p in self.packages],
+            "waves": [[str(s) for s in wave] for wave in self.waves],
+            "installed": list(self.installed),
+            "channel": str(self.channel) if self.channel else None,
+        }
+
+
+def build_local(
+    request: BuildRequest,
+    installer: Installer | None = None,
+    installer_for: Callable[[tuple[str, ...]], Installer] | None = None,
+) -> BuildLocalResult:
+    """Build every source.  ``installer`` serves one source; several get ``installer_for(channels)`` per wave."""
+    sources = expand_sources(request.sources)
+    if len(sources) != 1:
+        from conda_source.engine.build_many import build_many
+
+        return build_many(sources, request, installer_for)
+    result = build_one(sources[0], request, installer)
+    return BuildLocalResult((result,), ((sources[0],),), result.installed, request.channel_dir)
+
+
+def expand_sources(sources: Sequence[Path]) -> tuple[Path, ...]:
+    """The sources, with a directory of projects (no project files of its own) replaced by its projects."""
+    found: list[Path] = []
+    for source in sources:
+        if source.is_dir() and not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
+            projects = sorted(
+                d
+                for d in source.iterdir()
+                if d.is_dir() and any((d / n).is_file() for n in ("pyproject.toml", "setup.py"))
+            )
+            if projects:
+                found += projects
+                continue
+        found.append(source)
+    if not found:
+        raise TargetError("nothing to build: pass project directories, wheels or sdists")
+    return tuple(dict.fromkeys(found))
+
+
+def build_one(source: Path, request: BuildRequest, installer: Installer | None = None) -> BuildResult:
     kind = _kind(source)
+    # Output problems show before any work, and a failed run leaves no output behind.
+    if request.channel_dir is not None:
+        check_dir(request.channel_dir, "--channel-dir")
+    new_output = not request.output_dir.exists()
+    with output_guard(request.output_dir) as written:
+        result = _build(request, installer, source, kind)
+        written += [p.path for p in result.packages]
+        if request.channel_dir is not None:
+            for subdir in sorted({"noarch", *(p.identity.subdir for p in result.packages)}):
+                check_dir(request.channel_dir / subdir, "--channel-dir")
+            file_into_channel([(p.path, p.identity.subdir) for p in result.packages], request.channel_dir)
+    if new_output:  # made by this run: keep it out of the checkout's git status, as other build tools do
+        (request.output_dir / ".gitignore").write_text("*\n", encoding="utf-8")
+    return result
+
+
+def _build(request: BuildRequest, installer: Installer | None, source: Path, kind: str) -> BuildResult:
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
@@ -79,7 +159,7 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
         if kind == "wheel":
             wheel, mapper = source, request.overrides.mapper()
         else:
-            root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
+            root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
             wheel, mapper, installed, conda_depends, host = _build_wheel(
                 root, request, installer, Path(scratch, "wheel")
             )
@@ -93,11 +173,10 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
             request.build_number,
             request.python,
             extra_depends=conda_depends,
+            limits=request.limits,
             built_in=built_in,
         )
         packages = tuple(convert_wheel(wheel_request))
-    if request.channel_dir is not None:
-        file_into_channel([(p.path, p.identity.subdir) for p in packages], request.channel_dir)
     return BuildResult(source, kind, packages, installed, request.channel_dir)
 
 
@@ -124,39 +203,24 @@ def _build_wheel(
     planned = plan(PlanRequest(root, environment, overrides=request.overrides))
     installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
     build_specs = [spec for item in planned.build for spec in item.specs]
-    linked = list(installer.install(build_specs).link)
+    try:
+        linked = list(installer.install(build_specs).link)
+    except SolveError as exc:
+        raise explained(exc, (planned,)) from None
 
     def install(requirements: Sequence[Requirement], hook: str) -> None:
-        specs = map_requirements(requirements, hook, planned.target, planned.mapper)
-        new = [s for s in specs if s not in build_specs]
-        build_specs.extend(new)
-        linked.extend(installer.install(new).link)
+        specs = [
+            s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
+        ]
+        build_specs.extend(specs)
+        try:
+            linked.extend(installer.install(specs).link)
+        except SolveError as exc:
+            asked_by = ((spec, f"requested by the backend's {hook}") for spec in specs)
+            raise explained(exc, (planned,), asked_by) from None
 
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)
     built = build(backend, out, editable=False, install=install, metadata_first=False)
     host = tuple(dict.fromkeys(spec_name(spec) for spec in build_specs))
     return built.wheel, planned.mapper, tuple(linked), planned.conda_depends, host
-
-
-def _unpack_sdist(sdist: Path, destination: Path) -> Path:
-    """Unpack without trusting member paths; return the directory holding the project."""
-    destination.mkdir(parents=True)
-    try:
-        if sdist.name.endswith(".zip"):
-            with zipfile.ZipFile(sdist) as archive:
-                for name in archive.namelist():
-                    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                        raise ArtifactError(sdist, f"refusing member '{name}': it would unpack outside the source tree")
-                archive.extractall(destination)
-        else:
-            with tarfile.open(sdist) as archive:
-                archive.extractall(destination, filter="data")
-    except tarfile.FilterError as exc:
-        raise ArtifactError(sdist, f"refusing to unpack: {exc}") from exc
-    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
-        raise ArtifactError(sdist, f"not a readable sdist: {exc}") from exc
-    for candidate in [destination, *sorted(p for p in destination.iterdir() if p.is_dir())]:
-        if (candidate / "pyproject.toml").is_file() or (candidate / "setup.py").is_file():
-            return candidate
-    raise ArtifactError(sdist, "no pyproject.toml or setup.py at the top of the sdist")

@@ -14,23 +14,26 @@
 
 from __future__ import annotations
 
+import glob
 import graphlib
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import __version__, conda_meta, prefix_install
-from conda_source.artifact.native import linked_libraries, linked_library_problems
+from conda_source import conda_meta, prefix_install
+from conda_source.artifact.native import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.engine.fingerprint import fingerprint
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
@@ -38,10 +41,14 @@ from conda_source.journal import Journal, fault
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
-from conda_source.mapping.versions import conda_version
-from conda_source.project import BUILD_FILES, build_files_digest
+from conda_source.project import build_files_digest
 from conda_source.specs import spec_name
 from conda_source.target import Environment
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
+
+    from conda_source.artifact.staging import StagingDestination
 
 __all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install"]
 
@@ -127,7 +134,7 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         try:
             transaction = installer.install(specs, dry_run=request.dry_run)
         except SolveError as exc:
-            raise SolveError(exc.specs, _with_origins(exc, plans)) from exc
+            raise explained(exc, plans) from None
         if request.dry_run or request.only_deps:
             return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
         local = set(by_name)
@@ -151,33 +158,6 @@ def checked_prefix(environment: Environment, allow_base: bool) -> Path:
     return prefix
 
 
-def _fingerprint(p: Plan, request: DevelopRequest) -> str:
-    digest = hashlib.sha256()
-    digest.update(
-        json.dumps(
-            [__version__, str(p.project.root.resolve()), request.editable, list(p.extras), list(p.groups)]
-        ).encode()
-    )
-    for name in BUILD_FILES:
-        path = p.project.root / name
-        if path.is_file():
-            digest.update(name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _with_origins(error: SolveError, plans: Sequence[Plan]) -> str:
-    """The solver's reason, plus the PyPI requirement each spec it names came from."""
-    reason = str(error).split(": ", 1)[1]
-    lines = [
-        f"  {spec}  <-  {item.requirement}  ({p.project.file}: {item.origin})"
-        for p in plans
-        for item in (*p.build, *p.run)
-        for spec in item.specs
-        if spec_name(spec) in reason
-    ]
-    return reason + ("\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
-
-
 def _build_order(by_name: dict[str, Plan]) -> list[str]:
     """Local projects (by conda name) that need each other are built dependencies first."""
     needs = {
@@ -194,9 +174,8 @@ def _build_order(by_name: dict[str, Plan]) -> list[str]:
 def _install_project(p: Plan, request: DevelopRequest, installer: Installer, local: set[str]) -> InstalledProject:
     environment, prefix = request.environment, request.environment.prefix
     root = p.project.root.resolve()
-    fingerprint = _fingerprint(p, request)
     previous = develop_record(prefix, root)
-    if previous is not None and _unchanged(prefix, previous, fingerprint):
+    if previous is not None and _unchanged(prefix, previous, _fingerprint(p, request, previous.files, prefix)):
         record = previous
         files = len(record.files)
         return InstalledProject(
@@ -205,16 +184,24 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     runtime: list[str] = []
 
+    def install(specs: list[str], origin: str) -> None:
+        try:
+            installer.install(specs)
+        except SolveError as exc:
+            raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
+
     def install_build_requirements(requirements: Sequence[Requirement], hook: str) -> None:
-        installer.install(map_requirements(requirements, hook, p.target, p.mapper))
+        install(map_requirements(requirements, hook, p.target, p.mapper), f"requested by the backend's {hook}")
 
     def install_runtime(metadata: Metadata) -> None:
         runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
         if request.deps:
             # Local projects are satisfied by each other, built earlier in this run, not from channels.
-            installer.install([s for s in runtime if spec_name(s) not in local])
+            specs = [s for s in runtime if spec_name(s) not in local]
+            install(specs, "Requires-Dist of the metadata the backend prepared")
 
     backend = Backend(p.project, environment.interpreter, prefix)
+    static = _static_metadata(p)
     with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
         built = build(
             backend,
@@ -222,18 +209,21 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             editable=request.editable,
             install=install_build_requirements,
             before_build=install_runtime,
+            metadata_first=not static,
         )
+        if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
+            install_runtime(built.metadata)
         staging = prefix_install.stage(built.wheel, environment, root, request.editable)
     metadata = built.metadata
+    fingerprint = _fingerprint(p, request, staging.files, None, staging)
     conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
 
-    version = conda_version(metadata.version)
+    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
     owners = conda_meta.owners(prefix, {previous.name} if previous else set())
     prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
 
-    installed = {path: staged.data for path, staged in staging.files.items()}
-    linked = linked_libraries(prefix, installed, root if request.editable else None)
+    linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
     leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
     paths = tuple(
@@ -252,8 +242,8 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
         unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
 
     journal = Journal(prefix)
-    journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, done_if_exists=True)
     try:
+        journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
         for index, (path, staged) in enumerate(sorted(staging.files.items())):
             prefix_install.write_file(prefix / path, staged)
             if index == len(staging.files) // 2:
@@ -262,14 +252,46 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
         conda_meta.write_state(prefix, conda_name, state)
         fault("before-record")
         record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
-    except BaseException:
+    except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        if isinstance(exc, OSError):
+            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
+            raise TargetError(
+                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
+                "fix the permissions or free space, then run again"
+            ) from None
         raise
     fault("before-commit")
     journal.commit()
     prefix_install.prune_empty_dirs(prefix, replaced)
     conda_meta.append_history(prefix, request.command, (f"{DEVELOP_CHANNEL}::{record.dist}",), (conda_name,), unlinked)
     return InstalledProject(conda_name, version, build_string, root, request.editable, record_file, len(staging.files))
+
+
+def _static_metadata(p: Plan) -> bool:
+    """pyproject.toml itself declares the version and every dependency: no metadata hook is needed before the build."""
+    project = p.project
+    dynamic = ("version", "dependencies", "optional-dependencies")
+    return project.has_project_table and not any(project.is_dynamic(name) for name in dynamic)
+
+
+def _fingerprint(
+    p: Plan,
+    request: DevelopRequest,
+    files: Iterable[str],
+    prefix: Path | None,
+    staging: StagingDestination | None = None,
+) -> str:
+    """The install's fingerprint; its files read from the prefix (a re-run) or from the staged wheel."""
+
+    def read(path: str) -> bytes:
+        if staging is not None:
+            data: bytes = staging.files[path].data
+            return data
+        assert prefix is not None
+        return (prefix / path).read_bytes()
+
+    return fingerprint(p, request.environment, request.editable, files, read)
 
 
 def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:
@@ -279,10 +301,20 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:
-    """The develop install whose source is ``root``, if any."""
-    for record, state in conda_meta.develop_installs(prefix):
-        if state is not None and state.source == str(root):
-            return record
+    """The develop install whose source is ``root``, if any.
+
+    Found through conda-source's state files, so only that package's record is read,
+    not every record of a large environment.
+    """
+    states = prefix / "conda-meta" / conda_meta.STATE_DIR
+    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
+        state = conda_meta.read_state(prefix, path.stem)
+        if state is None or state.source != str(root):
+            continue
+        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
+            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            if record.name == path.stem and record.is_develop:
+                return record
     return None
 
 

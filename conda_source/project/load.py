@@ -17,9 +17,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from conda_source._toml import loads_toml
+from conda_source._toml import read_toml
 from conda_source.errors import InvalidProjectError, MappingConfigError, Problem, ProjectNotFoundError
-from conda_source.mapping.names import parse_override_table, validate_conda_spec
+from conda_source.mapping.overrides import parse_override_table
 from conda_source.project.external import load_external
 from conda_source.project.groups import NAME, Report, extras_table, first_line, parse_requirement, resolve_groups
 from conda_source.project.model import (
@@ -30,6 +30,7 @@ from conda_source.project.model import (
     Dependency,
     ProjectSpec,
 )
+from conda_source.specs import validate_conda_spec
 
 _OBJECT_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\s*:\s*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
 _DYNAMIC_ALLOWED: frozenset[str] = frozenset(
@@ -58,7 +59,7 @@ def load_project(path: Path) -> ProjectSpec:
     if not file.is_file():
         return _legacy_project(root, file)
     report = _Problems(str(file))
-    document = loads_toml(file.read_text(encoding="utf-8"), str(file))
+    document = read_toml(file)
 
     build_system = _build_system(document, root, report)
     groups = {}

@@ -28,7 +28,7 @@ from conda_source.artifact import WheelRequest, convert_wheel
 from conda_source.artifact.native import BuildEnvironment, host_run_exports
 from conda_source.channel import file_into_channel
 from conda_source.cli import main
-from conda_source.engine.build_local import BuildRequest, BuildResult, build_local
+from conda_source.engine.build_local import BuildLocalResult, BuildRequest, build_local
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.errors import ArtifactError
 from conda_source.health import Finding, check_prefix
@@ -283,14 +283,14 @@ def developed(
 @pytest.fixture(scope="module")
 def built(
     native_channels: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict[str, BuildResult]]:
+) -> tuple[Path, dict[str, BuildLocalResult]]:
     """The four projects built by build-local in one build environment, filed into root/local."""
     root = tmp_path_factory.mktemp("build")
     prefix = make_test_prefix(root / "build-env")
     results = {}
     for name in NATIVE:
         request = BuildRequest(
-            copy_project(name, root / "src"), root / "out", root / "local", probe(prefix), native_channels,
+            (copy_project(name, root / "src"),), root / "out", root / "local", probe(prefix), native_channels,
             overrides=NO_USER_MAPPING, allow_system_libs=name == "native-pybind11",  # libstdc++ is the machine's
         )  # fmt: skip
         results[name] = build_local(request)
@@ -335,7 +335,7 @@ def test_developed_extensions_load_the_environment_library(developed: Path) -> N
 
 @pytest.mark.network
 @pytest.mark.slow
-def test_build_local_artifacts_carry_run_exports_and_glibc(built: tuple[Path, dict[str, BuildResult]]) -> None:
+def test_build_local_artifacts_carry_run_exports_and_glibc(built: tuple[Path, dict[str, BuildLocalResult]]) -> None:
     root, results = built
     calls = [call.split() for call in compiler_calls(root / "build-env")]
     assert calls and {c[0] for c in calls} == {CC, CXX}
@@ -368,7 +368,7 @@ def test_build_local_artifacts_carry_run_exports_and_glibc(built: tuple[Path, di
 @pytest.mark.network
 @pytest.mark.slow
 def test_artifacts_work_in_another_prefix_once_the_build_prefix_is_gone(
-    built: tuple[Path, dict[str, BuildResult]], native_channels: tuple[str, str]
+    built: tuple[Path, dict[str, BuildLocalResult]], native_channels: tuple[str, str]
 ) -> None:
     root, _ = built
     shutil.rmtree(root / "build-env")

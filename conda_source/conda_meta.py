@@ -114,6 +114,17 @@ class Record:
 
 
 @dataclass(frozen=True)
+class LinkedLibrary:
+    """A library of the prefix that a develop install's binary loads, and the package that provided it."""
+
+    binary: str  # prefix-relative, or an absolute path in the source tree (editable builds)
+    library: str  # the DT_NEEDED name
+    path: str  # prefix-relative path it resolved to
+    package: str  # "" when no package owns it
+    version: str
+
+
+@dataclass(frozen=True)
 class DevelopState:
     """What conda-source remembers of a develop install, beside its record."""
 
@@ -121,10 +132,12 @@ class DevelopState:
     fingerprint: str  # what decides whether a re-run has anything to do
     editable: bool
     sources: str  # digest of the project's build files, for conda doctor
+    linked: tuple[LinkedLibrary, ...] = ()  # what its compiled code links in the prefix, for conda doctor
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DevelopState:
-        return cls(str(data["source"]), str(data["fingerprint"]), bool(data["editable"]), str(data["sources"]))
+        linked = tuple(LinkedLibrary(**entry) for entry in data.get("linked") or ())
+        return cls(str(data["source"]), str(data["fingerprint"]), bool(data["editable"]), str(data["sources"]), linked)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +145,7 @@ class DevelopState:
             "fingerprint": self.fingerprint,
             "editable": self.editable,
             "sources": self.sources,
+            "linked": [vars(link) for link in self.linked],
         }
 
 

@@ -3,7 +3,8 @@
 A develop install is *stale* when its source directory is gone, when a ``.pth``
 file it installed points at a directory that no longer exists, or when the
 project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
-installed.  It is *damaged* when a file it owns was changed or deleted by
+installed, or when a library its compiled code links is gone or its package changed
+version since the build.  It is *damaged* when a file it owns was changed or deleted by
 something else.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source import conda_meta
+from conda_source.artifact.native import linked_library_problems
 from conda_source.project import build_files_digest
 
 
@@ -38,6 +40,10 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings.append(Finding(name, source, "stale", "its source directory is gone"))
         elif state and state.sources != build_files_digest(root):
             findings.append(Finding(name, source, "stale", "the project's build files changed since it was installed"))
+        if state:
+            findings += [
+                Finding(name, source, "stale", problem) for problem in linked_library_problems(prefix, state.linked)
+            ]
         for entry in record.paths:
             path = prefix / entry.path
             if not path.is_file():

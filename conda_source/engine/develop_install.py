@@ -29,6 +29,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conda_source import conda_meta, prefix_install
+from conda_source.artifact.native import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.fingerprint import fingerprint
@@ -222,6 +223,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     owners = conda_meta.owners(prefix, {previous.name} if previous else set())
     prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
 
+    linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
     leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
     paths = tuple(
@@ -246,7 +248,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             prefix_install.write_file(prefix / path, staged)
             if index == len(staging.files) // 2:
                 fault("mid-files")
-        state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root))
+        state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root), linked)
         conda_meta.write_state(prefix, conda_name, state)
         fault("before-record")
         record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
@@ -317,9 +319,10 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
 
 
 def _unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
-    """Same source, same settings, and every file still exactly as installed."""
+    """Same source, same settings, every file still exactly as installed, and the libraries its
+    compiled code links still there at the versions it was built against."""
     state = conda_meta.read_state(prefix, previous.name)
-    if state is None or state.fingerprint != fingerprint:
+    if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
         return False
     for entry in previous.paths:
         path = prefix / entry.path

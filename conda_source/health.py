@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source import conda_meta
-from conda_source.artifact.native import linked_library_problems
+from conda_source.artifact.linked import linked_library_problems
 from conda_source.project import build_files_digest
 
 

@@ -25,7 +25,8 @@ from wheelmaker import make_wheel
 
 from conda_source import conda_meta
 from conda_source.artifact import WheelRequest, convert_wheel
-from conda_source.artifact.native import BuildEnvironment, host_run_exports
+from conda_source.artifact.native import BuildEnvironment
+from conda_source.artifact.native_depends import host_run_exports
 from conda_source.channel import file_into_channel
 from conda_source.cli import main
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, build_local

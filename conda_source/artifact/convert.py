@@ -38,7 +38,8 @@ from conda_source.artifact.depends import Variant, arch_requirements, noarch_var
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.limits import Limits, check_zip
-from conda_source.artifact.native import BuildEnvironment, Relocator, platform_constraints
+from conda_source.artifact.native import BuildEnvironment, Relocator
+from conda_source.artifact.native_depends import platform_constraints
 from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda

@@ -33,17 +33,11 @@ designed (README, "Native extensions") but not implemented yet.
 
 from __future__ import annotations
 
-import json
-import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
-
-from packaging.tags import Tag
 
 from conda_source import conda_meta
 from conda_source.artifact.elf import (
@@ -59,19 +53,11 @@ from conda_source.artifact.elf import (
     system_library_dirs,
 )
 from conda_source.artifact.layout import PREFIX_PLACEHOLDER
+from conda_source.artifact.linked import BASE_LIBRARY, owned_name
+from conda_source.artifact.native_depends import host_run_exports
 from conda_source.artifact.staging import StagedFile
-from conda_source.conda_meta import LinkedLibrary
 from conda_source.errors import ArtifactError
 from conda_source.specs import spec_name
-
-# The C library and the loader: every Linux system has them, and conda-forge takes them from the system too.
-BASE_LIBRARY = re.compile(
-    r"^(ld-linux[\w.-]*|ld64|linux-vdso|linux-gate|libc|libm|libmvec|libpthread|libdl|librt|libutil|libresolv|"
-    r"libnsl|libcrypt|libanl|libBrokenLocale|libthread_db)\.so(\.\d+)*$"
-)
-_MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_")
-_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-_MACOSX = re.compile(r"^macosx_(\d+)_(\d+)_")
 
 
 @dataclass(frozen=True)
@@ -196,7 +182,7 @@ class Relocator:
                     continue
                 kind, where = self._locate(library, info, directory, files)
                 if kind == "prefix":
-                    owner = owners.get(where) or owners.get(_owned_name(prefix, where))
+                    owner = owners.get(where) or owners.get(owned_name(prefix, where))
                     if owner is None:
                         notes.append(
                             f"{path} links {library} ({where}), which no package in the build environment owns: "
@@ -238,192 +224,3 @@ class Relocator:
             if (directory_ / library).exists():
                 return "system", str(directory_ / library)
         return "missing", ""
-
-
-def _owned_name(prefix: Path, relative: str) -> str:
-    """The prefix-relative path a symbolic link in the prefix points at (packages own the real file)."""
-    real = (prefix / relative).resolve()
-    return real.relative_to(prefix.resolve()).as_posix() if real.is_relative_to(prefix.resolve()) else relative
-
-
-def host_run_exports(prefix: Path, names: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The weak and strong run_exports of the named packages installed in ``prefix``, and notes.
-
-    Each is read from ``info/run_exports.json`` of the package the record was installed from:
-    its extracted directory in the package cache, else its archive (cached or a ``file://`` url).
-    """
-    wanted = set(names)
-    exports: list[str] = []
-    notes: list[str] = []
-    for path in sorted((prefix / "conda-meta").glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("name") not in wanted:
-            continue
-        found = _run_exports(record)
-        dist = f"{record['name']}-{record['version']}-{record['build']}"
-        if found is None:
-            notes.append(
-                f"run_exports of {dist} unknown: its package is neither in a package cache nor a local file "
-                f"({record.get('url') or 'no url'}); they are not in depends"
-            )
-            continue
-        for kind in ("weak", "strong"):
-            exports += [str(spec) for spec in found.get(kind) or ()]
-    return tuple(dict.fromkeys(exports)), tuple(notes)
-
-
-def _run_exports(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    extracted = record.get("extracted_package_dir")
-    if extracted and Path(extracted, "info", "index.json").is_file():
-        file = Path(extracted, "info", "run_exports.json")
-        return _normalized(json.loads(file.read_text(encoding="utf-8"))) if file.is_file() else {}
-    archives = [record.get("package_tarball_full_path") or ""]
-    url = urlparse(str(record.get("url") or ""))
-    if url.scheme == "file":
-        archives.append(unquote(url.path))
-    for archive in archives:
-        if archive and Path(archive).is_file():
-            return _from_archive(Path(archive))
-    return None
-
-
-def _from_archive(archive: Path) -> dict[str, Any]:
-    from conda_package_streaming.package_streaming import stream_conda_info
-
-    with archive.open("rb") as stream:
-        for tar, member in stream_conda_info(archive.name, stream):
-            if member.name == "info/run_exports.json":
-                extracted = tar.extractfile(member)
-                return _normalized(json.loads(extracted.read())) if extracted else {}
-    return {}
-
-
-def _normalized(data: object) -> dict[str, Any]:
-    """conda-build's old run_exports format is a bare list, meaning weak exports."""
-    if isinstance(data, list):
-        return {"weak": data}
-    return data if isinstance(data, dict) else {}
-
-
-def platform_constraints(
-    wheel: str, subdir: str, tags: Iterable[Tag], files: Mapping[str, StagedFile]
-) -> tuple[str, ...]:
-    """``__glibc``/``__osx`` lower bounds of a platform wheel, from its tags and its binaries."""
-    platforms = [tag.platform for tag in tags]
-    if subdir.startswith("linux-"):
-        tagged = [_manylinux(p) for p in platforms]
-        floors = [v for v in tagged if v is not None]
-        needed: list[tuple[int, ...]] = [min(floors)] if floors else []
-        for path, staged in files.items():
-            if is_elf(staged.data):
-                try:
-                    glibc = read_elf(staged.data, path).glibc
-                except ElfError as exc:
-                    raise ArtifactError(wheel, str(exc)) from exc
-                if glibc is not None:
-                    needed.append(glibc)
-        return (f"__glibc >={_dotted(max(needed))}",) if needed else ()
-    if subdir.startswith("osx-"):
-        found = [(int(m.group(1)), int(m.group(2))) for m in map(_MACOSX.match, platforms) if m]
-        return (f"__osx >={_dotted(min(found))}",) if found else ()
-    return ()
-
-
-def _manylinux(platform: str) -> tuple[int, ...] | None:
-    for legacy, version in _LEGACY_MANYLINUX.items():
-        if platform.startswith(legacy + "_"):
-            return version
-    found = _MANYLINUX.match(platform)
-    return (int(found.group(1)), int(found.group(2))) if found else None
-
-
-def _dotted(version: tuple[int, ...]) -> str:
-    return ".".join(str(part) for part in version)
-
-
-# --- develop-install: what an install's binaries link, for conda doctor ----------------------------
-
-SKIPPED_DIRS = {".git", ".hg", ".svn", ".tox", ".nox", ".venv", "node_modules", "__pycache__"}
-
-
-def linked_libraries(prefix: Path, installed: Mapping[str, bytes], source: Path | None) -> tuple[LinkedLibrary, ...]:
-    """Every library in ``prefix`` that the install's binaries load, with the package and version providing it.
-
-    ``installed`` maps prefix-relative paths to their contents; ``source``, for an editable
-    install, is searched for the extension modules the backend built in the source tree.
-    """
-    binaries: list[tuple[str, Path, bytes]] = [
-        (path, (prefix / path).parent, data) for path, data in sorted(installed.items()) if is_elf(data)
-    ]
-    if source is not None:
-        binaries += [(str(file), file.parent, file.read_bytes()) for file in _built_in_tree(source)]
-    records = conda_meta.records(prefix)
-    owners = {file: name for name, record in records.items() for file in record.files}
-    found: list[LinkedLibrary] = []
-    for name, directory, data in binaries:
-        try:
-            info = read_elf(data, name)
-        except ElfError:
-            continue
-        for library in info.needed:
-            if BASE_LIBRARY.match(library):
-                continue
-            for entry in info.search_path:
-                candidate = Path(expand_origin(entry, str(directory)), library)
-                if not candidate.exists():
-                    continue
-                if candidate.is_relative_to(prefix):
-                    relative = candidate.relative_to(prefix).as_posix()
-                    owner = owners.get(relative) or owners.get(_owned_name(prefix, relative)) or ""
-                    version = records[owner].version if owner else ""
-                    found.append(LinkedLibrary(name, library, relative, owner, version))
-                break
-    return tuple(dict.fromkeys(found))
-
-
-def elf_members(files: Mapping[str, StagedFile]) -> dict[str, bytes]:
-    """The ELF files among staged ones, read whole (the others are never read)."""
-    found = {}
-    for path, staged in files.items():
-        with staged.open() as stream:
-            head = stream.read(4)
-        if is_elf(head):
-            found[path] = staged.data
-    return found
-
-
-def _built_in_tree(source: Path) -> list[Path]:
-    """Shared objects under the source tree (in-place and build-directory extension modules)."""
-    found = []
-    for root, dirs, files in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            if name.endswith(".so") or ".so." in name:
-                path = Path(root, name)
-                if path.is_file() and not path.is_symlink():
-                    with path.open("rb") as handle:
-                        if is_elf(handle.read(4)):
-                            found.append(path)
-    return found
-
-
-def linked_library_problems(prefix: Path, linked: Sequence[LinkedLibrary]) -> list[str]:
-    """What changed since the build, one sentence each: a library gone, or its package at another version."""
-    records = conda_meta.records(prefix)
-    problems = []
-    for link in linked:
-        now = records.get(link.package) if link.package else None
-        rebuild = "rebuild it (conda doctor --fix, or develop-install it again)"
-        origin = f" from {link.package} {link.version}" if link.package else ""
-        if not (prefix / link.path).exists():
-            fix = f"reinstall {link.package}, or {rebuild}" if link.package else f"put it back, or {rebuild}"
-            problems.append(f"{link.binary} links {link.library} ({link.path}){origin}, which is gone; {fix}")
-        elif link.package and now is None:
-            problems.append(
-                f"{link.binary} was built against {link.package} {link.version}, which was removed; {rebuild}"
-            )
-        elif now is not None and now.version != link.version:
-            problems.append(
-                f"{link.binary} was built against {link.package} {link.version}, now {now.version}; {rebuild}"
-            )
-    return problems

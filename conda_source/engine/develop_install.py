@@ -29,7 +29,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conda_source import conda_meta, prefix_install
-from conda_source.artifact.native import elf_members, linked_libraries, linked_library_problems
+from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.fingerprint import fingerprint

@@ -44,9 +44,17 @@ class BackendError(CondaSourceError):
 
 
 class Backend:
-    def __init__(self, project: ProjectSpec, python: Path, prefix: Path, activation: Activation | None = None) -> None:
+    def __init__(
+        self,
+        project: ProjectSpec,
+        python: Path,
+        prefix: Path,
+        activation: Activation | None = None,
+        echo: Callable[[str], object] | None = None,
+    ) -> None:
         self.project = project
         self.output: list[str] = []
+        self.echo = echo  # gets the backend's output line by line, as it comes (-v)
         self._prefix = prefix
         self._activation = activation
         self._hooks = BuildBackendHookCaller(
@@ -127,15 +135,24 @@ class Backend:
     def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
         env = {**self.activation.environ, **(extra_environ or {})}
         try:
-            completed = subprocess.run(
-                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            process = subprocess.Popen(
+                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
             )
         except OSError as exc:
             raise BackendError(
                 self.project.root, cmd[2] if len(cmd) > 2 else "hook", f"cannot run {cmd[0]}: {exc}"
             ) from exc
-        self.output.append(completed.stdout)
-        completed.check_returncode()
+        lines = []
+        assert process.stdout is not None
+        with process.stdout:
+            for line in process.stdout:
+                lines.append(line)
+                if self.echo is not None:
+                    self.echo(line)
+        code = process.wait()
+        self.output.append("".join(lines))
+        if code:
+            raise subprocess.CalledProcessError(code, cmd)
 
     @contextmanager
     def _failures(self, hook: str) -> Iterator[None]:

@@ -38,6 +38,7 @@ class SolveError(CondaSourceError):
 class Transaction:
     specs: tuple[str, ...]
     link: tuple[str, ...]  # dist strings (name-version-build) that will be added
+    unlink: tuple[str, ...] = ()  # dist strings that will be removed (replaced or dropped)
 
 
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
@@ -78,6 +79,26 @@ class Installer(Protocol):
         """Make ``specs`` installed, in one transaction, changing nothing else."""
         ...
 
+    def snapshot(self) -> frozenset[str]:
+        """What is installed now (the record files), for ``restore``."""
+        ...
+
+    def restore(self, snapshot: frozenset[str]) -> tuple[str, ...]:
+        """Remove every package installed since ``snapshot`` (in one transaction); returns their dists."""
+        ...
+
+
+def record_files(prefix: Path) -> frozenset[str]:
+    return frozenset(path.name for path in (prefix / "conda-meta").glob("*.json"))
+
+
+def installed(prefix: Path, specs: Sequence[str]) -> bool:
+    """Whether an installed package matches each spec (nothing to solve for them)."""
+    from rattler import MatchSpec, PrefixRecord
+
+    records = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
+    return all(any(MatchSpec(spec).matches(r) for r in records) for spec in specs)
+
 
 class RattlerInstaller:
     def __init__(
@@ -92,7 +113,7 @@ class RattlerInstaller:
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
         from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
-        from conda_source._rattler import subdir
+        from conda_source._rattler import settle_at_exit, subdir
 
         if not specs:
             return Transaction((), ())
@@ -113,6 +134,7 @@ class RattlerInstaller:
                 virtual_packages=[v.into_generic() for v in VirtualPackage.detect()],
             )
 
+        settle_at_exit()
         try:
             solved = asyncio.run(run_solve())
         except Exception as exc:  # rattler's solver and gateway errors
@@ -126,12 +148,8 @@ class RattlerInstaller:
         untouched = [r for r in installed if r.name.normalized not in solved_names]
         # Installed records are pinned, so none of them changes: all are left alone,
         # including the ones the solve returned (rattler would rewrite their records).
-        wrapped = [MatchSpec(s) for s in specs]
-        # py-rattler 0.28 forwards requested_specs to its native layer without unwrapping
-        # them; argument conversion fails before anything is touched, so retrying is safe.
-        native = [getattr(spec, "_match_spec", spec) for spec in wrapped]
 
-        async def run_install(requested: list[MatchSpec]) -> None:
+        async def run_install() -> None:
             await install(
                 [*solved, *untouched],
                 self.prefix,
@@ -139,23 +157,57 @@ class RattlerInstaller:
                 installed_packages=installed,
                 ignored_packages=installed_names,
                 show_progress=False,
-                requested_specs=requested,
             )
 
         records_before = conda_meta.snapshot_records(self.prefix)
         try:
-            try:
-                asyncio.run(run_install(native))
-            except TypeError as exc:
-                if "MatchSpec" not in str(exc):
-                    raise
-                asyncio.run(run_install(wrapped))
+            asyncio.run(run_install())
         except Exception as exc:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
         # rattler rewrites the records of packages it was handed but left alone, dropping
         # conda's requested_spec; they are pinned and unchanged, so their records are restored.
         conda_meta.restore_records(records_before)
-        conda_meta.record_requested_specs(self.prefix, link, specs)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
-        conda_meta.append_history(self.prefix, self.command, channel_dists, specs)
+        # Requirements of a project, never what the user asked for: no "update specs" for conda to read.
+        conda_meta.append_history(self.prefix, self.command, channel_dists, (), requirements={"": specs})
         return transaction
+
+    def snapshot(self) -> frozenset[str]:
+        return record_files(self.prefix)
+
+    def restore(self, snapshot: frozenset[str]) -> tuple[str, ...]:
+        """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
+        from rattler import PrefixRecord, RepoDataRecord, install
+
+        from conda_source._rattler import settle_at_exit
+
+        paths = sorted((self.prefix / "conda-meta").glob("*.json"))
+        now = [PrefixRecord.from_path(p) for p in paths]
+        kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot]
+        added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot]
+        if not added:
+            return ()
+        settle_at_exit()
+
+        async def run_remove() -> None:
+            await install(
+                kept,
+                self.prefix,
+                cache_dir=self.cache_dir,
+                installed_packages=now,
+                ignored_packages={r.name.normalized for r in kept},
+                show_progress=False,
+            )
+
+        try:
+            asyncio.run(run_remove())
+        except Exception as exc:
+            names = ", ".join(sorted(r.name.normalized for r in added))
+            raise SolveError(
+                [r.name.normalized for r in added],
+                f"could not remove what this run installed ({names}): {str(exc).strip()}; remove them with "
+                f"'conda remove -p {self.prefix} {' '.join(sorted(r.name.normalized for r in added))}'",
+            ) from exc
+        dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
+        conda_meta.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
+        return dists

@@ -67,9 +67,11 @@ def test_checkout_builds_records_and_installs(build_channel: str, tmp_path: Path
     log = history(prefix)
     assert "# cmd: conda-source build-local tests/projects/setuptools-basic" in log
     assert f"+{build_channel}::setuptools-75.6.0-" in log
-    assert "# update specs: ['setuptools >=61', 'wheel']" in log
+    # Build requirements are recorded as such, never as specs the user asked for (--from-history).
+    assert "# conda-source requirements: ['setuptools >=61', 'wheel']" in log
+    assert "# update specs: ['setuptools" not in log
     setuptools_record = json.loads(next((prefix / "conda-meta").glob("setuptools-*.json")).read_text())
-    assert setuptools_record["requested_spec"] == "setuptools >=61"
+    assert not setuptools_record.get("requested_spec")
 
     # The filed package installs from the local channel and its entry point runs.
     assert (tmp_path / "local" / "noarch" / package.path.name).is_file()
@@ -265,7 +267,8 @@ def test_installer_dry_run_touches_nothing(tmp_path: Path) -> None:
 
 
 def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> None:
-    """Installing more keeps every earlier record (and its requested_spec) exactly as it was."""
+    """Installing more keeps every earlier record (and its requested_spec) exactly as it was; what it
+    installs is a requirement, never a requested spec."""
     from wheelmaker import make_wheel
 
     from conda_source.testing.channel import make_channel
@@ -279,7 +282,7 @@ def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> Non
     after = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
     assert {name: after[name] for name in records} == records
     second = json.loads(next((prefix / "conda-meta").glob("second-*.json")).read_text())
-    assert second["requested_spec"] == "second >=1"
+    assert not second.get("requested_spec")
     assert json.loads(next((prefix / "conda-meta").glob("python-*.json")).read_text())["requested_spec"] == "python"
     run = subprocess.run([prefix / "bin" / "python", "-c", "import first, second"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

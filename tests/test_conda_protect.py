@@ -159,7 +159,9 @@ def test_a_revision_with_a_develop_install_says_how_to_get_it_back(
     home: Path, developed: tuple[Path, str], project: Path
 ) -> None:
     assert run(home, developed, "install", "in-tree-editable", "-y")[0] == 0
-    code, output = run(home, developed, "install", "--revision", "0", "-y")
+    # Revision 0 is the new environment (python), 1 the develop install, 2 its replacement from the channel.
+    assert run(home, developed, "install", "--revision", "0", "-y")[0] == 0
+    code, output = run(home, developed, "install", "--revision", "1", "-y")
     assert code == 1
     assert (
         "in-tree-editable was a develop install; conda cannot download it. Re-create it with conda develop-install "

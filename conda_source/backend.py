@@ -13,6 +13,7 @@ requirements (installed by the caller), its metadata, then the wheel.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +211,7 @@ def build(
     install: Callable[[Sequence[Requirement], str], object],
     before_build: Callable[[Metadata], object] | None = None,
     metadata_first: bool = True,
+    phase: Callable[[str], AbstractContextManager[object]] = lambda message: contextlib.nullcontext(),
 ) -> Built:
     """The hook sequence of one build, the same for every engine.
 
@@ -219,17 +221,23 @@ def build(
     3. ``build_editable`` (PEP 660) or ``build_wheel``.
 
     With ``metadata_first=False`` step 2 is skipped and the metadata is read from the wheel.
+    ``phase(message)`` wraps each hook (a live status).
     """
+    name = backend.project.root.name
     hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
-    install(backend.get_requires(editable), hook)
+    with phase(f"{name}: {hook}"):
+        requirements = backend.get_requires(editable)
+    install(requirements, hook)
+    build_hook = "build_editable" if editable else "build_wheel"
     if not metadata_first:
-        wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
-        hook = "build_editable" if editable else "build_wheel"
-        _check_wheel(backend, wheel, hook)
-        return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, hook), hook))
+        with phase(f"{name}: {build_hook}"):
+            wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
+        _check_wheel(backend, wheel, build_hook)
+        return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, build_hook), build_hook))
     with tempfile.TemporaryDirectory(prefix="conda-source-metadata-") as scratch:
-        metadata_dir = backend.prepare_metadata(Path(scratch), editable)
         metadata_hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
+        with phase(f"{name}: {metadata_hook}"):
+            metadata_dir = backend.prepare_metadata(Path(scratch), editable)
         metadata_file = metadata_dir / "METADATA"
         if not metadata_file.is_file():
             reason = f"the backend reported '{metadata_dir.name}' but wrote no METADATA there"
@@ -237,8 +245,9 @@ def build(
         metadata = backend.read_metadata(metadata_file.read_text(encoding="utf-8", errors="replace"), metadata_hook)
         if before_build is not None:
             before_build(metadata)
-        wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
-    _check_wheel(backend, wheel, "build_editable" if editable else "build_wheel")
+        with phase(f"{name}: {build_hook}"):
+            wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
+    _check_wheel(backend, wheel, build_hook)
     return Built(wheel, metadata)
 
 

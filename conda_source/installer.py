@@ -15,6 +15,7 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -79,13 +80,34 @@ class Installer(Protocol):
         """Make ``specs`` installed, in one transaction, changing nothing else."""
         ...
 
-    def snapshot(self) -> frozenset[str]:
-        """What is installed now (the record files), for ``restore``."""
+    def snapshot(self) -> Snapshot:
+        """What is installed now, for ``restore``."""
         ...
 
-    def restore(self, snapshot: frozenset[str]) -> tuple[str, ...]:
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """Remove every package installed since ``snapshot`` (in one transaction); returns their dists."""
         ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    records: frozenset[str]  # conda-meta/*.json
+    directories: frozenset[str]  # every directory outside conda-meta: unlinking prunes empty ones
+
+    @classmethod
+    def of(cls, prefix: Path) -> Snapshot:
+        directories = [
+            os.path.relpath(os.path.join(root, name), prefix)
+            for root, names, _ in os.walk(prefix)
+            for name in names
+            if not (root == str(prefix) and name == "conda-meta")
+        ]
+        return cls(record_files(prefix), frozenset(directories))
+
+    def put_back_directories(self, prefix: Path) -> None:
+        """Directories that existed before and went with the packages unlinked since (emptied, then pruned)."""
+        for directory in sorted(self.directories):
+            (prefix / directory).mkdir(parents=True, exist_ok=True)
 
 
 def record_files(prefix: Path) -> frozenset[str]:
@@ -172,10 +194,10 @@ class RattlerInstaller:
         conda_meta.append_history(self.prefix, self.command, channel_dists, (), requirements={"": specs})
         return transaction
 
-    def snapshot(self) -> frozenset[str]:
-        return record_files(self.prefix)
+    def snapshot(self) -> Snapshot:
+        return Snapshot.of(self.prefix)
 
-    def restore(self, snapshot: frozenset[str]) -> tuple[str, ...]:
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
         from rattler import PrefixRecord, RepoDataRecord, install
 
@@ -183,8 +205,8 @@ class RattlerInstaller:
 
         paths = sorted((self.prefix / "conda-meta").glob("*.json"))
         now = [PrefixRecord.from_path(p) for p in paths]
-        kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot]
-        added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot]
+        kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot.records]
+        added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot.records]
         if not added:
             return ()
         settle_at_exit()
@@ -208,6 +230,7 @@ class RattlerInstaller:
                 f"could not remove what this run installed ({names}): {str(exc).strip()}; remove them with "
                 f"'conda remove -p {self.prefix} {' '.join(sorted(r.name.normalized for r in added))}'",
             ) from exc
+        snapshot.put_back_directories(self.prefix)
         dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
         conda_meta.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
         return dists

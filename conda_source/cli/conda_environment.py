@@ -61,8 +61,9 @@ def export(environment: Any) -> str:
 
     prefix = Path(environment.prefix or "")
     develop = {record.name: (record, state) for record, state in conda_meta.develop_installs(prefix)}
-    document: dict[str, Any] = {"name": environment.name}
-    channels = [c for c in (environment.config.channels if environment.config else ()) if c != DEVELOP_CHANNEL]
+    # A prefix's path is no name: conda env create would take it for one (give -n/-p when re-creating).
+    document: dict[str, Any] = {"name": environment.name} if "/" not in str(environment.name or "/") else {}
+    channels = [c for c in (environment.config.channels if environment.config else ()) if _usable(c)]
     if channels:
         document["channels"] = channels
     document["dependencies"] = [
@@ -80,6 +81,15 @@ def export(environment: Any) -> str:
         entries.append(Develop(source, name, editable, extras, groups).to_json(record.version))
     document[SECTION] = {"develop": entries}
     return HEADER + str(yaml.dumps(document))
+
+
+def _usable(channel: str) -> bool:
+    """Not the develop installs' pseudo-channel, nor a local channel directory that is gone."""
+    from urllib.parse import unquote, urlparse
+
+    if channel == DEVELOP_CHANNEL:
+        return False
+    return not channel.startswith("file:") or Path(unquote(urlparse(channel).path)).is_dir()
 
 
 class FileError(ValueError):

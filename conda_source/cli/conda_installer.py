@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conda_source.installer import SolveError, Transaction, channel_urls, record_files
+from conda_source.installer import Snapshot, SolveError, Transaction, channel_urls, record_files
 from conda_source.target import Environment
 
 
@@ -94,20 +94,23 @@ class CondaInstaller:
         # and records say nothing was asked for (conda env export --from-history leaves them out).
         return UnlinkLinkTransaction(*(s._replace(update_specs=()) for s in solved.prefix_setups.values()))
 
-    def snapshot(self) -> frozenset[str]:
-        return record_files(self.prefix)
+    def snapshot(self) -> Snapshot:
+        return Snapshot.of(self.prefix)
 
-    def restore(self, snapshot: frozenset[str]) -> tuple[str, ...]:
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """Unlink exactly what was linked since ``snapshot``, in one conda transaction."""
         from conda.core.link import PrefixSetup, UnlinkLinkTransaction
         from conda.core.prefix_data import PrefixData
 
         prefix_data = PrefixData(str(self.prefix))
         prefix_data.reload()
-        added = [r for r in prefix_data.iter_records() if f"{r.name}-{r.version}-{r.build}.json" not in snapshot]
+        added = [
+            r for r in prefix_data.iter_records() if f"{r.name}-{r.version}-{r.build}.json" not in snapshot.records
+        ]
         if not added:
             return ()
         setup = PrefixSetup(str(self.prefix), tuple(added), (), (), (), ())
         transaction = UnlinkLinkTransaction(setup)
         transaction.execute()
+        snapshot.put_back_directories(self.prefix)
         return tuple(sorted(str(r.dist_str()) for r in added))

@@ -23,6 +23,7 @@ conda-source's own solves (``CondaInstaller``) exempt the develop installs being
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ def post_solve(repodata_fn: str, unlink_precs: tuple[Any, ...], link_precs: tupl
 
 
 def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
-    """(text, hint_code) for an error a develop install took part in: a pinned one, or one a revision needs."""
+    """(text, hint_code) for an error a develop install took part in: a kept one, or one conda cannot download."""
     text = str(error)
     prefix = _target_prefix()
     for install in develop_installs(prefix).values():
@@ -139,21 +140,33 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
                 f"{install.name}; to give it up, run conda develop-install --uninstall {install.source}.",
                 "conda_source_develop_install_kept",
             )
-    if DEVELOP_CHANNEL in text:
-        for name in sorted(_develop_names_in(text)):
-            state = conda_meta.read_state(prefix, name)
-            source = state.source if state else "its source checkout"
-            yield (
-                f"{name} was a develop install; conda cannot download it. Re-create it with "
-                f"conda develop-install {source}, then run the command again.",
-                "conda_source_develop_install_missing",
-            )
+    names = _develop_names_in(text)
+    for name in sorted(names):
+        state = conda_meta.read_state(prefix, name) if (prefix / "conda-meta").is_dir() else None
+        source = state.source if state else "PATH-OF-ITS-CHECKOUT"
+        yield (
+            f"{name} was a develop install; conda cannot download it. Re-create it with conda develop-install "
+            f"{source}, then run the command again.",
+            "conda_source_develop_install_missing",
+        )
+    if names or DEVELOP_CHANNEL in text:
+        yield (
+            f"'{DEVELOP_CHANNEL}' is no channel: it marks conda-source develop installs. To carry them to another "
+            "environment, export with conda export --format conda-source --file env.conda-source.yml and re-create "
+            "with conda env create -f env.conda-source.yml (the checkouts must exist).",
+            "conda_source_develop_channel",
+        )
+
+
+# local-develop::NAME==..., local-develop/linux-64::NAME-VERSION-BUILD, or a spec with a develop build string.
+_IN_CHANNEL = re.compile(rf"{DEVELOP_CHANNEL}(?:/[\w.-]+)?::([A-Za-z0-9_.-]+)")
+_DEVELOP_BUILD = re.compile(r"(?<![\w.:-])([A-Za-z0-9_.-]+)==?[^\s=]+=(?:editable|develop)_h[0-9a-f]{8}_\d+")
 
 
 def _develop_names_in(text: str) -> set[str]:
-    names = set()
-    for word in text.replace("'", " ").replace('"', " ").split():
-        channel, _, rest = word.partition("::")
-        if rest and DEVELOP_CHANNEL in channel.split("/"):  # local-develop::NAME==..., local-develop/linux-64::...
-            names.add(rest.split("==", 1)[0].split("=", 1)[0].split("[", 1)[0])
+    names = {m.group(1) for m in _DEVELOP_BUILD.finditer(text)}
+    for match in _IN_CHANNEL.finditer(text):
+        name = match.group(1)
+        dist = re.fullmatch(r"(.+?)-[^-]+-(?:editable|develop)_h[0-9a-f]{8}_\d+", name)
+        names.add(dist.group(1) if dist else name)
     return names

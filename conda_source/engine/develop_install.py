@@ -227,12 +227,12 @@ def _asked_before(p: Plan, request: DevelopRequest, reporter: Reporter, local: s
     hook = "get_requires_for_build_editable" if request.editable else "get_requires_for_build_wheel"
     backend = Backend(p.project, request.environment.interpreter, prefix, echo=reporter.output)
     try:
-        with reporter.phase(f"Asking the build backend of {p.project.root.name} ({hook})"):
+        with reporter.phase(f"{p.project.root.name}: {hook} (before anything changes)"):
             specs = map_requirements(backend.get_requires(request.editable), hook, p.target, p.mapper)
         if not request.deps or not installed(prefix, specs):
             return specs
         hook = "prepare_metadata_for_build_editable" if request.editable else "prepare_metadata_for_build_wheel"
-        asking = reporter.phase(f"Asking the build backend of {p.project.root.name} for its metadata")
+        asking = reporter.phase(f"{p.project.root.name}: {hook} (before anything changes)")
         with tempfile.TemporaryDirectory(prefix="conda-source-metadata-") as scratch, asking:
             metadata_dir = backend.prepare_metadata(Path(scratch), request.editable)
             text = (metadata_dir / "METADATA").read_text(encoding="utf-8", errors="replace")
@@ -305,7 +305,7 @@ def _install_project(
 
     def install(specs: list[str], origin: str) -> None:
         try:
-            with reporter.phase(f"Installing what {root.name} needs ({origin})"):
+            with reporter.phase(f"{root.name}: installing what it needs ({origin})"):
                 installer.install(specs)
         except SolveError as exc:
             raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
@@ -323,19 +323,19 @@ def _install_project(
             install(specs, "Requires-Dist of the metadata the backend prepared")
 
     backend = Backend(p.project, environment.interpreter, prefix, echo=reporter.output)
-    hook = "build_editable" if request.editable else "build_wheel"
-    building = reporter.phase(f"Building {root.name} ({hook})")
-    with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out, building:
+    with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
         built = build(
             backend,
             Path(out),
             editable=request.editable,
             install=install_build_requirements,
             before_build=install_runtime,
+            phase=reporter.phase,
         )
         for script in backend.activation.scripts:
             reporter.output(f"conda-source: the build ran in the environment activated by {script}\n")
-        staging = prefix_install.stage(built.wheel, environment, root, request.editable)
+        with reporter.phase(f"{root.name}: staging the wheel in the environment"):
+            staging = prefix_install.stage(built.wheel, environment, root, request.editable)
     metadata = built.metadata
     conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
 
@@ -362,7 +362,9 @@ def _install_project(
         unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
 
     journal = Journal(prefix)
+    recording = reporter.phase(f"{root.name}: writing {len(staging.files)} files and the conda-meta record")
     try:
+        recording.__enter__()
         journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
         for index, (path, staged) in enumerate(sorted(staging.files.items())):
             prefix_install.write_file(prefix / path, staged)
@@ -376,6 +378,7 @@ def _install_project(
         record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
     except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        recording.__exit__(type(exc), exc, exc.__traceback__)
         if isinstance(exc, OSError):
             where = exc.filename2 or exc.filename or prefix  # a rename names its target second
             raise TargetError(
@@ -383,6 +386,7 @@ def _install_project(
                 "fix the permissions or free space, then run again"
             ) from None
         raise
+    recording.__exit__(None, None, None)
     fault("before-commit")
     journal.commit()
     prefix_install.prune_empty_dirs(prefix, replaced)

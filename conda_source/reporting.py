@@ -50,6 +50,11 @@ class Change:
         }
 
 
+SOLVING = "Solving the dependencies"
+LINKING = "Installing the dependencies"
+INSTALLING = "installing what it needs"  # "{project}: installing what it needs (...)"
+
+
 class Reporter(Protocol):
     def phase(self, message: str) -> AbstractContextManager[object]:
         """A step that takes a while (solve, link, a backend hook, install, record)."""

@@ -231,6 +231,8 @@ def test_conda_doctor_reports_and_fixes(home: Path, env: Path, project: Path) ->
     fixed = conda(home, "doctor", "-p", str(env), "--fix", "-y")
     assert fixed.returncode == 0, fixed.stderr
     assert f"remove the develop install of {project} (its source is gone)" in fixed.stdout
+    (record,) = [line for line in fixed.stdout.splitlines() if line.startswith("Removed local-develop::")]
+    assert record.startswith("Removed local-develop::in-tree-editable-0.4.0-editable_h")  # said after it acted
     assert not list((env / "conda-meta").glob("in-tree-editable-*.json"))
 
 

@@ -246,7 +246,11 @@ def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
     confirm("Proceed?")
     environment = probe(Path(prefix))
     if present:
-        develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
+        result = develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
+        for project in result.projects:
+            print(f"Reinstalled {project.name} {project.version} from {project.source}.")
     if gone:
-        develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
+        removed = develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
+        for dist in removed.removed:
+            print(f"Removed {dist}.")
     return 0

@@ -7,6 +7,7 @@ conda at import time: only the conda adapter imports it, when a command fails.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from conda.exceptions import CondaError, CondaValueError
@@ -23,9 +24,13 @@ class CondaSourceCondaError(CondaError):  # type: ignore[misc]
         if error is not None:
             # Public attributes are what conda's --json error document carries, beside the message.
             for key, value in vars(error).items():
-                if not key.startswith("_") and isinstance(value, (str, int, bool, float, type(None))):
+                if key.startswith("_") or key == "message":
+                    continue
+                if isinstance(value, (str, int, bool, float, type(None))):
                     setattr(self, key, value)
-                elif not key.startswith("_") and isinstance(value, tuple):
+                elif isinstance(value, Path):
+                    setattr(self, key, str(value))
+                elif isinstance(value, tuple):
                     setattr(self, key, [str(v) for v in value])
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TextIO
 
-from conda_source.reporting import Change, describe_plan
+from conda_source.reporting import INSTALLING, LINKING, SOLVING, Change, describe_plan
 
 
 class Console:
@@ -76,8 +76,8 @@ class Conda:
         from conda.base.context import context
         from conda.reporters import get_spinner
 
-        if context.quiet or context.json:
-            return contextlib.nullcontext()
+        if context.quiet or context.json or message in (SOLVING, LINKING) or INSTALLING in message:
+            return contextlib.nullcontext()  # conda's own transaction shows its progress itself
         if context.verbosity:  # the backend's output follows: a line of its own, not a spinner
             print(f"{message} ...", flush=True)
             return contextlib.nullcontext()

@@ -46,7 +46,7 @@ from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
 from conda_source.mapping.versions import conda_version
 from conda_source.project import BUILD_FILES, build_files_digest
-from conda_source.reporting import Change, Reporter, Silent
+from conda_source.reporting import INSTALLING, LINKING, SOLVING, Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment
 
@@ -166,7 +166,7 @@ def develop_install(
                     wanted += _asked_before(p, request, reporter, set(by_name))
         specs = list(dict.fromkeys(s for s in wanted if spec_name(s) not in by_name))
         try:
-            with reporter.phase("Solving the dependencies"):
+            with reporter.phase(SOLVING):
                 transaction = installer.install(specs, dry_run=True)
         except SolveError as exc:
             raise explained(exc, plans) from None
@@ -181,7 +181,7 @@ def develop_install(
             return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
         snapshot = installer.snapshot()
         try:
-            with reporter.phase("Installing the dependencies"):
+            with reporter.phase(LINKING):
                 installer.install(specs)
             if request.only_deps:
                 return result
@@ -305,7 +305,7 @@ def _install_project(
 
     def install(specs: list[str], origin: str) -> None:
         try:
-            with reporter.phase(f"{root.name}: installing what it needs ({origin})"):
+            with reporter.phase(f"{root.name}: {INSTALLING} ({origin})"):
                 installer.install(specs)
         except SolveError as exc:
             raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None

@@ -197,3 +197,27 @@ def test_a_named_environment_is_named_in_hints(home: Path, tmp_path: Path) -> No
     assert f"TargetError: {nopy}: this environment has no python; add one with 'conda install -n nopy python'" in (
         result.stderr
     )
+
+
+def test_protection_from_pip_by_setting_reported_and_fixed_by_doctor(
+    home: Path, channel: str, project: Path, tmp_path: Path
+) -> None:
+    env = make_test_prefix(tmp_path / "env")
+    other = make_test_prefix(tmp_path / "other")
+    marker = env / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "EXTERNALLY-MANAGED"
+    (home / ".condarc").write_text("plugins:\n  conda_source_protect_envs: true\n")
+    result = develop(home, env, channel, str(project), "-y")
+    assert result.returncode == 0, result.stderr
+    assert f"protected from pip: wrote {marker}" in result.stdout and "conda develop-install ." in marker.read_text()
+    assert "is protected from pip" in conda(home, "doctor", "-p", str(env)).stdout
+    marker.unlink()  # as a python update does: a new stdlib directory
+    report = conda(home, "doctor", "-p", str(env))
+    assert f"This environment asked to be protected from pip, but {marker} is missing." in report.stdout
+    fixed = conda(home, "doctor", "-p", str(env), "--fix", "-y")
+    assert fixed.returncode == 0, fixed.stderr
+    assert f"Wrote {marker}: pip refuses to install into this environment again." in fixed.stdout
+    assert marker.is_file()
+    # An environment that never asked is not looked at, nor touched.
+    assert "protected from pip" not in conda(home, "doctor", "-p", str(other)).stdout
+    conda(home, "doctor", "-p", str(other), "--fix", "-y")
+    assert not list(other.rglob("EXTERNALLY-MANAGED"))

@@ -210,3 +210,25 @@ def test_make_test_prefix_records_python_as_requested(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
     history = (prefix / "conda-meta" / "history").read_text()
     assert "# update specs: ['python']" in history and "+file:///conda-source-testing::python-" in history
+
+
+def test_protect_env_writes_pep_668s_file_only_when_asked(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    import configparser
+
+    project = uses_six(tmp_path)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    marker = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "EXTERNALLY-MANAGED"
+    assert conda_source(*args).returncode == 0 and not marker.exists()  # not asked: never written
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# changed\n")
+    result = conda_source(*args, "--protect-env")
+    assert result.returncode == 0, result.stderr
+    assert f"protected from pip: wrote {marker}" in result.stdout
+    parser = configparser.ConfigParser(interpolation=None)  # as pip reads it (PEP 668)
+    parser.read(marker, encoding="utf-8")
+    error = parser["externally-managed"]["Error"]
+    assert "conda develop-install ." in error and "--break-system-packages" in error
+    assert (prefix / "conda-meta" / "conda-source" / "protect-env").is_file()
+    marker.write_text("[externally-managed]\nError=someone else's\n")
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# again\n")
+    assert conda_source(*args, "--protect-env").returncode == 0
+    assert marker.read_text() == "[externally-managed]\nError=someone else's\n"  # kept as it is

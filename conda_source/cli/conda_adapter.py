@@ -44,6 +44,12 @@ def settings() -> Iterator[Any]:
         parameter=SequenceParameter(PrimitiveParameter("", element_type=str), string_delimiter="|"),
     )
     yield CondaSetting(
+        name="conda_source_protect_envs",
+        description="Protect each environment conda develop-install installs into from pip: write PEP 668's "
+        "EXTERNALLY-MANAGED file into its stdlib directory (conda doctor reports it missing; --fix writes it).",
+        parameter=PrimitiveParameter(False, element_type=bool),
+    )
+    yield CondaSetting(
         name="conda_source_editable",
         description="Whether conda develop-install makes editable installs by default (--no-editable overrides).",
         parameter=PrimitiveParameter(True, element_type=bool),
@@ -59,6 +65,13 @@ def health_checks() -> Iterator[Any]:
         fixer=health_fix,
         summary="Detect stale or damaged conda-source develop installs",
         fix="Reinstall them from their source, or remove those whose source is gone",
+    )
+    yield CondaHealthCheck(
+        name="conda-source-pip-protection",
+        action=protection_report,
+        fixer=protection_fix,
+        summary="Detect an environment that asked to be protected from pip but has no EXTERNALLY-MANAGED file",
+        fix="Write the EXTERNALLY-MANAGED file again",
     )
 
 
@@ -107,6 +120,7 @@ def run(name: str, args: argparse.Namespace) -> int:
             environment, channels, override_channels, ask=name != "develop-install"
         ),
         inside_conda=True,
+        protect_envs=bool(getattr(plugins, "conda_source_protect_envs", False)),
         editable_default=bool(getattr(plugins, "conda_source_editable", True)),
         yes=bool(context.always_yes),
         spelled=f"-n {args.name}" if getattr(args, "name", None) else "",
@@ -223,6 +237,39 @@ def health_report(prefix: str, verbose: bool) -> None:
     for finding in findings:
         print(f"  {finding}")
     print()
+
+
+def protection_report(prefix: str, verbose: bool) -> None:
+    """conda doctor: only an environment that asked for protection from pip is looked at."""
+    from conda.base.constants import OK_MARK, X_MARK
+
+    from conda_source import pip_protection
+
+    if not pip_protection.requested(Path(prefix)):
+        return
+    from conda_source.target import probe
+
+    path = pip_protection.missing(probe(Path(prefix)))
+    if path is None:
+        print(f"{OK_MARK} This environment is protected from pip (PEP 668 EXTERNALLY-MANAGED).\n")
+    else:
+        print(f"{X_MARK} This environment asked to be protected from pip, but {path} is missing.\n")
+
+
+def protection_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
+    from conda_source import pip_protection
+    from conda_source.target import probe
+
+    environment = probe(Path(prefix))
+    path = pip_protection.missing(environment)
+    if path is None:
+        print("No protection from pip to restore.")
+        return 0
+    print(f"  write {path}")
+    confirm("Proceed?")
+    pip_protection.protect(environment)
+    print(f"Wrote {path}: pip refuses to install into this environment again.")
+    return 0
 
 
 def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:

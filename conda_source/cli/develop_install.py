@@ -38,6 +38,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--force", dest="force_clobber", action="store_true", help="overwrite files owned by other conda packages"
     )
     parser.add_argument("--allow-base", action="store_true", help="allow installing into conda's base environment")
+    parser.add_argument(
+        "--protect-env",
+        action="store_true",
+        help="protect the environment from pip: write PEP 668's EXTERNALLY-MANAGED into its stdlib directory "
+        "(pip then refuses to install, and says to use conda develop-install)",
+    )
     add_mapping_options(parser)
 
 
@@ -64,6 +70,7 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopReque
         allow_base=args.allow_base,
         overrides=invocation.overrides,
         command=invocation.command,
+        protect_env=args.protect_env or invocation.protect_envs,
     )
 
 
@@ -101,6 +108,8 @@ def render(result: DevelopResult) -> str:
         lines.append(f"{project.name} {project.version} {project.build}: {state}")
         lines.append(f"  source {project.source}")
         lines.append(f"  record {project.record}")
+    if result.protected:
+        lines.append(f"protected from pip: wrote {result.protected}")
     for dist in result.removed:
         lines.append(f"removed {dist}")
     if result.left_behind:

@@ -40,6 +40,7 @@ class Invocation:
     editable_default: bool = True  # conda's plugins.conda_source_editable setting
     yes: bool = False  # -y: do not ask before changing the environment
     inside_conda: bool = False
+    protect_envs: bool = False  # conda's plugins.conda_source_protect_envs setting
     spelled: str = ""  # how the user named the environment ("-n dev"), when not by its path
 
     def spell(self, message: str) -> str:

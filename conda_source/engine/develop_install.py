@@ -33,7 +33,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from conda_source import __version__, conda_meta, prefix_install
+from conda_source import __version__, conda_meta, pip_protection, prefix_install
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.origins import explained
@@ -68,6 +68,7 @@ class DevelopRequest:
     allow_base: bool = False
     overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
+    protect_env: bool = False  # write PEP 668's EXTERNALLY-MANAGED (pip_protection), as the user asked
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class DevelopResult:
     changes: tuple[Change, ...] = ()  # what the command does (or, dry run or declined, would do) to each project
     declined: bool = False  # the user said no: nothing was changed
     prefix: Path | None = None
+    protected: str | None = None  # the EXTERNALLY-MANAGED file this run wrote
 
     def to_dict(self) -> dict[str, object]:
         """Ours, plus conda's keys: success, prefix, actions (LINK/UNLINK as conda lists them)."""
@@ -132,6 +134,7 @@ class DevelopResult:
             "removed": list(self.removed),
             "left_behind": list(self.left_behind),
             "recovered": self.recovered,
+            "protected": self.protected,
         }
 
 
@@ -192,7 +195,16 @@ def develop_install(
         except BaseException:
             installer.restore(snapshot)  # every package this run linked goes again: all or nothing
             raise
-    return DevelopResult(plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix)
+        protected = pip_protection.protect(request.environment) if request.protect_env else None
+    return DevelopResult(
+        plans,
+        transaction,
+        projects,
+        recovered=recovered,
+        changes=shown,
+        prefix=prefix,
+        protected=str(protected) if protected else None,
+    )
 
 
 def _change(p: Plan, request: DevelopRequest) -> Change:

@@ -96,12 +96,11 @@ class Snapshot:
 
     @classmethod
     def of(cls, prefix: Path) -> Snapshot:
-        directories = [
-            os.path.relpath(os.path.join(root, name), prefix)
-            for root, names, _ in os.walk(prefix)
-            for name in names
-            if not (root == str(prefix) and name == "conda-meta")
-        ]
+        directories = []
+        for root, names, _ in os.walk(prefix):
+            if Path(root) == prefix and "conda-meta" in names:
+                names.remove("conda-meta")  # conda-source's own state lives there: not walked
+            directories += [(Path(root) / name).relative_to(prefix).as_posix() for name in names]
         return cls(record_files(prefix), frozenset(directories))
 
     def put_back_directories(self, prefix: Path) -> None:

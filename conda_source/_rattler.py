@@ -17,3 +17,56 @@ def subdir(name: str) -> Any:
     if factory is None:  # py-rattler < 0.27; reading Platform on newer releases warns
         factory = rattler.Platform
     return factory(name)
+
+
+_settling = False
+
+
+def settle_at_exit() -> None:
+    """Before the interpreter finalizes, wait until py-rattler's threads are done with Python.
+
+    py-rattler's async functions finish on a tokio thread: it attaches to Python (``PyGILState_Ensure``)
+    and wakes the event loop with ``call_soon_threadsafe``, whose write to the loop's self-pipe releases
+    the GIL.  The main thread then wakes, returns from ``asyncio.run`` and can reach interpreter
+    finalization before that tokio thread takes the GIL back; CPython then ends the thread
+    (``pthread_exit``), and pyo3's guard, unwinding, releases a thread state that is no longer current:
+    "Fatal Python error: PyGILState_Release" (exit 134), or a segfault (139).  Seen under load with
+    conda-rattler-solver and with conda-source's own py-rattler calls alike.  ``atexit`` handlers run
+    before finalization starts, so waiting there (with the GIL released) lets such a thread finish.
+    """
+    global _settling
+    if not _settling:
+        import atexit
+
+        atexit.register(wait_for_foreign_threads)
+        _settling = True
+
+
+def wait_for_foreign_threads(timeout: float = 10.0) -> bool:
+    """Wait until every Python thread state belongs to a thread Python started; False after ``timeout``."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + timeout
+    while _thread_states() > len(threading.enumerate()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)  # releases the GIL: an attached native thread can finish
+    return True
+
+
+def _thread_states() -> int:
+    """How many thread states the interpreter has (one per thread attached to Python right now)."""
+    import ctypes
+
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+    api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+    api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+    api.PyThreadState_Next.restype = ctypes.c_void_p
+    count, state = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+    while state:
+        count += 1
+        state = api.PyThreadState_Next(state)
+    return count

@@ -14,6 +14,7 @@ requirements (installed by the caller), its metadata, then the wheel.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,9 +50,17 @@ class BackendError(CondaSourceError):
 
 
 class Backend:
-    def __init__(self, project: ProjectSpec, python: Path, prefix: Path, activation: Activation | None = None) -> None:
+    def __init__(
+        self,
+        project: ProjectSpec,
+        python: Path,
+        prefix: Path,
+        activation: Activation | None = None,
+        echo: Callable[[str], object] | None = None,
+    ) -> None:
         self.project = project
         self.output: list[str] = []
+        self.echo = echo  # gets the backend's output line by line, as it comes (-v)
         self._prefix = prefix
         self._activation = activation
         self._python = python
@@ -61,8 +70,13 @@ class Backend:
             project.build_system.backend_path,
             python,
             context=self._context,
-            on_output=self.output.append,
+            on_output=self._on_output,
         )
+
+    def _on_output(self, text: str) -> None:
+        self.output.append(text)
+        if self.echo is not None:
+            self.echo(text)
 
     def close(self) -> None:
         """End the backend's process (``build`` does it; a Backend used again starts a new one)."""
@@ -209,6 +223,8 @@ def build(
     install: Callable[[Sequence[Requirement], str], object],
     before_build: Callable[[Metadata], object] | None = None,
     metadata_first: bool = True,
+    phase: Callable[[str], AbstractContextManager[object]] = lambda message: contextlib.nullcontext(),
+    asked: Asked | None = None,
 ) -> Built:
     """The hook sequence of one build, the same for every engine.
 
@@ -218,12 +234,57 @@ def build(
     3. ``build_editable`` (PEP 660) or ``build_wheel``.
 
     With ``metadata_first=False`` step 2 is skipped and the metadata is read from the wheel.
-    All hooks are served by one backend process, ended when the sequence ends.
+    ``phase(message)`` wraps each hook (a live status); ``asked`` holds hooks already answered
+    (``ask_before``), which are not asked again.  All hooks are served by one backend
+    process, ended when the sequence ends.
     """
     try:
-        return _build(backend, out, editable, install, before_build, metadata_first)
+        return _build(backend, out, editable, install, before_build, metadata_first, phase, asked)
     finally:
         backend.close()
+        if asked is not None:
+            asked.close()
+
+
+@dataclass
+class Asked:
+    """Hooks answered before the build (develop-install asks before anything changes); ``build`` reuses them.
+
+    ``metadata_dir`` lives in ``scratch`` until ``close``.
+    """
+
+    requirements: list[Requirement]
+    metadata: Metadata | None = None
+    metadata_dir: Path | None = None
+    scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+
+def ask_before(backend: Backend, editable: bool, with_metadata: Callable[[list[Requirement]], bool]) -> Asked:
+    """Run ``get_requires_for_build_*`` and, if ``with_metadata(requirements)``, ``prepare_metadata_for_build_*``;
+    the backend's process stays up for the build that follows."""
+    asked = Asked(backend.get_requires(editable))
+    if with_metadata(asked.requirements):
+        asked.scratch = tempfile.TemporaryDirectory(prefix="conda-source-metadata-")
+        try:
+            asked.metadata_dir, asked.metadata = _prepare_metadata(backend, Path(asked.scratch.name), editable)
+        except BaseException:
+            asked.close()
+            raise
+    return asked
+
+
+def _prepare_metadata(backend: Backend, scratch: Path, editable: bool) -> tuple[Path, Metadata]:
+    hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
+    metadata_dir = backend.prepare_metadata(scratch, editable)
+    metadata_file = metadata_dir / "METADATA"
+    if not metadata_file.is_file():
+        reason = f"the backend reported '{metadata_dir.name}' but wrote no METADATA there"
+        raise BackendError(backend.project.root, hook, reason, backend._output())
+    return metadata_dir, backend.read_metadata(metadata_file.read_text(encoding="utf-8", errors="replace"), hook)
 
 
 def _build(
@@ -233,26 +294,35 @@ def _build(
     install: Callable[[Sequence[Requirement], str], object],
     before_build: Callable[[Metadata], object] | None,
     metadata_first: bool,
+    phase: Callable[[str], AbstractContextManager[object]],
+    asked: Asked | None,
 ) -> Built:
+    name = backend.project.root.name
     hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
-    install(backend.get_requires(editable), hook)
+    if asked is not None:
+        requirements = asked.requirements
+    else:
+        with phase(f"{name}: {hook}"):
+            requirements = backend.get_requires(editable)
+    install(requirements, hook)
+    build_hook = "build_editable" if editable else "build_wheel"
     if not metadata_first:
-        wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
-        hook = "build_editable" if editable else "build_wheel"
-        _check_wheel(backend, wheel, hook)
-        return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, hook), hook))
+        with phase(f"{name}: {build_hook}"):
+            wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
+        _check_wheel(backend, wheel, build_hook)
+        return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, build_hook), build_hook))
     with tempfile.TemporaryDirectory(prefix="conda-source-metadata-") as scratch:
-        metadata_dir = backend.prepare_metadata(Path(scratch), editable)
         metadata_hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
-        metadata_file = metadata_dir / "METADATA"
-        if not metadata_file.is_file():
-            reason = f"the backend reported '{metadata_dir.name}' but wrote no METADATA there"
-            raise BackendError(backend.project.root, metadata_hook, reason, backend._output())
-        metadata = backend.read_metadata(metadata_file.read_text(encoding="utf-8", errors="replace"), metadata_hook)
+        if asked is not None and asked.metadata is not None and asked.metadata_dir is not None:
+            metadata_dir, metadata = asked.metadata_dir, asked.metadata
+        else:
+            with phase(f"{name}: {metadata_hook}"):
+                metadata_dir, metadata = _prepare_metadata(backend, Path(scratch), editable)
         if before_build is not None:
             before_build(metadata)
-        wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
-    _check_wheel(backend, wheel, "build_editable" if editable else "build_wheel")
+        with phase(f"{name}: {build_hook}"):
+            wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
+    _check_wheel(backend, wheel, build_hook)
     return Built(wheel, metadata)
 
 

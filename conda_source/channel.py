@@ -32,6 +32,9 @@ def index_channel(channel: Path) -> None:
 
     from rattler.index import index_fs
 
+    from conda_source._rattler import settle_at_exit
+
+    settle_at_exit()
     (channel / "noarch").mkdir(parents=True, exist_ok=True)
     try:
         asyncio.run(index_fs(channel, force=True))

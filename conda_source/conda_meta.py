@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from conda_source import __version__
-from conda_source.specs import spec_name
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
 STATE_DIR = "conda-source"
@@ -133,11 +132,20 @@ class DevelopState:
     editable: bool
     sources: str  # digest of the project's build files, for conda doctor
     linked: tuple[LinkedLibrary, ...] = ()  # what its compiled code links in the prefix, for conda doctor
+    extras: tuple[str, ...] = ()  # what was asked for, to re-create the install (conda export)
+    groups: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DevelopState:
-        linked = tuple(LinkedLibrary(**entry) for entry in data.get("linked") or ())
-        return cls(str(data["source"]), str(data["fingerprint"]), bool(data["editable"]), str(data["sources"]), linked)
+        return cls(
+            str(data["source"]),
+            str(data["fingerprint"]),
+            bool(data["editable"]),
+            str(data["sources"]),
+            tuple(LinkedLibrary(**entry) for entry in data.get("linked") or ()),
+            tuple(data.get("extras") or ()),
+            tuple(data.get("groups") or ()),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +154,8 @@ class DevelopState:
             "editable": self.editable,
             "sources": self.sources,
             "linked": [vars(link) for link in self.linked],
+            "extras": list(self.extras),
+            "groups": list(self.groups),
         }
 
 
@@ -205,9 +215,19 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
 
 
 def append_history(
-    prefix: Path, command: str, linked: Sequence[str], specs: Sequence[str], unlinked: Sequence[str] = ()
+    prefix: Path,
+    command: str,
+    linked: Sequence[str],
+    specs: Sequence[str],
+    unlinked: Sequence[str] = (),
+    requirements: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Append one transaction (``channel::name-version-build`` per package) to the history."""
+    """Append one transaction (``channel::name-version-build`` per package) to the history.
+
+    ``specs`` are what the user asked for: conda reads them as requested (``conda env export
+    --from-history``, the classic solver's history specs).  ``requirements`` (build, run) name what
+    was installed only because a project needs it, on comment lines conda does not read as specs.
+    """
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     lines = [
         f"==> {stamp} <==",
@@ -217,26 +237,14 @@ def append_history(
     ]
     lines += [f"-{dist}" for dist in unlinked]
     lines += [f"+{dist}" for dist in linked]
-    lines.append(f"# {'update' if linked else 'remove'} specs: {list(specs)!r}")
+    if specs:
+        lines.append(f"# {'update' if linked else 'remove'} specs: {list(specs)!r}")
+    for kind, listed in (requirements or {}).items():
+        if listed:
+            lines.append(f"# conda-source {kind + ' ' if kind else ''}requirements: {list(listed)!r}")
     history = prefix / "conda-meta" / "history"
     with history.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
-
-
-def record_requested_specs(prefix: Path, dists: Sequence[str], specs: Sequence[str]) -> None:
-    """Give each newly linked record conda's ``requested_spec`` (the spec that named it).
-
-    py-rattler writes only its own ``requested_specs`` list; conda reads ``requested_spec``.
-    """
-    by_name = {spec_name(spec): spec for spec in specs}
-    for dist in dists:
-        path = prefix / "conda-meta" / f"{dist}.json"
-        record = json.loads(path.read_text(encoding="utf-8"))
-        spec = by_name.get(record["name"])
-        if spec is None or record.get("requested_spec") == spec:
-            continue
-        record["requested_spec"] = spec
-        _write_json_atomically(path, record)
 
 
 def snapshot_records(prefix: Path) -> dict[Path, bytes]:

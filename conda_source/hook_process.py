@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import subprocess
 import tempfile
 import warnings
@@ -206,6 +207,8 @@ class _Running:
         try:
             self._requests.write(json.dumps({"hook": hook, "kwargs": kwargs}) + "\n")
             self._requests.flush()
+            while not select.select([self._responses], [], [], 0.2)[0]:
+                self._collect()  # what the backend prints, while it runs (-v shows it live)
             line = self._responses.readline()
         except BrokenPipeError:
             line = ""

@@ -15,6 +15,7 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class SolveError(CondaSourceError):
 class Transaction:
     specs: tuple[str, ...]
     link: tuple[str, ...]  # dist strings (name-version-build) that will be added
+    unlink: tuple[str, ...] = ()  # dist strings that will be removed (replaced or dropped)
 
 
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
@@ -78,6 +80,46 @@ class Installer(Protocol):
         """Make ``specs`` installed, in one transaction, changing nothing else."""
         ...
 
+    def snapshot(self) -> Snapshot:
+        """What is installed now, for ``restore``."""
+        ...
+
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
+        """Remove every package installed since ``snapshot`` (in one transaction); returns their dists."""
+        ...
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    records: frozenset[str]  # conda-meta/*.json
+    directories: frozenset[str]  # every directory outside conda-meta: unlinking prunes empty ones
+
+    @classmethod
+    def of(cls, prefix: Path) -> Snapshot:
+        directories = []
+        for root, names, _ in os.walk(prefix):
+            if Path(root) == prefix and "conda-meta" in names:
+                names.remove("conda-meta")  # conda-source's own state lives there: not walked
+            directories += [(Path(root) / name).relative_to(prefix).as_posix() for name in names]
+        return cls(record_files(prefix), frozenset(directories))
+
+    def put_back_directories(self, prefix: Path) -> None:
+        """Directories that existed before and went with the packages unlinked since (emptied, then pruned)."""
+        for directory in sorted(self.directories):
+            (prefix / directory).mkdir(parents=True, exist_ok=True)
+
+
+def record_files(prefix: Path) -> frozenset[str]:
+    return frozenset(path.name for path in (prefix / "conda-meta").glob("*.json"))
+
+
+def installed(prefix: Path, specs: Sequence[str]) -> bool:
+    """Whether an installed package matches each spec (nothing to solve for them)."""
+    from rattler import MatchSpec, PrefixRecord
+
+    records = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
+    return all(any(MatchSpec(spec).matches(r) for r in records) for spec in specs)
+
 
 class RattlerInstaller:
     def __init__(
@@ -93,9 +135,9 @@ class RattlerInstaller:
         if not specs or satisfied.remembered(self.prefix, specs):
             return Transaction(tuple(specs), ())  # nothing to solve, and py-rattler not even imported
 
-        from rattler import Channel, Gateway, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+        from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
-        from conda_source._rattler import subdir
+        from conda_source._rattler import settle_at_exit, subdir
 
         files = sorted((self.prefix / "conda-meta").glob("*.json"))
         installed = [PrefixRecord.from_path(p) for p in files]
@@ -118,6 +160,7 @@ class RattlerInstaller:
                 virtual_packages=[v.into_generic() for v in VirtualPackage.detect()],
             )
 
+        settle_at_exit()
         try:
             solved = asyncio.run(run_solve())
         except Exception as exc:  # rattler's solver and gateway errors
@@ -131,12 +174,8 @@ class RattlerInstaller:
         untouched = [r for r in installed if r.name.normalized not in solved_names]
         # Installed records are pinned, so none of them changes: all are left alone,
         # including the ones the solve returned (rattler would rewrite their records).
-        wrapped = [MatchSpec(s) for s in specs]
-        # py-rattler 0.28 forwards requested_specs to its native layer without unwrapping
-        # them; argument conversion fails before anything is touched, so retrying is safe.
-        native = [getattr(spec, "_match_spec", spec) for spec in wrapped]
 
-        async def run_install(requested: list[MatchSpec]) -> None:
+        async def run_install() -> None:
             await install(
                 [*solved, *untouched],
                 self.prefix,
@@ -144,23 +183,58 @@ class RattlerInstaller:
                 installed_packages=installed,
                 ignored_packages=installed_names,
                 show_progress=False,
-                requested_specs=requested,
             )
 
         records_before = conda_meta.snapshot_records(self.prefix)
         try:
-            try:
-                asyncio.run(run_install(native))
-            except TypeError as exc:
-                if "MatchSpec" not in str(exc):
-                    raise
-                asyncio.run(run_install(wrapped))
+            asyncio.run(run_install())
         except Exception as exc:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
         # rattler rewrites the records of packages it was handed but left alone, dropping
         # conda's requested_spec; they are pinned and unchanged, so their records are restored.
         conda_meta.restore_records(records_before)
-        conda_meta.record_requested_specs(self.prefix, link, specs)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
-        conda_meta.append_history(self.prefix, self.command, channel_dists, specs)
+        # Requirements of a project, never what the user asked for: no "update specs" for conda to read.
+        conda_meta.append_history(self.prefix, self.command, channel_dists, (), requirements={"": specs})
         return transaction
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot.of(self.prefix)
+
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
+        """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
+        from rattler import PrefixRecord, RepoDataRecord, install
+
+        from conda_source._rattler import settle_at_exit
+
+        paths = sorted((self.prefix / "conda-meta").glob("*.json"))
+        now = [PrefixRecord.from_path(p) for p in paths]
+        kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot.records]
+        added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot.records]
+        if not added:
+            return ()
+        settle_at_exit()
+
+        async def run_remove() -> None:
+            await install(
+                kept,
+                self.prefix,
+                cache_dir=self.cache_dir,
+                installed_packages=now,
+                ignored_packages={r.name.normalized for r in kept},
+                show_progress=False,
+            )
+
+        try:
+            asyncio.run(run_remove())
+        except Exception as exc:
+            names = ", ".join(sorted(r.name.normalized for r in added))
+            raise SolveError(
+                [r.name.normalized for r in added],
+                f"could not remove what this run installed ({names}): {str(exc).strip()}; remove them with "
+                f"'conda remove -p {self.prefix} {' '.join(sorted(r.name.normalized for r in added))}'",
+            ) from exc
+        snapshot.put_back_directories(self.prefix)
+        dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
+        conda_meta.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
+        return dists

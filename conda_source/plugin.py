@@ -1,12 +1,10 @@
-"""conda's entry point for conda-source (``[project.entry-points.conda]``).
-
-conda imports this module at every start-up, so it only registers hooks; what
-they yield is made in ``cli.conda_adapter``, which imports the rest when used.
+"""conda's entry point (``[project.entry-points.conda]``), imported at every conda start-up: it only
+registers hooks; ``conda_NAME()`` yields what ``cli.conda_adapter.NAME()`` makes, importing the rest when used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 try:
@@ -17,22 +15,25 @@ except ImportError:  # no conda: nothing loads this module as a plugin (the test
         return function
 
 
+HOOKS: tuple[str, ...] = ("subcommands", "settings", "health_checks", "pre_solves", "post_solves")
+HOOKS += ("post_commands", "environment_exporters", "environment_specifiers")
+
+
+def _hook(name: str) -> Callable[[], Iterator[Any]]:
+    def hook() -> Iterator[Any]:
+        from conda_source.cli import conda_adapter
+
+        yield from getattr(conda_adapter, name)()
+
+    hook.__name__ = hook.__qualname__ = f"conda_{name}"
+    return hookimpl(hook)  # type: ignore[no-any-return]
+
+
+globals().update({f"conda_{name}": _hook(name) for name in HOOKS})
+
+
 @hookimpl
-def conda_subcommands() -> Iterator[Any]:
-    from conda_source.cli.conda_adapter import subcommands
+def conda_error_hints(error: Any) -> Iterator[Any]:
+    from conda_source.cli.conda_adapter import error_hints
 
-    yield from subcommands()
-
-
-@hookimpl
-def conda_settings() -> Iterator[Any]:
-    from conda_source.cli.conda_adapter import settings
-
-    yield from settings()
-
-
-@hookimpl
-def conda_health_checks() -> Iterator[Any]:
-    from conda_source.cli.conda_adapter import health_checks
-
-    yield from health_checks()
+    yield from error_hints(error)

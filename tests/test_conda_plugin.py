@@ -160,10 +160,18 @@ def test_dependencies_go_through_condas_own_transaction(home: Path, env: Path, t
     # conda's own History writes its version line; our RattlerInstaller never does.
     conda_block = next(block for block in history.split("==> ") if "helper-lib-1.2" in block)
     assert "# conda version: " in conda_block
-    assert "# update specs: " in conda_block and "helper-lib[version='>=1']" in conda_block  # conda's spec notation
+    # A requirement of the project, not a spec the user asked for: no update specs, no requested_spec.
+    assert "# update specs: " not in conda_block
     record = json.loads(next((env / "conda-meta").glob("helper-lib-1.2-*.json")).read_text())
-    assert record["requested_spec"] == "helper-lib[version='>=1']"  # written by conda, in its notation
+    assert not record.get("requested_spec")
+    project_block = next(block for block in history.split("==> ") if "local-develop::uses-helper-" in block)
+    assert "# update specs: ['uses-helper']" in project_block
+    assert "# conda-source run requirements: ['helper-lib >=1']" in project_block
     assert [r["name"] for r in listed(home, env)].count("uses-helper") == 1
+    exported = conda(home, "env", "export", "-p", str(env), "--from-history", "--json")
+    assert exported.returncode == 0, exported.stderr
+    requested = [d for d in json.loads(exported.stdout)["dependencies"] if isinstance(d, str)]
+    assert sorted(spec.split("=")[0] for spec in requested) == ["python", "uses-helper"]
 
 
 @pytest.mark.parametrize("source", ["condarc", "environment"])
@@ -223,6 +231,8 @@ def test_conda_doctor_reports_and_fixes(home: Path, env: Path, project: Path) ->
     fixed = conda(home, "doctor", "-p", str(env), "--fix", "-y")
     assert fixed.returncode == 0, fixed.stderr
     assert f"remove the develop install of {project} (its source is gone)" in fixed.stdout
+    (record,) = [line for line in fixed.stdout.splitlines() if line.startswith("Removed local-develop::")]
+    assert record.startswith("Removed local-develop::in-tree-editable-0.4.0-editable_h")  # said after it acted
     assert not list((env / "conda-meta").glob("in-tree-editable-*.json"))
 
 

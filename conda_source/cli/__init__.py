@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from conda_source.errors import CondaSourceError
 
     args = build_parser().parse_args(argv)
+    invocation: Invocation | None = None
     try:
         invocation = Invocation(
             prefix=args.target_prefix,
@@ -74,13 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             json=args.json,
             quiet=getattr(args, "quiet", False),
             verbose=getattr(args, "verbose", 0),
+            yes=getattr(args, "yes", False),
+            spelled=f"-n {args.target_name}" if getattr(args, "target_name", None) else "",
         )
         return run_verb(verb(args.verb), args, invocation)
     except CondaSourceError as exc:
         if getattr(args, "json", False):
             print(json.dumps(error_document(exc), indent=2))
         else:
-            print(describe_error(exc, "conda-source: error: "), file=sys.stderr)
+            message = describe_error(exc, "conda-source: error: ")
+            print(invocation.spell(message) if invocation else message, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(

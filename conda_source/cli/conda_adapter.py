@@ -1,8 +1,9 @@
 """The verbs inside conda: conda's options, settings, installer and errors around the same verbs.
 
-``plugin.py`` yields what ``subcommands``, ``settings`` and ``health_checks`` make.
-conda calls those at every start-up, so this module imports conda's plugin types
-only, and everything else when a command runs.
+``plugin.py`` yields what each hook function here makes (``subcommands``, ``settings``,
+``health_checks``, ``pre_solves``, ``post_solves``, ``post_commands``, ``environment_exporters``,
+``environment_specifiers``, ``error_hints``).  conda calls those at every start-up, so this module
+imports conda's plugin types only, and everything else when a hook or a command runs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def settings() -> Iterator[Any]:
         parameter=SequenceParameter(PrimitiveParameter("", element_type=str), string_delimiter="|"),
     )
     yield CondaSetting(
+        name="conda_source_protect_envs",
+        description="Protect each environment conda develop-install installs into from pip: write PEP 668's "
+        "EXTERNALLY-MANAGED file into its stdlib directory (conda doctor reports it missing; --fix writes it).",
+        parameter=PrimitiveParameter(False, element_type=bool),
+    )
+    yield CondaSetting(
         name="conda_source_editable",
         description="Whether conda develop-install makes editable installs by default (--no-editable overrides).",
         parameter=PrimitiveParameter(True, element_type=bool),
@@ -58,6 +65,13 @@ def health_checks() -> Iterator[Any]:
         fixer=health_fix,
         summary="Detect stale or damaged conda-source develop installs",
         fix="Reinstall them from their source, or remove those whose source is gone",
+    )
+    yield CondaHealthCheck(
+        name="conda-source-pip-protection",
+        action=protection_report,
+        fixer=protection_fix,
+        summary="Detect an environment that asked to be protected from pip but has no EXTERNALLY-MANAGED file",
+        fix="Write the EXTERNALLY-MANAGED file again",
     )
 
 
@@ -80,40 +94,133 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    """Run a verb inside conda: conda's target, settings and installer; our errors as one conda error."""
+    """Run a verb inside conda: conda's target, settings and installer; our errors as conda errors."""
     from conda.base.context import context
-    from conda.exceptions import CondaError
+    from conda.exceptions import CondaValueError
 
     from conda_source.cli import verb
+    from conda_source.cli.conda_errors import conda_error
     from conda_source.cli.conda_installer import CondaInstaller
+    from conda_source.cli.conda_protect import exempt
     from conda_source.cli.invocation import Invocation, command_line, describe_error, overrides_from, run_verb
     from conda_source.errors import CondaSourceError
 
-    class CondaSourceError_(CondaError):  # type: ignore[misc]
-        pass
-
     plugins = context.plugins
     override_channels = bool(getattr(args, "override_channels", False))
+    prefix = Path(context.target_prefix)  # conda resolved -n/-p, or the active environment
     invocation = Invocation(
-        prefix=Path(context.target_prefix),  # conda resolved -n/-p, or the active environment
+        prefix=prefix,
         channels=tuple(getattr(args, "channel", None) or ()),
         overrides=overrides_from(args, tuple(getattr(plugins, "conda_source_mapping", ()) or ())),
         command=command_line("conda"),
         json=bool(context.json),
         quiet=bool(context.quiet),
         verbose=int(getattr(context, "verbosity", 0) or 0),
-        installer_factory=lambda environment, channels: CondaInstaller(environment, channels, override_channels),
+        installer_factory=lambda environment, channels: CondaInstaller(
+            environment, channels, override_channels, ask=name != "develop-install"
+        ),
+        inside_conda=True,
+        protect_envs=bool(getattr(plugins, "conda_source_protect_envs", False)),
         editable_default=bool(getattr(plugins, "conda_source_editable", True)),
+        yes=bool(context.always_yes),
+        spelled=f"-n {args.name}" if getattr(args, "name", None) else "",
     )
-    if name == "develop-install" and Path(context.target_prefix) == Path(context.root_prefix) and not args.allow_base:
-        raise CondaError(
+    if name == "develop-install" and prefix == Path(context.root_prefix) and not args.allow_base:
+        raise CondaValueError(
             f"{context.root_prefix} is conda's base environment, where conda itself lives; develop in a "
             "separate environment ('conda create -n dev python'), or pass --allow-base if you mean it"
         )
     try:
-        return run_verb(verb(name), args, invocation)
+        with exempt(_reinstalled(prefix, getattr(args, "paths", ()))):
+            return run_verb(verb(name), args, invocation)
     except CondaSourceError as exc:
-        raise CondaSourceError_(describe_error(exc)) from None
+        raise conda_error(exc, invocation.spell(describe_error(exc))) from None
+
+
+def _reinstalled(prefix: Path, paths: Any) -> list[str]:
+    """The develop installs whose checkouts the command names: its own solves may replace them."""
+    from conda_source.conda_meta import develop_installs
+
+    if not (prefix / "conda-meta").is_dir():
+        return []
+    sources = {str(Path(str(p).split("[", 1)[0]).resolve()) for p in paths or ()}
+    return [record.name for record, state in develop_installs(prefix) if (state.source if state else "") in sources]
+
+
+def pre_solves() -> Iterator[Any]:
+    from conda.plugins.types import CondaPreSolve
+
+    def pre_solve(specs_to_add: Any, specs_to_remove: Any) -> None:
+        from conda_source.cli import conda_protect
+
+        conda_protect.pre_solve(specs_to_add, specs_to_remove)
+
+    yield CondaPreSolve(name="conda-source-keep-develop-installs", action=pre_solve)
+
+
+def post_solves() -> Iterator[Any]:
+    from conda.plugins.types import CondaPostSolve
+
+    def post_solve(repodata_fn: str, unlink_precs: Any, link_precs: Any) -> None:
+        from conda_source.cli import conda_protect
+
+        conda_protect.post_solve(repodata_fn, unlink_precs, link_precs)
+
+    yield CondaPostSolve(name="conda-source-keep-develop-installs", action=post_solve)
+
+
+def error_hints(error: Any) -> Iterator[Any]:
+    from conda.plugins.types import CondaErrorHint
+
+    from conda_source.cli import conda_protect
+
+    for text, code in conda_protect.error_hints(error):
+        yield CondaErrorHint(text=text, hint_code=code)
+
+
+def post_commands() -> Iterator[Any]:
+    from conda.plugins.types import CondaPostCommand
+
+    def recreate(command: str) -> None:
+        from conda_source.cli import conda_environment
+
+        conda_environment.recreate_develop_installs(command)
+
+    yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
+
+
+RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
+
+
+def environment_exporters() -> Iterator[Any]:
+    from conda.plugins.types import CondaEnvironmentExporter
+
+    def export(environment: Any) -> str:
+        from conda_source.cli import conda_environment
+
+        return conda_environment.export(environment)
+
+    yield CondaEnvironmentExporter(
+        name="conda-source",
+        aliases=("conda-source-yaml",),
+        default_filenames=("*.conda-source.yml", "*.conda-source.yaml"),
+        export=export,
+        description="conda packages plus develop installs, re-created from their checkouts by conda-source",
+    )
+
+
+def environment_specifiers() -> Iterator[Any]:
+    from conda.plugins.types import CondaEnvironmentSpecifier
+
+    from conda_source.cli.conda_environment import spec_class
+
+    yield CondaEnvironmentSpecifier(
+        name="conda-source",
+        aliases=("conda-source-yaml",),
+        environment_spec=spec_class(),
+        default_filenames=("*.conda-source.yml", "*.conda-source.yaml"),
+        description="conda packages plus develop installs, re-created from their checkouts by conda-source",
+    )
 
 
 def health_report(prefix: str, verbose: bool) -> None:
@@ -130,6 +237,39 @@ def health_report(prefix: str, verbose: bool) -> None:
     for finding in findings:
         print(f"  {finding}")
     print()
+
+
+def protection_report(prefix: str, verbose: bool) -> None:
+    """conda doctor: only an environment that asked for protection from pip is looked at."""
+    from conda.base.constants import OK_MARK, X_MARK
+
+    from conda_source import pip_protection
+
+    if not pip_protection.requested(Path(prefix)):
+        return
+    from conda_source.target import probe
+
+    path = pip_protection.missing(probe(Path(prefix)))
+    if path is None:
+        print(f"{OK_MARK} This environment is protected from pip (PEP 668 EXTERNALLY-MANAGED).\n")
+    else:
+        print(f"{X_MARK} This environment asked to be protected from pip, but {path} is missing.\n")
+
+
+def protection_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
+    from conda_source import pip_protection
+    from conda_source.target import probe
+
+    environment = probe(Path(prefix))
+    path = pip_protection.missing(environment)
+    if path is None:
+        print("No protection from pip to restore.")
+        return 0
+    print(f"  write {path}")
+    confirm("Proceed?")
+    pip_protection.protect(environment)
+    print(f"Wrote {path}: pip refuses to install into this environment again.")
+    return 0
 
 
 def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
@@ -153,7 +293,11 @@ def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
     confirm("Proceed?")
     environment = probe(Path(prefix))
     if present:
-        develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
+        result = develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
+        for project in result.projects:
+            print(f"Reinstalled {project.name} {project.version} from {project.source}.")
     if gone:
-        develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
+        removed = develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
+        for dist in removed.removed:
+            print(f"Removed {dist}.")
     return 0

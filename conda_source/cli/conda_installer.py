@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from conda_source.installer import SolveError, Transaction, channel_urls
+from conda_source.installer import Snapshot, SolveError, Transaction, channel_urls, record_files
 from conda_source.target import Environment
 
 
@@ -13,17 +14,26 @@ class CondaInstaller:
 
     It respects what ``conda install`` respects: ``.condarc`` channels (unless
     ``override_channels``) and their priority, ``pinned`` packages, the solver
-    setting, offline mode, and frozen environments (CEP 22).  conda prints its
-    plan, asks for confirmation (unless ``-y``), and writes its history.
+    setting, offline mode, and frozen environments (CEP 22).  conda writes its
+    history; the packages are requirements of a project, never specs the user
+    asked for, so the entry has no "update specs" and no record a ``requested_spec``.
+
+    A dry run prints conda's plan (unless ``--json``/``-q``) and keeps the solved
+    transaction: installing the same specs next executes it without solving again.
+    With ``ask`` (build-local), it prints the plan and asks before executing;
+    develop-install asks once for the whole change itself.
     """
 
-    def __init__(self, environment: Environment, channels: Sequence[str], override_channels: bool = False) -> None:
+    def __init__(
+        self, environment: Environment, channels: Sequence[str], override_channels: bool = False, ask: bool = True
+    ) -> None:
         self.prefix = environment.prefix
         self.channels = channel_urls(channels)
         self.override_channels = override_channels
+        self.ask = ask
+        self._solved: tuple[tuple[str, ...], frozenset[str], Any] | None = None
 
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
-        from conda.base.constants import UpdateModifier
         from conda.base.context import context
 
         try:
@@ -31,35 +41,76 @@ class CondaInstaller:
         except ImportError:  # pragma: no cover - older conda
             from conda.cli.common import confirm_yn
         from conda.core.prefix_data import PrefixData
-        from conda.exceptions import CondaError
         from conda.models.match_spec import MatchSpec
 
         if not specs:
             return Transaction((), ())
-        prefix = str(self.prefix)
-        prefix_data = PrefixData(prefix)
+        prefix_data = PrefixData(str(self.prefix))
         records = list(prefix_data.iter_records())
         if all(any(MatchSpec(spec).match(r) for r in records) for spec in specs):
             return Transaction(tuple(specs), ())  # nothing to solve
         if getattr(context, "protect_frozen_envs", False):
             prefix_data.assert_not_frozen()
+        transaction = self._solve(tuple(specs))
+        setups = transaction.prefix_setups.values()
+        link = tuple(sorted(str(p.dist_str()) for s in setups for p in s.link_precs))
+        unlink = tuple(sorted(str(p.dist_str()) for s in setups for p in s.unlink_precs))
+        result = Transaction(tuple(specs), link, unlink)
+        if transaction.nothing_to_do:
+            return result
+        if dry_run:
+            if not context.json and not context.quiet:
+                transaction.print_transaction_summary()
+            self._solved = (tuple(specs), record_files(self.prefix), transaction)
+            return result
+        if self.ask:
+            if not context.json and not context.quiet:
+                transaction.print_transaction_summary()
+            confirm_yn()
+        transaction.download_and_extract()
+        transaction.execute()
+        return result
+
+    def _solve(self, specs: tuple[str, ...]) -> Any:
+        """conda's transaction for ``specs`` (the one a dry run kept, if nothing changed since)."""
+        from conda.base.constants import UpdateModifier
+        from conda.base.context import context
+        from conda.core.link import UnlinkLinkTransaction
+        from conda.exceptions import CondaError
+
+        if self._solved is not None and self._solved[:2] == (specs, record_files(self.prefix)):
+            return self._solved[2]
         channels = [*self.channels, *(() if self.override_channels else context.channels)]
         if not channels:
             raise SolveError(specs, "no channels to install from; pass -c CHANNEL or configure channels in .condarc")
         solver = context.plugin_manager.get_cached_solver_backend()(
-            prefix, channels, context.subdirs, specs_to_add=list(specs), command="install"
+            str(self.prefix), channels, context.subdirs, specs_to_add=list(specs), command="install"
         )
         try:
-            transaction = solver.solve_for_transaction(update_modifier=UpdateModifier.FREEZE_INSTALLED)
+            solved = solver.solve_for_transaction(update_modifier=UpdateModifier.FREEZE_INSTALLED)
         except CondaError as exc:
             raise SolveError(specs, str(exc).strip()) from exc
-        setups = transaction.prefix_setups.values()
-        link = tuple(sorted(str(p.dist_str()) for s in setups for p in s.link_precs))
-        if transaction.nothing_to_do or dry_run:
-            return Transaction(tuple(specs), link)
-        if not context.json and not context.quiet:
-            transaction.print_transaction_summary()
-        confirm_yn()
-        transaction.download_and_extract()
+        # Requirements of a project, not the user's requests: no update specs, so conda's history
+        # and records say nothing was asked for (conda env export --from-history leaves them out).
+        return UnlinkLinkTransaction(*(s._replace(update_specs=()) for s in solved.prefix_setups.values()))
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot.of(self.prefix)
+
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
+        """Unlink exactly what was linked since ``snapshot``, in one conda transaction."""
+        from conda.core.link import PrefixSetup, UnlinkLinkTransaction
+        from conda.core.prefix_data import PrefixData
+
+        prefix_data = PrefixData(str(self.prefix))
+        prefix_data.reload()
+        added = [
+            r for r in prefix_data.iter_records() if f"{r.name}-{r.version}-{r.build}.json" not in snapshot.records
+        ]
+        if not added:
+            return ()
+        setup = PrefixSetup(str(self.prefix), tuple(added), (), (), (), ())
+        transaction = UnlinkLinkTransaction(setup)
         transaction.execute()
-        return Transaction(tuple(specs), link)
+        snapshot.put_back_directories(self.prefix)
+        return tuple(sorted(str(r.dist_str()) for r in added))

@@ -38,6 +38,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--force", dest="force_clobber", action="store_true", help="overwrite files owned by other conda packages"
     )
     parser.add_argument("--allow-base", action="store_true", help="allow installing into conda's base environment")
+    parser.add_argument(
+        "--protect-env",
+        action="store_true",
+        help="protect the environment from pip: write PEP 668's EXTERNALLY-MANAGED into its stdlib directory "
+        "(pip then refuses to install, and says to use conda develop-install)",
+    )
     add_mapping_options(parser)
 
 
@@ -48,7 +54,8 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopReque
 
     parsed = [split_path_extras(p) for p in args.paths]
     if args.uninstall:
-        return UninstallRequest(tuple(path for path, _ in parsed), invocation.environment(), invocation.command)
+        paths = tuple(path for path, _ in parsed)
+        return UninstallRequest(paths, invocation.environment(), invocation.command, dry_run=args.dry_run)
     return DevelopRequest(
         paths=tuple(path for path, _ in parsed),
         environment=invocation.environment(),
@@ -63,6 +70,7 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopReque
         allow_base=args.allow_base,
         overrides=invocation.overrides,
         command=invocation.command,
+        protect_env=args.protect_env or invocation.protect_envs,
     )
 
 
@@ -70,30 +78,38 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
     from conda_source.engine.develop_install import develop_install
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 
+    reporter = invocation.make_reporter()
     if isinstance(request, UninstallRequest):
-        return develop_uninstall(request)
-    return develop_install(request, invocation.installer(request.environment))
+        return develop_uninstall(request, reporter)
+    return develop_install(request, invocation.installer(request.environment), reporter)
 
 
 def render(result: DevelopResult) -> str:
     from conda_source.cli.plan import render as render_plan
+    from conda_source.reporting import describe_plan
 
     lines: list[str] = []
+    if result.declined:
+        return "Nothing was changed."
     if result.dry_run:
         for plan in result.plans:
             lines += [render_plan(plan), ""]
+        link, unlink = (result.transaction.link, result.transaction.unlink) if result.transaction else ((), ())
+        lines += describe_plan(result.changes, link, unlink) if result.changes else []
+        lines.append("Dry run: nothing was changed.")
+        return "\n".join(lines)
     if result.transaction is not None:
         link = result.transaction.link
-        lines += [f"Dependencies: {len(link)} package(s) to link" if link else "Dependencies: already installed"]
+        lines += [f"Dependencies: {len(link)} package(s) linked" if link else "Dependencies: already installed"]
         lines += [f"  + {dist}" for dist in link]
-    if result.dry_run:
-        lines.append("Dry run: nothing was changed.")
     for project in result.projects:
         how = "editable" if project.editable else "regular"
         state = "unchanged, nothing to do" if project.unchanged else f"installed ({how}, {project.files} files)"
         lines.append(f"{project.name} {project.version} {project.build}: {state}")
         lines.append(f"  source {project.source}")
         lines.append(f"  record {project.record}")
+    if result.protected:
+        lines.append(f"protected from pip: wrote {result.protected}")
     for dist in result.removed:
         lines.append(f"removed {dist}")
     if result.left_behind:

@@ -22,6 +22,7 @@ from conda_source.mapping.overrides import Overrides
 
 if TYPE_CHECKING:
     from conda_source.installer import Installer
+    from conda_source.reporting import Reporter
     from conda_source.target import Environment
 
 
@@ -37,6 +38,23 @@ class Invocation:
     verbose: int = 0
     installer_factory: Callable[[Environment, tuple[str, ...]], Installer] | None = None  # None: py-rattler
     editable_default: bool = True  # conda's plugins.conda_source_editable setting
+    yes: bool = False  # -y: do not ask before changing the environment
+    inside_conda: bool = False
+    protect_envs: bool = False  # conda's plugins.conda_source_protect_envs setting
+    spelled: str = ""  # how the user named the environment ("-n dev"), when not by its path
+
+    def spell(self, message: str) -> str:
+        """Messages name an environment ``-p PREFIX``; say it as the user did (``-n NAME``) instead."""
+        prefix = self.prefix
+        if self.spelled and prefix is None and self.name is not None:
+            from conda_source.errors import TargetError
+            from conda_source.target import named_environment
+
+            try:
+                prefix = named_environment(self.name, os.environ)
+            except TargetError:
+                return message
+        return message.replace(f"-p {prefix}", self.spelled) if self.spelled and prefix else message
 
     def environment(self) -> Environment:
         from conda_source.target import resolve_environment
@@ -45,6 +63,14 @@ class Invocation:
 
     def installer(self, environment: Environment) -> Installer | None:
         return self.installer_factory(environment, self.channels) if self.installer_factory else None
+
+    def make_reporter(self) -> Reporter:
+        """conda's reporter inside conda (an installer factory marks that front end), else the console's."""
+        from conda_source.cli.reporting import Conda, Console
+
+        if self.inside_conda:
+            return Conda()
+        return Console(quiet=self.quiet, verbose=self.verbose, yes=self.yes, json=self.json)
 
 
 class Verb(Protocol):

@@ -34,7 +34,7 @@ from conda_source.channel import file_into_channel, index_channel
 from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildResult, _kind, build_one
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, Transaction
+from conda_source.installer import Installer, RattlerInstaller, Snapshot, Transaction
 from conda_source.specs import spec_name
 
 
@@ -190,6 +190,12 @@ class _CheckOnly:
         if self.prefix is not None and not satisfied.check(self.prefix, specs):
             raise NeedsInstall(specs)
         return Transaction(tuple(specs), ())
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(frozenset(), frozenset())
+
+    def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
+        return ()  # it never installs anything
 
 
 def _cores() -> int:

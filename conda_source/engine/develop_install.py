@@ -3,122 +3,63 @@
 1. Check the environment (probed by the caller): never the base environment unless
    allowed; take the prefix lock so two runs cannot interleave; finish or undo an
    interrupted earlier run.
-2. Plan every path, then install all mapped build and runtime requirements in
-   one transaction (local projects do not ask the channels for each other).
-3. For each project, dependencies first, unless nothing changed since its last
-   install: run the backend's hook sequence (``backend.build``), installing what
-   it adds, then stage the wheel in the prefix (``prefix_install``).
-4. Write the files, the state and the conda-meta record last, under the journal,
-   and a history entry.
+2. Plan every path.  Where a project's build requirements are installed already, ask
+   its backend now for what it adds (``get_requires_for_build_*``, the metadata's
+   Requires-Dist), so the one solve that follows knows the whole change.
+3. Solve all mapped build and runtime requirements (local projects do not ask the
+   channels for each other), show the change to the reporter, which asks; "no"
+   ends the run with nothing changed.
+4. Install them in one transaction.  For each project, dependencies first, unless
+   nothing changed since its last install: run the backend's hook sequence
+   (``backend.build``), installing what it adds, then stage the wheel in the prefix.
+5. Write the files, the state and the conda-meta record last, under the journal,
+   and a history entry.  Whatever fails, the packages this run linked are unlinked
+   again: the environment ends as it was.
 """
 
 from __future__ import annotations
 
-import glob
 import graphlib
-import hashlib
-import json
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from conda_source import conda_meta, prefix_install
-from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
-from conda_source.backend import Backend, build
-from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
-from conda_source.engine.fingerprint import fingerprint
+from conda_source import conda_meta, pip_protection
+from conda_source.backend import Backend, ask_before
+from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.engine.develop_project import (
+    develop_record,
+    install_project,
+    is_unchanged,
+    project_fingerprint,
+    static_metadata,
+)
+from conda_source.engine.develop_types import DevelopRequest, DevelopResult, InstalledProject, Prepared
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
-from conda_source.errors import TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
-from conda_source.journal import Journal, fault
-from conda_source.mapping.names import identity_name
-from conda_source.mapping.overrides import Overrides
-from conda_source.mapping.requirements import map_requirements, python_pin
-from conda_source.project import build_files_digest
+from conda_source.errors import CondaSourceError, TargetError
+from conda_source.installer import Installer, RattlerInstaller, SolveError, installed
+from conda_source.journal import Journal
+from conda_source.mapping.requirements import map_requirements
+from conda_source.reporting import LINKING, SOLVING, Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment
 
 if TYPE_CHECKING:
-    from packaging.metadata import Metadata
+    pass
 
-    from conda_source.artifact.staging import StagingDestination
-
-__all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install"]
+__all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install", "develop_record"]
 
 
-@dataclass(frozen=True)
-class DevelopRequest:
-    paths: tuple[Path, ...]
-    environment: Environment
-    channels: tuple[str, ...] = ()
-    extras: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    editable: bool = True
-    deps: bool = True
-    only_deps: bool = False
-    dry_run: bool = False
-    force: bool = False
-    allow_base: bool = False
-    overrides: Overrides = field(default_factory=Overrides)
-    command: str = ""
-
-
-@dataclass(frozen=True)
-class InstalledProject:
-    name: str
-    version: str
-    build: str
-    source: Path
-    editable: bool
-    record: Path
-    files: int
-    unchanged: bool = False  # nothing changed since the last install: nothing was done
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "build": self.build,
-            "source": str(self.source),
-            "editable": self.editable,
-            "record": str(self.record),
-            "files": self.files,
-            "unchanged": self.unchanged,
-        }
-
-
-@dataclass(frozen=True)
-class DevelopResult:
-    plans: tuple[Plan, ...]
-    transaction: Transaction | None
-    projects: tuple[InstalledProject, ...] = ()
-    dry_run: bool = False
-    removed: tuple[str, ...] = field(default=())
-    left_behind: tuple[str, ...] = field(default=())
-    recovered: str | None = None  # what was done about an interrupted earlier run
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "dry_run": self.dry_run,
-            "plans": [p.to_dict() for p in self.plans],
-            "link": list(self.transaction.link) if self.transaction else [],
-            "projects": [p.to_dict() for p in self.projects],
-            "removed": list(self.removed),
-            "left_behind": list(self.left_behind),
-            "recovered": self.recovered,
-        }
-
-
-def develop_install(request: DevelopRequest, installer: Installer | None = None) -> DevelopResult:
+def develop_install(
+    request: DevelopRequest, installer: Installer | None = None, reporter: Reporter | None = None
+) -> DevelopResult:
     prefix = checked_prefix(request.environment, request.allow_base)
     installer = installer or RattlerInstaller(request.environment, request.channels, command=request.command)
+    reporter = reporter or Silent()
     with conda_meta.prefix_lock(prefix):
         recovered = Journal(prefix).recover() if not request.dry_run else None
         plans = tuple(
@@ -126,20 +67,139 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
             for p in request.paths
         )
         by_name = {p.conda_name: p for p in plans}
-        # --no-deps skips runtime dependencies, as pip does; the build still needs its requirements.
-        wanted = (
-            s for p in plans for item in (p.build if not request.deps else (*p.build, *p.run)) for s in item.specs
-        )
-        specs = list(dict.fromkeys(s for s in wanted if spec_name(s) not in by_name))
+        changes = tuple(_change(p, request) for p in plans)
+        asked: list[tuple[str, str]] = []  # (spec, who asked): what the backend added
+        prepared: dict[Path, Prepared] = {}  # by project root: the backends asked, which the builds reuse
         try:
-            transaction = installer.install(specs, dry_run=request.dry_run)
-        except SolveError as exc:
-            raise explained(exc, plans) from None
-        if request.dry_run or request.only_deps:
-            return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
+            if not request.only_deps:
+                for p, change in zip(plans, changes, strict=True):
+                    if change.action != "unchanged":
+                        pairs, ready = _asked_before(p, request, reporter, set(by_name))
+                        asked += pairs
+                        if ready is not None:
+                            prepared[p.project.root.resolve()] = ready
+            return _solve_and_install(request, installer, reporter, plans, changes, asked, prepared, recovered)
+        finally:
+            for ready in prepared.values():  # those no build took over (dry run, "no", an error)
+                ready.close()
+
+
+def _solve_and_install(
+    request: DevelopRequest,
+    installer: Installer,
+    reporter: Reporter,
+    plans: tuple[Plan, ...],
+    changes: tuple[Change, ...],
+    asked: list[tuple[str, str]],
+    prepared: dict[Path, Prepared],
+    recovered: str | None,
+) -> DevelopResult:
+    prefix = request.environment.prefix
+    by_name = {p.conda_name: p for p in plans}
+    # --no-deps skips runtime dependencies, as pip does; the build still needs its requirements.
+    items = (item for p in plans for item in (p.build if not request.deps else (*p.build, *p.run)))
+    wanted = [s for item in items for s in item.specs]
+    specs = list(dict.fromkeys(s for s in [*wanted, *(spec for spec, _ in asked)] if spec_name(s) not in by_name))
+    try:
+        with reporter.phase(SOLVING):
+            transaction = installer.install(specs, dry_run=True)
+    except SolveError as exc:
+        raise explained(exc, plans, asked) from None
+    shown = () if request.only_deps else changes
+    result = DevelopResult(
+        plans, transaction, dry_run=request.dry_run, recovered=recovered, changes=shown, prefix=prefix
+    )
+    if request.dry_run:
+        return result
+    nothing = not transaction.link and not transaction.unlink and all(c.action == "unchanged" for c in shown)
+    if not nothing and not reporter.confirm(shown, transaction.link, transaction.unlink):
+        return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
+    snapshot = installer.snapshot()
+    try:
+        with reporter.phase(LINKING):
+            installer.install(specs)
+        if request.only_deps:
+            return result
         local = set(by_name)
-        projects = tuple(_install_project(by_name[name], request, installer, local) for name in _build_order(by_name))
-    return DevelopResult(plans, transaction, projects, recovered=recovered)
+        projects = tuple(
+            install_project(
+                by_name[name],
+                request,
+                installer,
+                local,
+                reporter,
+                prepared.pop(by_name[name].project.root.resolve(), None),
+            )
+            for name in _build_order(by_name)
+        )
+    except BaseException:
+        installer.restore(snapshot)  # every package this run linked goes again: all or nothing
+        raise
+    protected = pip_protection.protect(request.environment) if request.protect_env else None
+    return DevelopResult(
+        plans,
+        transaction,
+        projects,
+        recovered=recovered,
+        changes=shown,
+        prefix=prefix,
+        protected=str(protected) if protected else None,
+    )
+
+
+def _change(p: Plan, request: DevelopRequest) -> Change:
+    """What this run does to the project at ``p``: install, reinstall, replace a channel package, or nothing."""
+    prefix = request.environment.prefix
+    root = p.project.root.resolve()
+    name = p.conda_name if p.project.name else ""
+    version = str(Version(p.project.version)) if p.project.version else ""
+    previous = develop_record(prefix, root)
+    if previous is not None:
+        if is_unchanged(prefix, previous, project_fingerprint(p, request, previous.files, prefix)):
+            return Change(root, "unchanged", previous.name, previous.version, request.editable)
+        replaced = f"{DEVELOP_CHANNEL}::{previous.dist}"
+        return Change(root, "reinstall", previous.name, version, request.editable, replaced)
+    installed_record = conda_meta.records(prefix).get(name) if name else None
+    if installed_record is not None and not installed_record.is_develop:
+        replaced = f"{installed_record.channel}::{installed_record.dist}"
+        return Change(root, "replace", name, version, request.editable, replaced)
+    return Change(root, "install", name, version, request.editable)
+
+
+def _asked_before(
+    p: Plan, request: DevelopRequest, reporter: Reporter, local: set[str]
+) -> tuple[list[tuple[str, str]], Prepared | None]:
+    """What the backend adds (build requirements, then Requires-Dist), asked before anything changes,
+    as (spec, who asked) pairs; and the backend with its answers, which the build reuses.
+
+    Possible only when the build requirements are installed already (a reinstall, a second project
+    with the same backend): otherwise the backend cannot run yet, and what it adds is installed
+    later, in a transaction of its own (undone with the rest if anything fails).  A project whose
+    pyproject.toml declares its dependencies is not asked for metadata: the plan has them.
+    """
+    prefix = request.environment.prefix
+    if not installed(prefix, [s for item in p.build for s in item.specs]):
+        return [], None
+    hook = "get_requires_for_build_editable" if request.editable else "get_requires_for_build_wheel"
+    backend = Backend(p.project, request.environment.interpreter, prefix, echo=reporter.output)
+    mapped: list[str] = []
+
+    def wants_metadata(requirements: list[Requirement]) -> bool:
+        mapped.extend(map_requirements(requirements, hook, p.target, p.mapper))
+        return request.deps and not static_metadata(p) and installed(prefix, mapped)
+
+    try:
+        with reporter.phase(f"{p.project.root.name}: asking the backend (before anything changes)"):
+            asked = ask_before(backend, request.editable, wants_metadata)
+    except (CondaSourceError, OSError):
+        backend.close()
+        return [], None  # the build reports it, in its order (after the solve), and the run is undone
+    pairs = [(spec, f"requested by the backend's {hook}") for spec in mapped]
+    if asked.metadata is not None:
+        runtime = map_requirements(asked.metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras)
+        origin = "Requires-Dist of the metadata the backend prepared"
+        pairs += [(s, origin) for s in runtime if spec_name(s) not in local]
+    return pairs, Prepared(backend, asked)
 
 
 def checked_prefix(environment: Environment, allow_base: bool) -> Path:
@@ -169,163 +229,3 @@ def _build_order(by_name: dict[str, Plan]) -> list[str]:
     except graphlib.CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise TargetError(f"the local projects depend on each other in a cycle ({cycle}); break the cycle") from None
-
-
-def _install_project(p: Plan, request: DevelopRequest, installer: Installer, local: set[str]) -> InstalledProject:
-    environment, prefix = request.environment, request.environment.prefix
-    root = p.project.root.resolve()
-    previous = develop_record(prefix, root)
-    if previous is not None and _unchanged(prefix, previous, _fingerprint(p, request, previous.files, prefix)):
-        record = previous
-        files = len(record.files)
-        return InstalledProject(
-            record.name, record.version, record.build, root, request.editable, record.file(prefix), files, True
-        )
-
-    runtime: list[str] = []
-
-    def install(specs: list[str], origin: str) -> None:
-        try:
-            installer.install(specs)
-        except SolveError as exc:
-            raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
-
-    def install_build_requirements(requirements: Sequence[Requirement], hook: str) -> None:
-        install(map_requirements(requirements, hook, p.target, p.mapper), f"requested by the backend's {hook}")
-
-    def install_runtime(metadata: Metadata) -> None:
-        runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
-        if request.deps:
-            # Local projects are satisfied by each other, built earlier in this run, not from channels.
-            specs = [s for s in runtime if spec_name(s) not in local]
-            install(specs, "Requires-Dist of the metadata the backend prepared")
-
-    backend = Backend(p.project, environment.interpreter, prefix)
-    static = _static_metadata(p)
-    with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
-        built = build(
-            backend,
-            Path(out),
-            editable=request.editable,
-            install=install_build_requirements,
-            before_build=install_runtime,
-            metadata_first=not static,
-        )
-        if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
-            install_runtime(built.metadata)
-        staging = prefix_install.stage(built.wheel, environment, root, request.editable)
-    metadata = built.metadata
-    fingerprint = _fingerprint(p, request, staging.files, None, staging)
-    conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
-
-    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
-    depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
-    owners = conda_meta.owners(prefix, {previous.name} if previous else set())
-    prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
-
-    linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
-    leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
-    build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
-    paths = tuple(
-        PathEntry(path, hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in sorted(staging.files.items())
-    )
-    record = Record(
-        conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
-        tuple(sorted(staging.files)), paths, str(root),
-    )  # fmt: skip
-    record_relative = record.relative_file()
-    state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
-    replaced = [*leftovers, *(f for f in staging.files if (prefix / f).exists()), state_relative]
-    unlinked: tuple[str, ...] = ()
-    if previous is not None:
-        replaced += [*previous.files, previous.relative_file()]
-        unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
-
-    journal = Journal(prefix)
-    try:
-        journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
-        for index, (path, staged) in enumerate(sorted(staging.files.items())):
-            prefix_install.write_file(prefix / path, staged)
-            if index == len(staging.files) // 2:
-                fault("mid-files")
-        state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root), linked)
-        conda_meta.write_state(prefix, conda_name, state)
-        fault("before-record")
-        record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
-    except BaseException as exc:
-        journal.recover()  # an error or Ctrl-C here: back to how it was, at once
-        if isinstance(exc, OSError):
-            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
-            raise TargetError(
-                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
-                "fix the permissions or free space, then run again"
-            ) from None
-        raise
-    fault("before-commit")
-    journal.commit()
-    prefix_install.prune_empty_dirs(prefix, replaced)
-    conda_meta.append_history(prefix, request.command, (f"{DEVELOP_CHANNEL}::{record.dist}",), (conda_name,), unlinked)
-    return InstalledProject(conda_name, version, build_string, root, request.editable, record_file, len(staging.files))
-
-
-def _static_metadata(p: Plan) -> bool:
-    """pyproject.toml itself declares the version and every dependency: no metadata hook is needed before the build."""
-    project = p.project
-    dynamic = ("version", "dependencies", "optional-dependencies")
-    return project.has_project_table and not any(project.is_dynamic(name) for name in dynamic)
-
-
-def _fingerprint(
-    p: Plan,
-    request: DevelopRequest,
-    files: Iterable[str],
-    prefix: Path | None,
-    staging: StagingDestination | None = None,
-) -> str:
-    """The install's fingerprint; its files read from the prefix (a re-run) or from the staged wheel."""
-
-    def read(path: str) -> bytes:
-        if staging is not None:
-            data: bytes = staging.files[path].data
-            return data
-        assert prefix is not None
-        return (prefix / path).read_bytes()
-
-    return fingerprint(p, request.environment, request.editable, files, read)
-
-
-def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:
-    """Changes when the version, dependencies, entry points, editable flag or source path change."""
-    material = [version, depends, sorted(str(e) for e in entry_points), editable, str(root)]
-    return f"{'editable' if editable else 'develop'}_h{hashlib.sha256(json.dumps(material).encode()).hexdigest()[:8]}_0"
-
-
-def develop_record(prefix: Path, root: Path) -> Record | None:
-    """The develop install whose source is ``root``, if any.
-
-    Found through conda-source's state files, so only that package's record is read,
-    not every record of a large environment.
-    """
-    states = prefix / "conda-meta" / conda_meta.STATE_DIR
-    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
-        state = conda_meta.read_state(prefix, path.stem)
-        if state is None or state.source != str(root):
-            continue
-        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
-            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
-            if record.name == path.stem and record.is_develop:
-                return record
-    return None
-
-
-def _unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
-    """Same source, same settings, every file still exactly as installed, and the libraries its
-    compiled code links still there at the versions it was built against."""
-    state = conda_meta.read_state(prefix, previous.name)
-    if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
-        return False
-    for entry in previous.paths:
-        path = prefix / entry.path
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
-            return False
-    return True

@@ -19,7 +19,7 @@ The fingerprint covers every input that changes what an install would write:
   sources, so every file of the checkout counts with its size and mtime (version
   control, caches, build output and environments inside the checkout skipped).
 
-The installed files themselves are checked by hash, separately (``_unchanged``).
+The installed files themselves are checked by hash, separately (``develop_project.is_unchanged``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conda_source import conda_meta
 from conda_source.errors import TargetError
 from conda_source.target import probe
 
@@ -58,6 +59,10 @@ def make_test_prefix(prefix: Path, python: str | Path = sys.executable) -> Path:
     meta.mkdir()
     (meta / f"python-{version}-0.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     (meta / "history").write_text("")
+    # As `conda create -p PREFIX python` would: python was asked for (conda keeps it on `conda remove X`).
+    conda_meta.append_history(
+        prefix, f"conda_source.testing prefix {prefix}", [f"{CHANNEL}::python-{version}-0"], ["python"]
+    )
     return prefix
 
 

@@ -1,0 +1,230 @@
+"""One project of a develop-install: build it, stage the wheel, and write files, state and record.
+
+The backend's hook sequence (``backend.build``) installs what it adds; the wheel is staged
+in the prefix's scheme (``prefix_install``); files, the state and the conda-meta record
+(last) are written under the journal, and a history entry follows.  A re-run whose
+fingerprint and files are unchanged does nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from conda_source import conda_meta, prefix_install
+from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
+from conda_source.backend import Backend, build
+from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.engine.fingerprint import fingerprint
+from conda_source.engine.origins import explained
+from conda_source.engine.plan import Plan
+from conda_source.errors import TargetError
+from conda_source.installer import Installer, SolveError
+from conda_source.journal import Journal, fault
+from conda_source.mapping.names import identity_name
+from conda_source.mapping.requirements import map_requirements, python_pin
+from conda_source.project import build_files_digest
+from conda_source.reporting import INSTALLING, Reporter
+from conda_source.specs import spec_name
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
+
+    from conda_source.artifact.staging import StagingDestination
+
+from conda_source.engine.develop_types import DevelopRequest, InstalledProject, Prepared
+
+
+def install_project(
+    p: Plan,
+    request: DevelopRequest,
+    installer: Installer,
+    local: set[str],
+    reporter: Reporter,
+    prepared: Prepared | None = None,
+) -> InstalledProject:
+    """Install one project (``prepared``: its backend, asked before anything changed, whose answers are reused)."""
+    environment, prefix = request.environment, request.environment.prefix
+    root = p.project.root.resolve()
+    previous = develop_record(prefix, root)
+    if previous is not None and is_unchanged(prefix, previous, project_fingerprint(p, request, previous.files, prefix)):
+        record = previous
+        files = len(record.files)
+        return InstalledProject(
+            record.name, record.version, record.build, root, request.editable, record.file(prefix), files, True
+        )
+
+    runtime: list[str] = []
+    build_requirements = [s for item in p.build for s in item.specs]
+
+    def install(specs: list[str], origin: str) -> None:
+        try:
+            with reporter.phase(f"{root.name}: {INSTALLING} ({origin})"):
+                installer.install(specs)
+        except SolveError as exc:
+            raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
+
+    def install_build_requirements(requirements: Sequence[Requirement], hook: str) -> None:
+        specs = map_requirements(requirements, hook, p.target, p.mapper)
+        build_requirements.extend(specs)
+        install(specs, f"requested by the backend's {hook}")
+
+    def install_runtime(metadata: Metadata) -> None:
+        runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
+        if request.deps:
+            # Local projects are satisfied by each other, built earlier in this run, not from channels.
+            specs = [s for s in runtime if spec_name(s) not in local]
+            install(specs, "Requires-Dist of the metadata the backend prepared")
+
+    backend = (
+        prepared.backend if prepared else Backend(p.project, environment.interpreter, prefix, echo=reporter.output)
+    )
+    static = static_metadata(p)
+    with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
+        built = build(
+            backend,
+            Path(out),
+            editable=request.editable,
+            install=install_build_requirements,
+            before_build=install_runtime,
+            metadata_first=not static,
+            phase=reporter.phase,
+            asked=prepared.asked if prepared else None,
+        )
+        if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
+            install_runtime(built.metadata)
+        for script in backend.activation.scripts:
+            reporter.output(f"conda-source: the build ran in the environment activated by {script}\n")
+        with reporter.phase(f"{root.name}: staging the wheel in the environment"):
+            staging = prefix_install.stage(built.wheel, environment, root, request.editable)
+    metadata = built.metadata
+    fingerprint = project_fingerprint(p, request, staging.files, None, staging)
+    conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
+
+    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
+    depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
+    owners = conda_meta.owners(prefix, {previous.name} if previous else set())
+    prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
+
+    linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
+    leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
+    build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
+    paths = tuple(
+        PathEntry(path, hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in sorted(staging.files.items())
+    )
+    record = Record(
+        conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
+        tuple(sorted(staging.files)), paths, str(root),
+    )  # fmt: skip
+    record_relative = record.relative_file()
+    state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
+    replaced = [*leftovers, *(f for f in staging.files if (prefix / f).exists()), state_relative]
+    unlinked: tuple[str, ...] = ()
+    if previous is not None:
+        replaced += [*previous.files, previous.relative_file()]
+        unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
+
+    journal = Journal(prefix)
+    recording = reporter.phase(f"{root.name}: writing {len(staging.files)} files and the conda-meta record")
+    try:
+        recording.__enter__()
+        journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
+        for index, (path, staged) in enumerate(sorted(staging.files.items())):
+            prefix_install.write_file(prefix / path, staged)
+            if index == len(staging.files) // 2:
+                fault("mid-files")
+        state = DevelopState(
+            str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups)
+        )
+        conda_meta.write_state(prefix, conda_name, state)
+        fault("before-record")
+        record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
+    except BaseException as exc:
+        journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        recording.__exit__(type(exc), exc, exc.__traceback__)
+        if isinstance(exc, OSError):
+            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
+            raise TargetError(
+                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
+                "fix the permissions or free space, then run again"
+            ) from None
+        raise
+    recording.__exit__(None, None, None)
+    fault("before-commit")
+    journal.commit()
+    prefix_install.prune_empty_dirs(prefix, replaced)
+    requirements = {"build": list(dict.fromkeys(build_requirements)), "run": list(dict.fromkeys(runtime))}
+    linked_dists = (f"{DEVELOP_CHANNEL}::{record.dist}",)
+    conda_meta.append_history(prefix, request.command, linked_dists, (conda_name,), unlinked, requirements)
+    return InstalledProject(conda_name, version, build_string, root, request.editable, record_file, len(staging.files))
+
+
+def static_metadata(p: Plan) -> bool:
+    """pyproject.toml itself declares the version and every dependency: no metadata hook is needed before the build."""
+    project = p.project
+    dynamic = ("version", "dependencies", "optional-dependencies")
+    return project.has_project_table and not any(project.is_dynamic(name) for name in dynamic)
+
+
+def project_fingerprint(
+    p: Plan,
+    request: DevelopRequest,
+    files: Iterable[str],
+    prefix: Path | None,
+    staging: StagingDestination | None = None,
+) -> str:
+    """The install's fingerprint; its files read from the prefix (a re-run) or from the staged wheel."""
+
+    def read(path: str) -> bytes:
+        if staging is not None:
+            data: bytes = staging.files[path].data
+            return data
+        assert prefix is not None
+        return (prefix / path).read_bytes()
+
+    return fingerprint(p, request.environment, request.editable, files, read)
+
+
+def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:
+    """Changes when the version, dependencies, entry points, editable flag or source path change."""
+    material = [version, depends, sorted(str(e) for e in entry_points), editable, str(root)]
+    return f"{'editable' if editable else 'develop'}_h{hashlib.sha256(json.dumps(material).encode()).hexdigest()[:8]}_0"
+
+
+def develop_record(prefix: Path, root: Path) -> Record | None:
+    """The develop install whose source is ``root``, if any.
+
+    Found through conda-source's state files, so only that package's record is read,
+    not every record of a large environment.
+    """
+    states = prefix / "conda-meta" / conda_meta.STATE_DIR
+    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
+        state = conda_meta.read_state(prefix, path.stem)
+        if state is None or state.source != str(root):
+            continue
+        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
+            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            if record.name == path.stem and record.is_develop:
+                return record
+    return None
+
+
+def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
+    """Same source, same settings, every file still exactly as installed, and the libraries its
+    compiled code links still there at the versions it was built against."""
+    state = conda_meta.read_state(prefix, previous.name)
+    if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
+        return False
+    for entry in previous.paths:
+        path = prefix / entry.path
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+            return False
+    return True

@@ -1,0 +1,123 @@
+"""What develop-install is asked (``DevelopRequest``) and what it answers (``DevelopResult``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from conda_source.backend import Asked, Backend
+from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.engine.plan import Plan
+from conda_source.installer import Transaction
+from conda_source.mapping.overrides import Overrides
+from conda_source.reporting import Change
+from conda_source.target import Environment
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass(frozen=True)
+class DevelopRequest:
+    paths: tuple[Path, ...]
+    environment: Environment
+    channels: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    editable: bool = True
+    deps: bool = True
+    only_deps: bool = False
+    dry_run: bool = False
+    force: bool = False
+    allow_base: bool = False
+    overrides: Overrides = field(default_factory=Overrides)
+    command: str = ""
+    protect_env: bool = False  # write PEP 668's EXTERNALLY-MANAGED (pip_protection), as the user asked
+
+
+@dataclass(frozen=True)
+class InstalledProject:
+    name: str
+    version: str
+    build: str
+    source: Path
+    editable: bool
+    record: Path
+    files: int
+    unchanged: bool = False  # nothing changed since the last install: nothing was done
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "build": self.build,
+            "source": str(self.source),
+            "editable": self.editable,
+            "record": str(self.record),
+            "files": self.files,
+            "unchanged": self.unchanged,
+        }
+
+
+@dataclass(frozen=True)
+class DevelopResult:
+    plans: tuple[Plan, ...]
+    transaction: Transaction | None
+    projects: tuple[InstalledProject, ...] = ()
+    dry_run: bool = False
+    removed: tuple[str, ...] = field(default=())
+    left_behind: tuple[str, ...] = field(default=())
+    recovered: str | None = None  # what was done about an interrupted earlier run
+    changes: tuple[Change, ...] = ()  # what the command does (or, dry run or declined, would do) to each project
+    declined: bool = False  # the user said no: nothing was changed
+    prefix: Path | None = None
+    protected: str | None = None  # the EXTERNALLY-MANAGED file this run wrote
+
+    def to_dict(self) -> dict[str, object]:
+        """Ours, plus conda's keys: success, prefix, actions (LINK/UNLINK as conda lists them)."""
+        link = list(self.transaction.link) if self.transaction else []
+        unlink = list(self.transaction.unlink) if self.transaction else []
+        done = not (self.dry_run or self.declined)
+        link += [f"{DEVELOP_CHANNEL}::{p.name}-{p.version}-{p.build}" for p in self.projects if not p.unchanged]
+        unlink += [c.replaces for c in self.changes if c.replaces and (c.action != "uninstall" or not done)]
+        unlink += list(self.removed)
+        return {
+            "success": True,
+            "prefix": str(self.prefix) if self.prefix else None,
+            "actions": {
+                "PREFIX": str(self.prefix) if self.prefix else None,
+                "LINK": [_dist_dict(d) for d in dict.fromkeys(link)],
+                "UNLINK": [_dist_dict(d) for d in dict.fromkeys(unlink)],
+            },
+            "dry_run": self.dry_run,
+            "declined": self.declined,
+            "changes": [c.to_dict() for c in self.changes],
+            "plans": [p.to_dict() for p in self.plans],
+            "link": list(self.transaction.link) if self.transaction else [],
+            "projects": [p.to_dict() for p in self.projects],
+            "removed": list(self.removed),
+            "left_behind": list(self.left_behind),
+            "recovered": self.recovered,
+            "protected": self.protected,
+        }
+
+
+def _dist_dict(dist: str) -> dict[str, str]:
+    """``channel::name-version-build`` as conda's --json lists a package."""
+    channel, _, name_version_build = dist.rpartition("::")
+    name, version, build = name_version_build.rsplit("-", 2)
+    dist_name = name_version_build
+    return {"channel": channel, "name": name, "version": version, "build_string": build, "dist_name": dist_name}
+
+
+@dataclass
+class Prepared:
+    """A backend asked before anything changed, and its answers: the project's build reuses both."""
+
+    backend: Backend
+    asked: Asked
+
+    def close(self) -> None:
+        self.backend.close()
+        self.asked.close()

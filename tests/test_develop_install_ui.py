@@ -1,0 +1,234 @@
+"""develop-install as a user meets it (issue 14): the plan and the question, all or nothing, what the history
+says, verbosity, --json, and no crash at exit.  Standalone (py-rattler); test_conda_issue14 checks conda's side."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import copy_project, local_project
+
+from conda_source.testing import make_test_prefix
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def conda_source(*args: str, answer: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """The standalone command; with ``answer``, stdin is a terminal that has the answer typed in already."""
+    command = [sys.executable, "-m", "conda_source", *args]
+    environ = {**os.environ, **env}
+    environ.pop("CONDA_PREFIX", None)
+    if answer is None:
+        return subprocess.run(command, capture_output=True, text=True, env=environ, stdin=subprocess.DEVNULL)
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())
+        return subprocess.run(command, capture_output=True, text=True, env=environ, stdin=terminal)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def state(prefix: Path) -> tuple[list[str], list[str]]:
+    """What an environment has: its records, and every file outside conda-meta (but the CACHEDIR.TAG that
+    py-rattler's install writes into the prefix root)."""
+    records = sorted(p.name for p in (prefix / "conda-meta").glob("*.json"))
+    files = sorted(
+        str(p.relative_to(prefix))
+        for p in prefix.rglob("*")
+        if "conda-meta" not in p.parts and p.name != "CACHEDIR.TAG"
+    )
+    return records, files
+
+
+def uses_six(tmp_path: Path) -> Path:
+    return local_project(tmp_path, "uses-six", ["six>=1.16"])
+
+
+def test_no_on_a_terminal_changes_nothing_for_install_reinstall_and_uninstall(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    project = uses_six(tmp_path)
+    before = state(prefix)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    declined = conda_source(*args, answer="n\n")
+    assert declined.returncode == 0, declined.stderr
+    assert declined.stdout.splitlines()[:4] == [
+        "Projects:",
+        f"  uses-six 0.4.0: install (editable) from {project}",
+        "Dependencies: 1 package(s) to link",
+        f"  + {declined.stdout.split('  + ')[1].split()[0]}",
+    ]
+    assert "  + six-1.16.0-" in declined.stdout
+    assert declined.stdout.rstrip().endswith("Proceed ([y]/n)? Nothing was changed.")
+    assert state(prefix) == before
+
+    assert conda_source(*args, answer="y\n").returncode == 0
+    (record,) = (prefix / "conda-meta").glob("uses-six-*.json")
+    installed = state(prefix)
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# changed\n")
+    declined = conda_source(*args, answer="n\n")
+    assert declined.returncode == 0, declined.stderr
+    assert (
+        f"  uses-six 0.4.0: reinstall (editable) from {project}, replacing local-develop::{record.stem}"
+        in declined.stdout
+    )
+    assert "Dependencies: already installed" in declined.stdout
+    assert state(prefix) == installed
+
+    declined = conda_source(*args, "--uninstall", answer="no\n")
+    assert declined.returncode == 0, declined.stderr
+    assert f"  uses-six 0.4.0: uninstall the develop install of {project} (local-develop::{record.stem})" in (
+        declined.stdout
+    )
+    assert state(prefix) == installed
+
+
+def test_dry_run_shows_the_same_plan(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    project = uses_six(tmp_path)
+    before = state(prefix)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    dry = conda_source(*args, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    asked = conda_source(*args, answer="n\n")
+    plan = asked.stdout.split("Proceed")[0]
+    assert plan in dry.stdout and dry.stdout.rstrip().endswith("Dry run: nothing was changed.")
+    assert state(prefix) == before
+
+
+def test_without_a_terminal_nothing_is_asked(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """Scripts and CI (README's set-up command): stdin is no terminal, so the change is made as with -y."""
+    project = uses_six(tmp_path)
+    result = conda_source("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    assert result.returncode == 0, result.stderr
+    assert "Proceed" not in result.stdout and list((prefix / "conda-meta").glob("uses-six-*.json"))
+
+
+def test_a_failed_build_leaves_the_environment_as_it_was(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """The dependencies were linked before the backend failed: they are unlinked again."""
+    project = uses_six(tmp_path)
+    backend = project / "_backend" / "minimal_backend.py"
+    backend.write_text(backend.read_text() + "\n\ndef build_editable(*args, **kwargs):\n    raise SystemExit(3)\n")
+    before = state(prefix)
+    result = conda_source("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"conda-source: error: {project}: build backend failed in build_editable: the backend exited with status 3; "
+        "its output is above, fix what it reports and run again"
+    )
+    assert state(prefix) == before
+    history = (prefix / "conda-meta" / "history").read_text()
+    undone = history.split("==> ")[-1]
+    assert "(undone)" in undone.splitlines()[1] and "\n-" in undone and "six-1.16.0-" in undone
+
+
+def test_history_names_what_was_asked_for_and_what_was_required(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    project = copy_project("setuptools-basic", tmp_path)
+    result = conda_source("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    assert result.returncode == 0, result.stderr
+    blocks = (prefix / "conda-meta" / "history").read_text().split("==> ")
+    requested = [line for block in blocks for line in block.splitlines() if line.startswith("# update specs:")]
+    assert requested == ["# update specs: ['python']", "# update specs: ['setuptools-basic']"]
+    project_block = next(block for block in blocks if "+local-develop::setuptools-basic-1.0.0-" in block)
+    assert "# conda-source build requirements: ['setuptools >=61', 'wheel']" in project_block
+    assert "# conda-source run requirements: ['packaging >=21', 'six']" in project_block
+    assert "# cmd: conda-source develop-install " in project_block
+
+
+def test_verbose_streams_the_backend_output_and_quiet_prints_only_the_result(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    project = copy_project("setuptools-basic", tmp_path)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    verbose = conda_source(*args, "-v")
+    assert verbose.returncode == 0, verbose.stderr
+    lines = verbose.stderr.splitlines()
+    # Each hook is announced, then its output follows as the backend prints it.
+    start = lines.index("setuptools-basic: build_editable ...")
+    assert any("running editable_wheel" in line for line in lines[start:])
+    assert "Solving the dependencies ..." in lines and "Installing the dependencies ..." in lines
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# changed\n")
+    quiet = conda_source(*args, "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert quiet.stdout.splitlines()[0].startswith("Dependencies: already installed")
+
+
+def test_json_carries_condas_keys(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    project = uses_six(tmp_path)
+    result = conda_source(
+        "develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["success"] is True and document["prefix"] == str(prefix)
+    linked = {(d["channel"], d["name"]) for d in document["actions"]["LINK"]}
+    assert ("local-develop", "uses-six") in linked and any(name == "six" for _, name in linked)
+    assert document["actions"]["UNLINK"] == [] and document["changes"][0]["action"] == "install"
+
+
+def test_a_named_environment_is_named_in_the_hint(tmp_path: Path) -> None:
+    envs = tmp_path / "envs"
+    (envs / "nopy" / "conda-meta").mkdir(parents=True)
+    result = conda_source("develop-install", ".", "-n", "nopy", CONDA_ENVS_PATH=str(envs))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"conda-source: error: {envs / 'nopy'}: this environment has no python; add one with "
+        "'conda install -n nopy python'"
+    )
+
+
+def test_the_python_api_exits_cleanly_after_py_rattler_ran(build_channel: str, tmp_path: Path) -> None:
+    """py-rattler's tokio threads finish with Python before the interpreter finalizes (see _rattler)."""
+    code = (
+        "import sys\n"
+        "from conda_source import api\n"
+        "from conda_source.testing import make_test_prefix\n"
+        "prefix = make_test_prefix(sys.argv[1])\n"
+        "api.build_local(sys.argv[2], output_dir=sys.argv[3], prefix=prefix, channels=[sys.argv[4]],"
+        " user_mapping=False)\n"
+    )
+    project = copy_project("setuptools-basic", tmp_path)
+    for run in range(3):
+        prefix, out = tmp_path / f"env{run}", tmp_path / f"out{run}"
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(prefix), str(project), str(out), build_channel],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert list(out.glob("*.conda"))
+
+
+def test_make_test_prefix_records_python_as_requested(tmp_path: Path) -> None:
+    prefix = make_test_prefix(tmp_path / "env")
+    history = (prefix / "conda-meta" / "history").read_text()
+    assert "# update specs: ['python']" in history and "+file:///conda-source-testing::python-" in history
+
+
+def test_protect_env_writes_pep_668s_file_only_when_asked(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    import configparser
+
+    project = uses_six(tmp_path)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    marker = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "EXTERNALLY-MANAGED"
+    assert conda_source(*args).returncode == 0 and not marker.exists()  # not asked: never written
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# changed\n")
+    result = conda_source(*args, "--protect-env")
+    assert result.returncode == 0, result.stderr
+    assert f"protected from pip: wrote {marker}" in result.stdout
+    parser = configparser.ConfigParser(interpolation=None)  # as pip reads it (PEP 668)
+    parser.read(marker, encoding="utf-8")
+    error = parser["externally-managed"]["Error"]
+    assert "conda develop-install ." in error and "--break-system-packages" in error
+    assert (prefix / "conda-meta" / "conda-source" / "protect-env").is_file()
+    marker.write_text("[externally-managed]\nError=someone else's\n")
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# again\n")
+    assert conda_source(*args, "--protect-env").returncode == 0
+    assert marker.read_text() == "[externally-managed]\nError=someone else's\n"  # kept as it is

@@ -71,7 +71,7 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 
     if isinstance(request, UninstallRequest):
-        return develop_uninstall(request)
+        return develop_uninstall(request, invocation.installer(request.environment))
     return develop_install(request, invocation.installer(request.environment))
 
 
@@ -91,11 +91,18 @@ def render(result: DevelopResult) -> str:
     for project in result.projects:
         how = "editable" if project.editable else "regular"
         state = "unchanged, nothing to do" if project.unchanged else f"installed ({how}, {project.files} files)"
+        if project.replaced and not project.unchanged:
+            lines.append(f"{project.name} {project.version} {project.replaced}")
         lines.append(f"{project.name} {project.version} {project.build}: {state}")
+        lines += [f"  forced over {path} (kept; --uninstall puts it back)" for path in project.forced]
         lines.append(f"  source {project.source}")
         lines.append(f"  record {project.record}")
+    if result.recovered:
+        lines.append(f"recovered: {result.recovered}")
     for dist in result.removed:
         lines.append(f"removed {dist}")
+    for dist in result.restored:
+        lines.append(f"put back {dist}")
     if result.left_behind:
         lines.append(f"still installed, needed by nothing else: {', '.join(result.left_behind)}")
         lines.append(f"  remove them with: conda remove {' '.join(result.left_behind)}")

@@ -27,13 +27,12 @@ from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import __version__, conda_meta, prefix_install
+from conda_source import __version__, conda_meta, prefix_change, prefix_install
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
-from conda_source.journal import Journal, fault
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
@@ -72,6 +71,8 @@ class InstalledProject:
     record: Path
     files: int
     unchanged: bool = False  # nothing changed since the last install: nothing was done
+    replaced: str | None = None  # the channel package this install replaced, and who depends on it
+    forced: tuple[str, ...] = ()  # files of others overwritten under --force (kept, put back by --uninstall)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +84,8 @@ class InstalledProject:
             "record": str(self.record),
             "files": self.files,
             "unchanged": self.unchanged,
+            "replaced": self.replaced,
+            "forced": list(self.forced),
         }
 
 
@@ -95,6 +98,7 @@ class DevelopResult:
     removed: tuple[str, ...] = field(default=())
     left_behind: tuple[str, ...] = field(default=())
     recovered: str | None = None  # what was done about an interrupted earlier run
+    restored: tuple[str, ...] = ()  # channel packages an uninstall put back
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +109,7 @@ class DevelopResult:
             "removed": list(self.removed),
             "left_behind": list(self.left_behind),
             "recovered": self.recovered,
+            "restored": list(self.restored),
         }
 
 
@@ -112,7 +117,7 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
     prefix = checked_prefix(request.environment, request.allow_base)
     installer = installer or RattlerInstaller(request.environment, request.channels, command=request.command)
     with conda_meta.prefix_lock(prefix):
-        recovered = Journal(prefix).recover() if not request.dry_run else None
+        recovered = prefix_change.recover(prefix, installer, request.command) if not request.dry_run else None
         plans = tuple(
             plan(PlanRequest(p, request.environment, request.extras, request.groups, request.overrides))
             for p in request.paths
@@ -228,10 +233,6 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     version = conda_version(metadata.version)
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
-    owners = conda_meta.owners(prefix, {previous.name} if previous else set())
-    prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
-
-    leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
     paths = tuple(
         PathEntry(path, hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in sorted(staging.files.items())
@@ -240,33 +241,16 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),
     )  # fmt: skip
-    record_relative = record.relative_file()
-    state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
-    replaced = [*leftovers, *(f for f in staging.files if (prefix / f).exists()), state_relative]
-    unlinked: tuple[str, ...] = ()
-    if previous is not None:
-        replaced += [*previous.files, previous.relative_file()]
-        unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
-
-    journal = Journal(prefix)
-    journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, done_if_exists=True)
-    try:
-        for index, (path, staged) in enumerate(sorted(staging.files.items())):
-            prefix_install.write_file(prefix / path, staged)
-            if index == len(staging.files) // 2:
-                fault("mid-files")
-        state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root))
-        conda_meta.write_state(prefix, conda_name, state)
-        fault("before-record")
-        record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
-    except BaseException:
-        journal.recover()  # an error or Ctrl-C here: back to how it was, at once
-        raise
-    fault("before-commit")
-    journal.commit()
-    prefix_install.prune_empty_dirs(prefix, replaced)
-    conda_meta.append_history(prefix, request.command, (f"{DEVELOP_CHANNEL}::{record.dist}",), (conda_name,), unlinked)
-    return InstalledProject(conda_name, version, build_string, root, request.editable, record_file, len(staging.files))
+    state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root))
+    # Ownership: what this install may replace, take over or (with --force) overwrite; see prefix_change.
+    planned = prefix_change.plan_install(
+        prefix, staging, record, state, previous, canonicalize_name(metadata.name), request.force
+    )
+    prefix_change.apply(prefix, planned.change, staging.layout, request.command)
+    return InstalledProject(
+        conda_name, version, build_string, root, request.editable, record.file(prefix), len(staging.files),
+        replaced=str(planned.replaced) if planned.replaced else None, forced=tuple(sorted(planned.forced)),
+    )  # fmt: skip
 
 
 def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:

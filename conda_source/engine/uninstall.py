@@ -1,6 +1,8 @@
 """Uninstall a develop install: every file, the state and the record, in one journaled step.
 
-The dependencies it brought are reported when nothing else needs them, never removed.
+It is an undo: files it overwrote under ``--force`` are put back, and a channel package it
+replaced is linked again (``replacement``).  The dependencies it brought are reported when
+nothing else needs them, never removed.
 """
 
 from __future__ import annotations
@@ -8,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source import conda_meta, prefix_install
+from conda_source import conda_meta, prefix_change
+from conda_source.artifact.layout import Layout
 from conda_source.conda_meta import DEVELOP_CHANNEL, Record
 from conda_source.engine.develop_install import DevelopResult, checked_prefix, develop_record
 from conda_source.errors import TargetError
-from conda_source.journal import Journal
+from conda_source.installer import Installer
+from conda_source.replacement import UndoIncompleteError, restore_pending
 from conda_source.specs import spec_name
 from conda_source.target import Environment
 
@@ -24,28 +28,34 @@ class UninstallRequest:
     command: str = ""
 
 
-def develop_uninstall(request: UninstallRequest) -> DevelopResult:
-    """Remove the develop installs of ``request.paths`` (found by their source directories)."""
-    prefix = checked_prefix(request.environment, allow_base=True)
+def develop_uninstall(request: UninstallRequest, installer: Installer | None = None) -> DevelopResult:
+    """Remove the develop installs of ``request.paths`` (found by their source directories).
+
+    ``installer`` is the fallback for putting back a replaced channel package that neither the
+    package cache nor its url provides.
+    """
+    environment = request.environment
+    prefix = checked_prefix(environment, allow_base=True)
     command = request.command
-    removed, left = [], []
+    removed, left, restored = [], [], []
+    layout = Layout.prefix_scheme(prefix, environment.paths, environment.interpreter)
     with conda_meta.prefix_lock(prefix):
-        Journal(prefix).recover()
+        recovered = prefix_change.recover(prefix, installer, command)
         for path in request.paths:
             record = develop_record(prefix, path.resolve())
             if record is None:
                 raise TargetError(f"{path.resolve()}: not develop-installed in {prefix}; nothing to uninstall")
-            state_relative = conda_meta.state_path(prefix, record.name).relative_to(prefix).as_posix()
-            journal = Journal(prefix)
-            # The record is moved last: its absence then means every file is gone.
-            journal.begin([*record.files, state_relative, record.relative_file()], [], record.relative_file(), False)
-            journal.commit()
-            prefix_install.prune_empty_dirs(prefix, record.files)
-            dist = f"{DEVELOP_CHANNEL}::{record.dist}"
-            conda_meta.append_history(prefix, command, (), (), unlinked=(dist,))
-            removed.append(dist)
+            prefix_change.apply(prefix, prefix_change.plan_uninstall(prefix, record), layout, command)
+            removed.append(f"{DEVELOP_CHANNEL}::{record.dist}")
+            done, failures = restore_pending(prefix, installer, command)
+            if failures:
+                raise UndoIncompleteError(removed, failures)
+            restored += done
             left += _only_needed_by(record, conda_meta.records(prefix))
-    return DevelopResult((), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))))
+    return DevelopResult(
+        (), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))), recovered=recovered,
+        restored=tuple(restored),
+    )  # fmt: skip
 
 
 def _only_needed_by(record: Record, installed: dict[str, Record]) -> list[str]:

@@ -4,7 +4,8 @@ A develop install is *stale* when its source directory is gone, when a ``.pth``
 file it installed points at a directory that no longer exists, or when the
 project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
 installed.  It is *damaged* when a file it owns was changed or deleted by
-something else.
+something else.  It has a *forced* overlap for as long as a file it overwrote under
+``--force`` (another package's, or one nobody owned) is kept aside for ``--uninstall``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from conda_source.project import build_files_digest
 class Finding:
     name: str
     source: str
-    problem: str  # stale | damaged
+    problem: str  # stale | damaged | forced
     detail: str
 
     def __str__(self) -> str:
@@ -30,6 +31,7 @@ class Finding:
 
 def check_prefix(prefix: Path) -> list[Finding]:
     findings: list[Finding] = []
+    installed = conda_meta.records(prefix)
     for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda found: found[0].name):
         name = record.name
         source = state.source if state else record.source
@@ -38,6 +40,15 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings.append(Finding(name, source, "stale", "its source directory is gone"))
         elif state and state.sources != build_files_digest(root):
             findings.append(Finding(name, source, "stale", "the project's build files changed since it was installed"))
+        for path, owner in sorted(state.forced.items() if state else ()):
+            if owner and owner not in installed:
+                continue  # that package is gone, and with it the overlap
+            whose = f"a file of the conda package '{owner}'" if owner else "a file no conda package owned"
+            kept = conda_meta.forced_path(name, path)
+            where = f"the original is kept in {kept}" if (prefix / kept).exists() else "there was no original to keep"
+            findings.append(
+                Finding(name, source, "forced", f"{path} overwrote {whose} (--force); {where}, --uninstall puts it back")
+            )
         for entry in record.paths:
             path = prefix / entry.path
             if not path.is_file():

@@ -203,7 +203,7 @@ def step(label: str) -> None:
     _steps[0] += 1
     log = os.environ.get(FAULT_LOG_ENV)
     if log:
-        with open(log, "a", encoding="utf-8") as handle:
+        with Path(log).open("a", encoding="utf-8") as handle:
             handle.write(f"{_steps[0]} {label}\n")
     if os.environ.get(FAULT_ENV) == f"step:{_steps[0]}":
         os.kill(os.getpid(), signal.SIGKILL)

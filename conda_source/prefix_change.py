@@ -133,7 +133,7 @@ def plan_install(
     change.removed += [conda_meta.state_relative(n) for n in states]
     for path in sorted(staging.files):
         change.writes.append(Write(path, _staged(prefix, staging, path)))
-    for path, owner in sorted(forced.items()):
+    for path in sorted(forced):
         kept = conda_meta.forced_path(name, path)
         if path in carried and carried[path][1] == kept:
             continue
@@ -153,7 +153,9 @@ def plan_install(
         change.writes.append(Write(marker, _json(prefix, marker, dict(replaced))))
     change.removed += [r.relative_file() for r in displaced]
     new_state = DevelopState(state.source, state.fingerprint, state.editable, state.sources, forced, replaces)
-    change.writes.append(Write(conda_meta.state_relative(name), lambda _: conda_meta.write_state(prefix, name, new_state)))
+    change.writes.append(
+        Write(conda_meta.state_relative(name), _json(prefix, conda_meta.state_relative(name), new_state.to_json()))
+    )
     change.writes.append(Write(record.relative_file(), lambda _: _write_record(prefix, record)))
     change.linked = (f"{DEVELOP_CHANNEL}::{record.dist}",)
     change.unlinked = tuple(f"{channel_of(r)}::{r.dist}" for r in displaced)
@@ -166,14 +168,16 @@ def plan_uninstall(prefix: Path, record: Record) -> Change:
     what it forced over is put back, and a channel package it replaced is marked for restoring."""
     state = conda_meta.read_state(prefix, record.name)
     forced = dict(state.forced) if state else {}
-    owners = {f for r in conda_meta.all_records(prefix) if r.dist != record.dist for f in r.files}
+    others = [r for r in conda_meta.all_records(prefix) if r.dist != record.dist]
+    owners = {f for r in others for f in r.files}
     change = Change(record.relative_file())
     change.removed += [f for f in record.files if f not in owners or f in forced]
     change.removed.append(conda_meta.state_relative(record.name))
-    for path in sorted(forced):
+    for path, owner in sorted(forced.items()):
         kept = conda_meta.forced_path(record.name, path)
         change.removed.append(kept)
-        if _exists(prefix / kept):
+        # Put back what was there, unless its package has gone since (the original went with it).
+        if _exists(prefix / kept) and (not owner or any(r.name == owner for r in others)):
             change.writes.append(Write(path, _copy_backup(prefix, kept, path)))
     if state is not None and state.replaces:
         marker = conda_meta.restore_marker(record.name)
@@ -227,4 +231,3 @@ def _json(prefix: Path, relative: str, data: dict[str, object]) -> Callable[[Jou
 
 def _write_record(prefix: Path, record: Record) -> None:
     conda_meta.write_record(prefix, record)
-

@@ -39,7 +39,11 @@ class ClobberError(CondaSourceError):
     def __init__(self, project: str, path: str, owner: str | None) -> None:
         self.path = path
         self.owner = owner
-        whose = f"belongs to the conda package '{owner}'" if owner else "no conda package owns (another installer put it there)"
+        whose = (
+            f"belongs to the conda package '{owner}'"
+            if owner
+            else "no conda package owns (another installer put it there)"
+        )
         fix = "remove that package" if owner else "move it away"
         super().__init__(
             f"{project}: would overwrite {path}, which {whose}; {fix}, or pass --force to overwrite it "
@@ -102,7 +106,12 @@ def keep_dirs(layout: Layout) -> list[str]:
 
 
 def pip_leftovers(
-    prefix: Path, layout: Layout, staged: Collection[str], name: str, claimed: Collection[str], owners: Mapping[str, str]
+    prefix: Path,
+    layout: Layout,
+    staged: Collection[str],
+    name: str,
+    claimed: Collection[str],
+    owners: Mapping[str, str],
 ) -> list[str]:
     """Files of an earlier non-conda install of project ``name`` (``pip install -e .``), to take over.
 
@@ -112,7 +121,8 @@ def pip_leftovers(
     """
     found: list[str] = []
     for site in dict.fromkeys((layout.dirs["purelib"], layout.dirs["platlib"])):
-        ours, others = [], []
+        ours: list[Path] = []
+        others: list[Path] = []
         for dist_info in sorted((prefix / site).glob("*.dist-info")):
             relative = f"{site}/{dist_info.name}"
             dist_name = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
@@ -222,7 +232,7 @@ def copy_exact(source: Path, path: Path) -> None:
     partial = path.with_name(path.name + ".conda-source-partial")
     partial.unlink(missing_ok=True)
     if source.is_symlink():
-        partial.symlink_to(os.readlink(source))
+        partial.symlink_to(source.readlink())
     else:
         shutil.copy2(source, partial)
     step(f"partial {path.name}")

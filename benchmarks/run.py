@@ -282,6 +282,43 @@ def scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
     return rows
 
 
+# Linux's VmHWM: the peak of this process image alone (ru_maxrss also counts the parent's pages
+# the child was forked with, carried across exec).
+PEAK_RSS = """
+import sys, time
+from conda_source.cli import main
+start = time.perf_counter()
+code = main(["build-local", sys.argv[1], "--output-dir", sys.argv[2], "--no-user-mapping"])
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(code, time.perf_counter() - start, int(status["VmHWM"].split()[0]) // 1024)
+"""
+
+
+def memory_lines(work: Path, sizes_mib: tuple[int, ...] = (16, 256)) -> list[str]:
+    """Peak resident memory of build-local on one wheel, in a fresh interpreter that does only that (Linux).
+
+    The wheel holds one stored member of the given size (a repeated random MiB, so the .conda is
+    small but every byte goes through staging, tar and zstd).  Memory must not grow with the size.
+    """
+    from wheelmaker import make_large_wheel
+
+    lines = ["", "Peak memory of build-local (VmHWM of a fresh interpreter; target: under 150 MiB):", ""]
+    lines += ["| wheel content | peak RSS (MiB) | time (s) |", "| --- | --- | --- |"]
+    for size in sizes_mib:
+        folder = work / f"memory-{size}"
+        folder.mkdir()
+        wheel = make_large_wheel(folder, size << 20)
+        completed = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS, str(wheel), str(folder / "out")], capture_output=True, text=True
+        )
+        code, elapsed, peak = (completed.stdout.splitlines() or ["1 0 0"])[-1].split()
+        if completed.returncode != 0 or code != "0":
+            raise RuntimeError(f"build-local of a {size} MiB wheel failed:\n{completed.stdout}\n{completed.stderr}")
+        lines.append(f"| {size} MiB in one member | {peak} | {float(elapsed):.1f} |")
+        shutil.rmtree(folder)
+    return lines
+
+
 def render(rows: list[Row], repeats: int) -> str:
     lines = [
         f"conda-source benchmarks, {date.today().isoformat()}, {platform.node()} ({platform.machine()}, "
@@ -306,16 +343,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes: under two minutes")
     parser.add_argument("--repeats", type=int, help="repeats per measurement (default 3 quick, 7 full)")
+    parser.add_argument("--memory-only", action="store_true", help="only the peak memory of build-local")
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 7)
     with tempfile.TemporaryDirectory(prefix="conda-source-bench-") as scratch:
         work = Path(scratch)
+        memory = memory_lines(work)
+        if args.memory_only:
+            print("\n".join(memory).lstrip())
+            return 0
         channel, prefix = prepare(work)
         rows = develop_rows(work, channel, prefix, repeats)
         rows += build_rows(work, channel, prefix, repeats)
         rows += mapping_rows(repeats)
         rows += scale_rows(work, channel, args.quick)
-    print(render(rows, repeats))
+    print("\n".join([render(rows, repeats), *memory]))
     return 0
 
 

@@ -86,6 +86,15 @@ class TargetError(CondaSourceError):
     """The target environment is missing, unusable or badly described."""
 
 
+class ChannelError(CondaSourceError):
+    """A channel given with -c cannot be used (no such directory, not indexed, not a channel at all)."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        self.channel = channel
+        self.reason = reason
+        super().__init__(f"channel '{channel}': {reason}")
+
+
 class ArtifactError(CondaSourceError):
     """A wheel cannot become a correct conda package; nothing was written."""
 

@@ -40,15 +40,14 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings.append(Finding(name, source, "stale", "its source directory is gone"))
         elif state and state.sources != build_files_digest(root):
             findings.append(Finding(name, source, "stale", "the project's build files changed since it was installed"))
-        for path, owner in sorted(state.forced.items() if state else ()):
+        for overwritten, owner in sorted(state.forced.items() if state else ()):
             if owner and owner not in installed:
                 continue  # that package is gone, and with it the overlap
             whose = f"a file of the conda package '{owner}'" if owner else "a file no conda package owned"
-            kept = conda_meta.forced_path(name, path)
+            kept = conda_meta.forced_path(name, overwritten)
             where = f"the original is kept in {kept}" if (prefix / kept).exists() else "there was no original to keep"
-            findings.append(
-                Finding(name, source, "forced", f"{path} overwrote {whose} (--force); {where}, --uninstall puts it back")
-            )
+            detail = f"{overwritten} overwrote {whose} (--force); {where}, --uninstall puts it back"
+            findings.append(Finding(name, source, "forced", detail))
         for entry in record.paths:
             path = prefix / entry.path
             if not path.is_file():

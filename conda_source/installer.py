@@ -15,19 +15,22 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import unquote, urlparse
 
 from conda_source import conda_meta
-from conda_source.errors import CondaSourceError
+from conda_source.errors import ChannelError, CondaSourceError
 from conda_source.target import Environment
 
 
 class SolveError(CondaSourceError):
     def __init__(self, specs: Sequence[str], reason: str) -> None:
         self.specs = tuple(specs)
+        self.reason = reason
         super().__init__(f"cannot install {', '.join(specs)}: {reason}")
 
 
@@ -37,9 +40,37 @@ class Transaction:
     link: tuple[str, ...]  # dist strings (name-version-build) that will be added
 
 
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$")
+_LOCAL = ("file:", "/", "./", "../", "~")
+
+
 def channel_urls(channels: Sequence[str]) -> tuple[str, ...]:
-    """A local directory works as a channel too: conda-source build-local --channel-dir makes them."""
-    return tuple(Path(c).absolute().as_uri() if Path(c).is_dir() else c for c in channels)
+    """Check each -c channel before anything runs, and give local directories as file:// URLs.
+
+    A local channel (a directory, or a file:// URL) must exist and be indexed; anything else
+    must be a channel name (``conda-forge``, ``conda-forge/label/dev``) or an http(s) URL.
+    """
+    urls = []
+    for channel in channels:
+        local = channel.startswith(_LOCAL) or Path(channel).is_dir()
+        if local:
+            path = Path(unquote(urlparse(channel).path)) if channel.startswith("file:") else Path(channel).expanduser()
+            if not path.is_dir():
+                raise ChannelError(channel, f"no such directory ({path}); give an existing local channel")
+            if not any(path.glob("*/repodata.json")):
+                raise ChannelError(
+                    channel,
+                    f"{path} is not an indexed channel (no */repodata.json); file packages into it with "
+                    "'conda-source build-local --channel-dir', or index it with 'conda index'",
+                )
+            urls.append(path.absolute().as_uri())
+        elif channel.startswith(("http://", "https://")) or _CHANNEL_NAME.match(channel):
+            urls.append(channel)
+        else:
+            raise ChannelError(
+                channel, "not a channel name (like conda-forge), an http(s) URL, or a local channel directory"
+            )
+    return tuple(urls)
 
 
 class Installer(Protocol):

@@ -29,6 +29,7 @@ from conda_source import conda_meta, prefix_install
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.staging import StagingDestination
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
+from conda_source.errors import TargetError
 from conda_source.installer import Installer
 from conda_source.journal import Journal, fault
 from conda_source.replacement import (
@@ -190,8 +191,8 @@ def plan_uninstall(prefix: Path, record: Record) -> Change:
 def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
     """Make ``change`` under the journal: all of it, or (after an error or a kill) none of it."""
     journal = Journal(prefix)
-    journal.begin(change.removed, [w.path for w in change.writes], change.label, prefix_install.keep_dirs(layout))
     try:
+        journal.begin(change.removed, [w.path for w in change.writes], change.label, prefix_install.keep_dirs(layout))
         for index, write in enumerate(change.writes):
             if index == len(change.writes) - 1 and change.linked:
                 fault("before-record")
@@ -200,8 +201,14 @@ def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
                 fault("mid-files")
         conda_meta.append_history(prefix, command, change.linked, change.specs, change.unlinked)
         journal.mark_done()
-    except BaseException:
+    except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
+        if isinstance(exc, OSError):
+            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
+            raise TargetError(
+                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
+                "fix the permissions or free space, then run again"
+            ) from None
         raise
     fault("before-commit")
     journal.commit()

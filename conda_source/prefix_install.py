@@ -2,7 +2,7 @@
 
 1. ``stage``: pypa/installer unpacks the wheel, in the prefix's own scheme, into memory
    (scripts use the prefix's python; ``INSTALLER`` says conda-source; ``direct_url.json``
-   records the source).  Nothing may land in ``conda-meta/``.
+   records the source).  Nothing may land in ``conda-meta/`` (the staging refuses it).
 2. ``pip_leftovers``: the files of an earlier non-conda install of the same project
    (``pip install -e .``), which are taken over so conda lists the project once.  Its
    RECORD is untrusted: every entry must stay inside the dist's own scheme, out of
@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.staging import StagedFile, StagingDestination
-from conda_source.errors import ArtifactError, CondaSourceError
+from conda_source.errors import CondaSourceError
 from conda_source.journal import step
 from conda_source.target import Environment
 
@@ -65,29 +65,9 @@ class TakeoverError(CondaSourceError):
         super().__init__("\n".join(lines))
 
 
-class PrefixStaging(StagingDestination):
-    """Staging into a prefix: nothing is ever installed into conda-meta/ (conda's records)."""
-
-    def package_path(self, scheme: str, path: str) -> str:
-        joined = super().package_path(scheme, path)
-        if joined.split("/", 1)[0].lower() == "conda-meta":  # case-insensitive file systems too
-            raise ArtifactError(
-                self.wheel,
-                f"refusing '{self._wheel_member(scheme, path)}': it would install into conda-meta/, "
-                "which belongs to conda; remove it from the wheel",
-            )
-        return joined
-
-    def _wheel_member(self, scheme: str, path: str) -> str:
-        if scheme in ("purelib", "platlib"):
-            return path
-        name, version = Path(self.wheel).name.split("-")[:2]
-        return f"{name}-{version}.data/{scheme}/{path}"
-
-
 def stage(wheel: Path, environment: Environment, source: Path, editable: bool) -> StagingDestination:
     layout = Layout.prefix_scheme(environment.prefix, environment.paths, environment.interpreter)
-    staging = PrefixStaging(layout, str(wheel))
+    staging = StagingDestination(layout, str(wheel))  # it refuses targets in conda-meta/
     direct_url = {"url": source.as_uri(), "dir_info": {"editable": True} if editable else {}}
     metadata = {"INSTALLER": b"conda-source\n", "direct_url.json": json.dumps(direct_url).encode()}
     with WheelFile.open(wheel) as opened:
@@ -216,13 +196,20 @@ def _under(relative: str, directory: str) -> bool:
 
 
 def write_file(path: Path, staged: StagedFile) -> None:
+    """Write through a partial file renamed into place; a failure leaves neither behind."""
+    """Write through a partial file renamed into place; a failure leaves neither behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".conda-source-partial")
-    partial.write_bytes(staged.data)
-    if staged.executable:
-        partial.chmod(0o755)
-    step(f"partial {path.name}")
-    partial.replace(path)
+    try:
+        with staged.open() as source, partial.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        if staged.executable:
+            partial.chmod(0o755)
+        step(f"partial {path.name}")
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     step(f"wrote {path.name}")
 
 

@@ -125,8 +125,11 @@ def python_in(prefix: Path) -> Path:
     if not prefix.is_dir():
         raise TargetError(f"{prefix}: no such environment; create it with 'conda create -p {prefix} python'")
     for candidate in (prefix / "bin" / "python", prefix / "python.exe"):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as exc:
+            raise TargetError(f"{candidate}: cannot look at this interpreter ({exc.strerror or exc})") from None
     raise TargetError(f"{prefix}: this environment has no python; add one with 'conda install -p {prefix} python'")
 
 
@@ -224,6 +227,11 @@ def resolve_environment(
         prefix = named_environment(name, environ)
     if prefix is None and environ.get("CONDA_PREFIX"):
         prefix = Path(environ["CONDA_PREFIX"])
+    if prefix is not None and prefix.is_dir() and not (prefix / "conda-meta").is_dir():
+        raise TargetError(
+            f"{prefix}: not a conda environment (no conda-meta/); create one with 'conda create -p {prefix} python', "
+            "or give the prefix of an existing environment"
+        )
     if prefix is None:
         how = "pass -p PREFIX or -n NAME" + (
             f", activate a conda environment, {alternative}" if alternative else ", or activate a conda environment"

@@ -58,7 +58,9 @@ def write_project(
     """A develop project built by tests/projects/lab-backend (rewritten in place when called again)."""
     module = name.replace("-", "_")
     (path / "src" / module).mkdir(parents=True, exist_ok=True)
-    (path / "src" / module / "__init__.py").write_text(f"WHO = 'checkout'\n\n\ndef main():\n    print('{name} {version}')\n")
+    (path / "src" / module / "__init__.py").write_text(
+        f"WHO = 'checkout'\n\n\ndef main():\n    print('{name} {version}')\n"
+    )
     if not (path / "_backend").exists():
         shutil.copytree(LAB_BACKEND, path / "_backend")
     scripts = {name: f"{module}:main"} if scripts is None else scripts
@@ -81,7 +83,9 @@ def write_project(
     return path
 
 
-def cli(prefix: Path, *args: str, fault: str | None = None, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    prefix: Path, *args: str, fault: str | None = None, log: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``conda-source develop-install ARGS -p PREFIX``, as a process; ``fault`` kills it (journal.step)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONDA_SOURCE_FAULT")}
     if fault:
@@ -93,4 +97,6 @@ def cli(prefix: Path, *args: str, fault: str | None = None, log: Path | None = N
 
 
 def records(prefix: Path, name: str) -> list[str]:
-    return sorted(p.name for p in (prefix / "conda-meta").glob(f"{name}-*.json") if p.name.count("-") == 2 + name.count("-"))
+    return sorted(
+        p.name for p in (prefix / "conda-meta").glob(f"{name}-*.json") if p.name.count("-") == 2 + name.count("-")
+    )

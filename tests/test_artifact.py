@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -174,12 +175,25 @@ def test_reproducible_bytes(tmp_path: Path) -> None:
     assert first.read_bytes() != other.read_bytes()  # the epoch really is what is written
 
 
-def test_default_epoch_comes_from_the_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timestamp_is_source_date_epoch_else_the_build_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never the wheel's zip dates (often a fixed 1980 or 2020 date): conda prefers the newer of equal builds."""
+    import time
+
+    wheel = make_wheel(tmp_path)  # zipfile writes the wheel's members with today's date; force an old one
+    with zipfile.ZipFile(wheel) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for info, data in members:
+            info.date_time = (2020, 2, 2, 0, 0, 0)
+            archive.writestr(info, data)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    wheel = make_wheel(tmp_path)
-    first = convert(wheel, tmp_path / "a")[0].path
-    second = convert(wheel, tmp_path / "b")[0].path
-    assert first.read_bytes() == second.read_bytes()
+    before = int(time.time())
+    built = convert(wheel, tmp_path / "a")[0].path
+    stamp = json.loads(read_members(built)["info/index.json"])["timestamp"] // 1000
+    assert before <= stamp <= int(time.time())
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pinned = convert(wheel, tmp_path / "b")[0].path
+    assert json.loads(read_members(pinned)["info/index.json"])["timestamp"] == 1_700_000_000_000
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """The conda plugin against real conda: subcommands, conda list/install/remove/env export.
 
 Marked ``conda``: skipped, with the reason, where conda is not importable (as in CI).
-conda runs as ``python -m conda`` with HOME in a temporary folder, offline, with
-conda-rattler-solver when it is installed.
+conda runs as ``python -m conda`` with HOME in a temporary folder, offline, with the solver
+that CONDA_SOLVER names (``rattler`` or ``classic``), or else conda-rattler-solver when it is
+installed and conda's classic solver when it is not.
 """
 
 from __future__ import annotations
@@ -23,11 +24,25 @@ from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel
 
 pytestmark = pytest.mark.conda
-SOLVER = ["--solver", "rattler"] if importlib.util.find_spec("conda_rattler_solver") else []
+SOLVER_NAME = os.environ.get("CONDA_SOLVER") or (
+    "rattler" if importlib.util.find_spec("conda_rattler_solver") else "classic"
+)
+SOLVER = ["--solver", SOLVER_NAME]
+
+
+def conda_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of every conda run: HOME and package cache in the test's folder, the chosen solver."""
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "CONDA_PKGS_DIRS": str(home / "pkgs"),
+        "CONDA_SOLVER": SOLVER_NAME,
+        **extra,
+    }
 
 
 def conda(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs")}
+    env = conda_env(home)
     env.pop("CONDA_PREFIX", None)
     return subprocess.run([sys.executable, "-m", "conda", *args], capture_output=True, text=True, env=env)
 
@@ -166,7 +181,7 @@ def test_mapping_setting_from_condarc_or_environment(home: Path, env: Path, tmp_
         [sys.executable, "-m", "conda", *args, "--offline", "-y", "--no-user-mapping", "--dry-run", "--json", *SOLVER],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOME": str(home), "CONDA_PKGS_DIRS": str(home / "pkgs"), **extra_env},
+        env=conda_env(home, **extra_env),
     )
     assert result.returncode == 0, result.stderr + result.stdout
     (plan,) = json.loads(result.stdout)["plans"]
@@ -183,7 +198,7 @@ def test_editable_default_from_settings(home: Path, env: Path, project: Path) ->
         [sys.executable, "-m", "conda", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "HOME": str(home), "CONDA_PLUGINS_CONDA_SOURCE_EDITABLE": "false"},
+        env=conda_env(home, CONDA_PLUGINS_CONDA_SOURCE_EDITABLE="false"),
     )
     assert result.returncode == 0, result.stderr
     (record,) = (env / "conda-meta").glob("in-tree-editable-*.json")
@@ -243,12 +258,40 @@ def test_frozen_environment_is_respected(home: Path, env: Path, tmp_path: Path) 
 
 
 def test_pinned_packages_are_respected(home: Path, env: Path, tmp_path: Path) -> None:
+    """As `conda install` does: the rattler solver refuses; the classic solver overrides a pin that conflicts
+    with an explicit spec, and says so (conda's documented behaviour, kept: conda-source asks conda's solver)."""
     channel = tmp_path / "channel"
     make_channel(channel, [make_wheel(tmp_path, name="helper_lib", version="1.2")])
     (env / "conda-meta" / "pinned").write_text("helper-lib <1\n")
     project = project_needing(tmp_path, "uses-helper", "helper-lib>=1")
     args = ["develop-install", str(project), "-p", str(env), "-c", channel.as_uri(), "--override-channels"]
     result = conda(home, *args, "--offline", "-y", "--no-user-mapping", *SOLVER)
+    if SOLVER_NAME == "classic":
+        assert result.returncode == 0, result.stderr
+        assert "conflicts with explicit specs" in result.stderr + result.stdout
+        return
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "helper-lib" in result.stderr
     assert not list((env / "conda-meta").glob("helper-lib-*.json"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "last_line"),
+    [
+        ("exit", "build backend failed in build_editable: the backend exited with status 3"),
+        ("bad-requires", "build backend failed in get_requires_for_build_editable: the backend asked for an invalid"),
+        ("bad-metadata", "build backend failed in prepare_metadata_for_build_editable: the backend wrote invalid"),
+        ("not-zip", "build backend failed in build_editable: the backend wrote 'bad_backend_demo-1.0-py3-none-any"),
+    ],
+)
+def test_failing_backends_through_conda(home: Path, env: Path, tmp_path: Path, mode: str, last_line: str) -> None:
+    """The failing-backend corpus through conda's front end: the backend's output, then one conda error."""
+    project = copy_project("bad-backend", tmp_path)
+    (project / "MODE").write_text(mode)
+    result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr.split("the compiler said no")[-1]
+    assert f"{project}: {last_line}" in result.stderr
+    if mode == "exit":
+        assert result.stderr.index("the compiler said no") < result.stderr.index("build backend failed")
+    assert not list((env / "conda-meta").glob("bad-backend-demo-*.json"))

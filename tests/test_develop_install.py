@@ -294,3 +294,20 @@ def test_own_name_follows_the_mapping_overrides(prefix: Path, tmp_path: Path) ->
     assert installed.name == "renamed-tool"
     assert installed.record.name.startswith("renamed-tool-0.4.0-editable_h")
     assert run_python(prefix, "import in_tree_editable; print('ok')") == "ok\n"
+
+
+@pytest.mark.network
+def test_a_project_named_only_by_its_backend_is_recorded_under_that_name(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """No [project] table (setup.py only): the record takes the metadata's name, never the folder's."""
+    import shutil
+
+    project = Path(shutil.copytree(PROJECTS / "legacy-setup-py", tmp_path / "legacy-setup-py-main"))
+    result = install(prefix, build_channel, project)
+    (installed,) = result.projects  # type: ignore[attr-defined]
+    assert installed.name == "legacy-setup-py"
+    assert installed.record.name.startswith("legacy-setup-py-0.9.0-editable_h")
+    assert not list((prefix / "conda-meta").glob("legacy-setup-py-main-*.json"))
+    check_record_matches_disk(prefix, installed.record)
+    assert run_python(prefix, "import legacy_setup_py, six; print('ok')") == "ok\n"

@@ -79,7 +79,9 @@ def test_pip_record_cannot_delete_conda_meta_or_pyvenv(prefix: Path, tmp_path: P
 REFUSED_ENTRIES = [
     pytest.param("/etc/passwd", "it is outside the environment", id="absolute-outside"),
     pytest.param("../../../../outside.txt", "it is outside the environment", id="dotdot-outside"),
-    pytest.param("../../../Conda-Meta/history", "Conda-Meta/history is in conda-meta/, which belongs to conda", id="case"),
+    pytest.param(
+        "../../../Conda-Meta/history", "Conda-Meta/history is in conda-meta/, which belongs to conda", id="case"
+    ),
     pytest.param("../../../bin/python", "bin/python is the environment's python", id="interpreter"),
     pytest.param(
         "other_pkg-1.0.dist-info/RECORD",
@@ -123,7 +125,9 @@ def test_pip_takeover_leaves_files_of_others(prefix: Path, tmp_path: Path, lab_c
     other = site / "other_pkg-1.0.dist-info"
     other.mkdir()
     (other / "INSTALLER").write_text("pip\n")
-    (other / "RECORD").write_text("shared.py,,\nother_pkg-1.0.dist-info/RECORD,,\nother_pkg-1.0.dist-info/INSTALLER,,\n")
+    (other / "RECORD").write_text(
+        "shared.py,,\nother_pkg-1.0.dist-info/RECORD,,\nother_pkg-1.0.dist-info/INSTALLER,,\n"
+    )
     (site / "shared.py").write_text("SHARED = 1\n")
     (site / "lab_proj_old.py").write_text("OLD = 1\n")
     old = site / "lab_proj-0.9.dist-info"
@@ -346,4 +350,3 @@ def test_partial_records_are_removed(prefix: Path, tmp_path: Path) -> None:
     ok(cli(prefix, str(project)))
     assert not partial.exists()
     check_invariants(prefix)
-

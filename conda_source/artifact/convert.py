@@ -16,15 +16,16 @@ import json
 import os
 import posixpath
 import re
+import tempfile
+import time
 import warnings
 import zipfile
-from calendar import timegm
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import installer
 from installer.sources import WheelFile
-from packaging.metadata import Metadata
+from packaging.metadata import InvalidMetadata, Metadata
 from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -33,6 +34,8 @@ from packaging.version import Version
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
+from conda_source.artifact.limits import Limits, check_zip
+from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda
 from conda_source.errors import ArtifactError
@@ -61,6 +64,7 @@ class WheelRequest:
     python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
     source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
+    limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,15 @@ class BuiltPackage:
 
 
 def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
+    """Nothing is left in ``output_dir`` when this fails, not even the directory if it made it."""
+    with output_guard(request.output_dir) as written:
+        request.output_dir.mkdir(parents=True, exist_ok=True)
+        # Large files are staged next to the output (a real disk; the system's temp may be memory).
+        with tempfile.TemporaryDirectory(dir=request.output_dir, prefix=".conda-source-stage-") as scratch:
+            return _convert(request, written, Path(scratch))
+
+
+def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[BuiltPackage]:
     wheel = request.wheel
     name, _, _, tags = _parse_filename(wheel)
     try:
@@ -93,14 +106,15 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         raise ArtifactError(wheel, f"not a readable wheel (zip) file: {exc}") from exc
     with archive:
         _check_member_paths(wheel, archive)
-        mtime = _mtime(request, archive)
+        check_zip(wheel, archive, request.limits, "wheel")
+        mtime = _mtime(request)
     with WheelFile.open(wheel) as source:
         try:
             source.validate_record(validate_contents=True)
         except Exception as exc:  # installer raises a private validation error type
             issues = getattr(exc, "issues", None) or [str(exc)]
             raise ArtifactError(wheel, f"RECORD check failed: {issues[0]}") from exc
-        metadata = Metadata.from_email(source.read_dist_info("METADATA"), validate=False)
+        metadata = _metadata(wheel, source.read_dist_info("METADATA"), name)
         dist_info = source.dist_info_dir
         pure = all(tag.abi == "none" and tag.platform == "any" for tag in tags)
         if pure:
@@ -108,7 +122,7 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         else:
             subdir, arch_python = _platform_of(wheel, tags, request.python)
             layout, python = Layout.unix(arch_python, name), arch_python
-        staging = StagingDestination(layout, str(wheel))
+        staging = StagingDestination(layout, str(wheel), limits=request.limits, scratch=scratch)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -143,38 +157,49 @@ def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:
         python_spec = python_pin(target)
 
     built: list[BuiltPackage] = []
-    try:
-        for variant in variants:
-            mapped = (s for r in variant.requirements for s in r.specs)
-            depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
-            if variant.virtual:
-                depends += (variant.virtual,)
-            identity = PackageIdentity(
+    for variant in variants:
+        mapped = (s for r in variant.requirements for s in r.specs)
+        depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
+        if variant.virtual:
+            depends += (variant.virtual,)
+        identity = PackageIdentity(
+            conda_name,
+            version,
+            _build_string(
                 conda_name,
                 version,
-                _build_string(
-                    conda_name,
-                    version,
-                    depends,
-                    variant.label,
-                    python if not pure or python else None,
-                    request.build_number,
-                ),
+                depends,
+                variant.label,
+                python if not pure or python else None,
                 request.build_number,
-                subdir,
-                noarch=pure,
-            )
-            members = dict(staging.files)
-            members.update(
-                info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
-            )
-            path = write_conda(request.output_dir, identity.stem, members, mtime)
-            built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
-    except BaseException:
-        for package in built:
-            package.path.unlink(missing_ok=True)
-        raise
+            ),
+            request.build_number,
+            subdir,
+            noarch=pure,
+        )
+        members = dict(staging.files)
+        members.update(
+            info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
+        )
+        path = write_conda(request.output_dir, identity.stem, members, mtime)
+        written.append(path)
+        built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
     return built
+
+
+def _metadata(wheel: Path, text: str, name: str) -> Metadata:
+    """The wheel's METADATA with every field conda-source uses checked; one clear error otherwise."""
+    where = f"{name}'s .dist-info/METADATA"
+    if not text.strip():
+        raise ArtifactError(wheel, f"{where} is empty; rebuild the wheel")
+    try:
+        metadata = Metadata.from_email(text, validate=False)
+        _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)
+    except (InvalidMetadata, ValueError) as exc:
+        causes = getattr(exc, "exceptions", None) or [exc]
+        problems = "; ".join(str(c) for c in causes)
+        raise ArtifactError(wheel, f"{where} is invalid: {problems}; fix the project's metadata and rebuild") from None
+    return metadata
 
 
 def _parse_filename(wheel: Path) -> tuple[str, Version, object, frozenset[Tag]]:
@@ -188,19 +213,27 @@ def _parse_filename(wheel: Path) -> tuple[str, Version, object, frozenset[Tag]]:
 
 
 def _check_member_paths(wheel: Path, archive: zipfile.ZipFile) -> None:
+    seen: set[str] = set()
     for name in archive.namelist():
+        if name in seen:
+            raise ArtifactError(wheel, f"refusing: the wheel holds two members named '{name}'; rebuild the wheel")
+        seen.add(name)
         parts = name.split("/")
         if name.startswith("/") or "\\" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
             raise ArtifactError(wheel, f"refusing member '{name}': absolute or parent-relative path in the wheel")
 
 
-def _mtime(request: WheelRequest, archive: zipfile.ZipFile) -> int:
+def _mtime(request: WheelRequest) -> int:
+    """The package's timestamp: $SOURCE_DATE_EPOCH (reproducible builds), else now.
+
+    Never the wheel's own zip dates: many wheels carry a fixed old date, and conda's
+    solver prefers the newer of two otherwise equal builds.
+    """
     if request.source_date_epoch is not None:
         return request.source_date_epoch
     if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
         return int(os.environ["SOURCE_DATE_EPOCH"])
-    newest = max((info.date_time for info in archive.infolist()), default=(1980, 1, 1, 0, 0, 0))
-    return timegm((*newest, 0, 0, 0))
+    return int(time.time())
 
 
 def _platform_of(wheel: Path, tags: frozenset[Tag], python: str | None) -> tuple[str, str]:
@@ -248,14 +281,14 @@ def _build_string(
     return f"{label + '_' if label else ''}{head}{digest}_{number}"
 
 
-def _licenses(files: dict[str, StagedFile], dist_info: str) -> dict[str, bytes]:
+def _licenses(files: dict[str, StagedFile], dist_info: str) -> dict[str, StagedFile]:
     found = {}
     for path, staged in files.items():
         if not path.startswith(dist_info + "/"):
             continue
         relative = path[len(dist_info) + 1 :]
         if relative.startswith("licenses/"):
-            found[relative[len("licenses/") :]] = staged.data
+            found[relative[len("licenses/") :]] = staged
         elif "/" not in relative and _LICENSE_FILE.match(relative):
-            found[posixpath.basename(relative)] = staged.data
+            found[posixpath.basename(relative)] = staged
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -40,7 +39,7 @@ def info_files(
     files: Mapping[str, StagedFile],
     metadata: Metadata,
     entry_points: Sequence[EntryPoint],
-    licenses: Mapping[str, bytes],
+    licenses: Mapping[str, StagedFile],
     imports: Sequence[str],
     timestamp: int,
 ) -> dict[str, StagedFile]:
@@ -77,7 +76,7 @@ def info_files(
     if imports:
         out["info/test/run_test.py"] = StagedFile("".join(f"import {name}\n" for name in imports).encode())
     for name, data in licenses.items():
-        out[f"info/licenses/{name}"] = StagedFile(data)
+        out[f"info/licenses/{name}"] = data
     return out
 
 
@@ -85,8 +84,8 @@ def _path_entry(path: str, staged: StagedFile) -> dict[str, object]:
     entry: dict[str, object] = {
         "_path": path,
         "path_type": "hardlink",
-        "sha256": hashlib.sha256(staged.data).hexdigest(),
-        "size_in_bytes": len(staged.data),
+        "sha256": staged.sha256,
+        "size_in_bytes": staged.size,
     }
     if staged.has_placeholder:
         entry["file_mode"] = "text"

@@ -24,6 +24,9 @@ class Layout:
     # The shebang interpreter of scripts: conda rewrites the placeholder on install; a direct
     # install into a prefix (develop-install) uses the prefix's python itself.
     interpreter: str = f"{PREFIX_PLACEHOLDER}/bin/python"
+    # Top-level directories no wheel file may land in: conda's own records, and in a
+    # package the info/ metadata (staging.RESERVED says why).
+    reserved: frozenset[str] = frozenset({"conda-meta", "info"})
 
     @classmethod
     def noarch_python(cls, distribution: str) -> Layout:
@@ -64,7 +67,7 @@ class Layout:
         # A venv's include dir is the base interpreter's; a wheel's headers stay in the prefix.
         inside = Path(paths["include"]).is_relative_to(prefix)
         dirs["headers"] = relative("include") if inside else "include"
-        return cls(noarch=False, dirs=dirs, interpreter=str(python))
+        return cls(noarch=False, dirs=dirs, interpreter=str(python), reserved=frozenset({"conda-meta"}))
 
     def record_prefix(self, scheme: str, root_scheme: str) -> str | None:
         """RECORD paths are relative to site-packages; other schemes get a ``../`` prefix."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -52,7 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from conda_source.cli.invocation import Invocation, command_line, describe_error, overrides_from, run_verb
+    from conda_source.cli.invocation import (
+        Invocation,
+        command_line,
+        describe_error,
+        error_document,
+        overrides_from,
+        run_verb,
+    )
     from conda_source.errors import CondaSourceError
 
     args = build_parser().parse_args(argv)
@@ -69,8 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return run_verb(verb(args.verb), args, invocation)
     except CondaSourceError as exc:
-        print(describe_error(exc, "conda-source: error: "), file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps(error_document(exc), indent=2))
+        else:
+            print(describe_error(exc, "conda-source: error: "), file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(
+            "conda-source: interrupted; a change under way was rolled back, so the environment is as it was "
+            "before it (packages an earlier step linked stay)",
+            file=sys.stderr,
+        )
+        return 130
 
 
 def entry() -> None:

@@ -31,9 +31,28 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build-number", type=int, default=0, help="the conda build number (default: 0)")
     parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
     add_mapping_options(parser)
+    add_limit_options(parser)
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """Bounds on what a wheel or sdist may unpack to (artifact/limits.py)."""
+    group = parser.add_argument_group("archive limits (a wheel or sdist from outside)")
+    group.add_argument("--max-size", type=_size, metavar="SIZE", help="total unpacked size (default: 10G)")
+    group.add_argument("--max-files", type=int, metavar="N", help="members (default: 200000)")
+    group.add_argument("--max-ratio", type=int, metavar="N", help="compression ratio N:1 (default: 200)")
+
+
+def _size(text: str) -> int:
+    from conda_source.artifact.limits import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest:
+    from conda_source.artifact.limits import Limits
     from conda_source.engine.build_local import BuildRequest
 
     source = Path(args.source)
@@ -50,6 +69,7 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest
         python=args.pin_python,
         overrides=invocation.overrides,
         command=invocation.command,
+        limits=Limits(**{k: v for k in ("max_size", "max_files", "max_ratio") if (v := getattr(args, k)) is not None}),
     )
 
 

@@ -73,5 +73,15 @@ def describe_error(error: BaseException, label: str = "") -> str:
     return f"{output}\n{label}{error}" if output else f"{label}{error}"
 
 
+def error_document(error: BaseException) -> dict[str, object]:
+    """An error as ``--json`` prints it (conda's keys, plus the backend's output)."""
+    return {
+        "success": False,
+        "error": str(error),
+        "exception_name": type(error).__name__,
+        "output": str(getattr(error, "output", "") or ""),
+    }
+
+
 def command_line(program: str) -> str:
     return " ".join([program, *sys.argv[1:]])

@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +18,15 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
+from conda_source.artifact.limits import Limits
+from conda_source.artifact.outputs import check_dir, output_guard
+from conda_source.artifact.sdist import unpack_sdist
 from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import Installer, RattlerInstaller
+from conda_source.installer import Installer, RattlerInstaller, SolveError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements
@@ -45,6 +47,7 @@ class BuildRequest:
     python: str | None = None
     overrides: Overrides = field(default_factory=Overrides)
     command: str = ""
+    limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,30 @@ class BuildResult:
 def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
     source = request.source
     kind = _kind(source)
+    # Output problems show before any work, and a failed run leaves no output behind.
+    if request.channel_dir is not None:
+        check_dir(request.channel_dir, "--channel-dir")
+    new_output = not request.output_dir.exists()
+    with output_guard(request.output_dir) as written:
+        result = _build(request, installer, source, kind)
+        written += [p.path for p in result.packages]
+        if request.channel_dir is not None:
+            for subdir in sorted({"noarch", *(p.identity.subdir for p in result.packages)}):
+                check_dir(request.channel_dir / subdir, "--channel-dir")
+            file_into_channel([(p.path, p.identity.subdir) for p in result.packages], request.channel_dir)
+    if new_output:  # made by this run: keep it out of the checkout's git status, as other build tools do
+        (request.output_dir / ".gitignore").write_text("*\n", encoding="utf-8")
+    return result
+
+
+def _build(request: BuildRequest, installer: Installer | None, source: Path, kind: str) -> BuildResult:
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
         if kind == "wheel":
             wheel, mapper = source, request.overrides.mapper()
         else:
-            root = source if kind == "checkout" else _unpack_sdist(source, Path(scratch, "src"))
+            root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
             wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
         wheel_request = WheelRequest(
             wheel,
@@ -84,10 +104,9 @@ def build_local(request: BuildRequest, installer: Installer | None = None) -> Bu
             request.build_number,
             request.python,
             extra_depends=conda_depends,
+            limits=request.limits,
         )
         packages = tuple(convert_wheel(wheel_request))
-    if request.channel_dir is not None:
-        file_into_channel([(p.path, p.identity.subdir) for p in packages], request.channel_dir)
     return BuildResult(source, kind, packages, installed, request.channel_dir)
 
 
@@ -113,36 +132,22 @@ def _build_wheel(
     planned = plan(PlanRequest(root, environment, overrides=request.overrides))
     installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
     build_specs = [spec for item in planned.build for spec in item.specs]
-    linked = list(installer.install(build_specs).link)
+    try:
+        linked = list(installer.install(build_specs).link)
+    except SolveError as exc:
+        raise explained(exc, (planned,)) from None
 
     def install(requirements: Sequence[Requirement], hook: str) -> None:
-        specs = map_requirements(requirements, hook, planned.target, planned.mapper)
-        linked.extend(installer.install([s for s in specs if s not in build_specs]).link)
+        specs = [
+            s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
+        ]
+        try:
+            linked.extend(installer.install(specs).link)
+        except SolveError as exc:
+            asked_by = ((spec, f"requested by the backend's {hook}") for spec in specs)
+            raise explained(exc, (planned,), asked_by) from None
 
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)
     built = build(backend, out, editable=False, install=install, metadata_first=False)
     return built.wheel, planned.mapper, tuple(linked), planned.conda_depends
-
-
-def _unpack_sdist(sdist: Path, destination: Path) -> Path:
-    """Unpack without trusting member paths; return the directory holding the project."""
-    destination.mkdir(parents=True)
-    try:
-        if sdist.name.endswith(".zip"):
-            with zipfile.ZipFile(sdist) as archive:
-                for name in archive.namelist():
-                    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-                        raise ArtifactError(sdist, f"refusing member '{name}': it would unpack outside the source tree")
-                archive.extractall(destination)
-        else:
-            with tarfile.open(sdist) as archive:
-                archive.extractall(destination, filter="data")
-    except tarfile.FilterError as exc:
-        raise ArtifactError(sdist, f"refusing to unpack: {exc}") from exc
-    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
-        raise ArtifactError(sdist, f"not a readable sdist: {exc}") from exc
-    for candidate in [destination, *sorted(p for p in destination.iterdir() if p.is_dir())]:
-        if (candidate / "pyproject.toml").is_file() or (candidate / "setup.py").is_file():
-            return candidate
-    raise ArtifactError(sdist, "no pyproject.toml or setup.py at the top of the sdist")

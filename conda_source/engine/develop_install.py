@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from conda_source import __version__, conda_meta, prefix_change, prefix_install
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction
@@ -131,7 +132,7 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         try:
             transaction = installer.install(specs, dry_run=request.dry_run)
         except SolveError as exc:
-            raise SolveError(exc.specs, _with_origins(exc, plans)) from exc
+            raise explained(exc, plans) from None
         if request.dry_run or request.only_deps:
             return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
         local = set(by_name)
@@ -169,19 +170,6 @@ def _fingerprint(p: Plan, request: DevelopRequest) -> str:
     return digest.hexdigest()
 
 
-def _with_origins(error: SolveError, plans: Sequence[Plan]) -> str:
-    """The solver's reason, plus the PyPI requirement each spec it names came from."""
-    reason = str(error).split(": ", 1)[1]
-    lines = [
-        f"  {spec}  <-  {item.requirement}  ({p.project.file}: {item.origin})"
-        for p in plans
-        for item in (*p.build, *p.run)
-        for spec in item.specs
-        if spec_name(spec) in reason
-    ]
-    return reason + ("\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
-
-
 def _build_order(by_name: dict[str, Plan]) -> list[str]:
     """Local projects (by conda name) that need each other are built dependencies first."""
     needs = {
@@ -209,14 +197,21 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     runtime: list[str] = []
 
+    def install(specs: list[str], origin: str) -> None:
+        try:
+            installer.install(specs)
+        except SolveError as exc:
+            raise explained(exc, (p,), ((spec, origin) for spec in specs)) from None
+
     def install_build_requirements(requirements: Sequence[Requirement], hook: str) -> None:
-        installer.install(map_requirements(requirements, hook, p.target, p.mapper))
+        install(map_requirements(requirements, hook, p.target, p.mapper), f"requested by the backend's {hook}")
 
     def install_runtime(metadata: Metadata) -> None:
         runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
         if request.deps:
             # Local projects are satisfied by each other, built earlier in this run, not from channels.
-            installer.install([s for s in runtime if spec_name(s) not in local])
+            specs = [s for s in runtime if spec_name(s) not in local]
+            install(specs, "Requires-Dist of the metadata the backend prepared")
 
     backend = Backend(p.project, environment.interpreter, prefix)
     with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
@@ -234,9 +229,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     version = conda_version(metadata.version)
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
-    paths = tuple(
-        PathEntry(path, hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in sorted(staging.files.items())
-    )
+    paths = tuple(PathEntry(path, f.sha256, f.size) for path, f in sorted(staging.files.items()))
     record = Record(
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),

@@ -198,13 +198,18 @@ def load_user_layer(environ: Mapping[str, str] | None = None) -> OverrideLayer |
     path, explicit = user_mapping_file(environ)
     if path is None or not path.is_file():
         if explicit:
+            problem = "is a directory" if path is not None and path.is_dir() else "file not found"
             raise MappingConfigError(
-                f"${USER_MAPPING_ENV}={path}", "file not found; point it at a TOML file with a [mapping] table"
+                f"${USER_MAPPING_ENV}={path}", f"{problem}; point it at a TOML file with a [mapping] table"
             )
         return None
-    from conda_source._toml import loads_toml
+    from conda_source._toml import read_toml
+    from conda_source.errors import InvalidProjectError
 
-    document = loads_toml(path.read_text(encoding="utf-8"), str(path))
+    try:
+        document = read_toml(path)
+    except InvalidProjectError as exc:
+        raise MappingConfigError(str(path), exc.problems[0].message) from None
     unknown = sorted(set(document) - {"mapping"})
     if unknown:
         raise MappingConfigError(str(path), f"unknown table '{unknown[0]}'; only [mapping] is read")

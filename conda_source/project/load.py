@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from conda_source._toml import loads_toml
+from conda_source._toml import read_toml
 from conda_source.errors import InvalidProjectError, MappingConfigError, Problem, ProjectNotFoundError
 from conda_source.mapping.names import parse_override_table, validate_conda_spec
 from conda_source.project.external import load_external
@@ -58,7 +58,7 @@ def load_project(path: Path) -> ProjectSpec:
     if not file.is_file():
         return _legacy_project(root, file)
     report = _Problems(str(file))
-    document = loads_toml(file.read_text(encoding="utf-8"), str(file))
+    document = read_toml(file)
 
     build_system = _build_system(document, root, report)
     groups = {}

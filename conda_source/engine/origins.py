@@ -1,0 +1,46 @@
+"""Where each conda spec of a failed solve came from, and what the user can do next.
+
+A spec comes from a pyproject requirement (its key), from the backend
+(``get_requires_for_build_*``), or from the built metadata (``Requires-Dist``).
+Names are matched as whole words in the solver's reason, so a missing
+``setuptools-scm`` never blames ``setuptools``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from conda_source.engine.plan import Plan
+from conda_source.installer import SolveError
+from conda_source.specs import spec_name
+
+NEXT_STEPS = (
+    "to fix it: add a channel that has the package (-c CHANNEL), map the PyPI name to the conda package "
+    "that provides it (--map NAME=SPEC), or drop the requirement (--map NAME=)"
+)
+
+
+def mentioned(name: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)", text) is not None
+
+
+def explained(error: SolveError, plans: Sequence[Plan], asked_by: Iterable[tuple[str, str]] = ()) -> SolveError:
+    """The same error, naming the origin of every spec the solver's reason mentions, then the next steps.
+
+    ``asked_by`` adds (spec, origin) pairs for specs no pyproject line wrote (the backend's, the metadata's).
+    """
+    lines = [
+        f"  {spec}  <-  {item.requirement}  ({p.project.file}: {item.origin})"
+        for p in plans
+        for item in (*p.build, *p.run)
+        for spec in item.specs
+        if mentioned(spec_name(spec), error.reason)
+    ]
+    lines += [f"  {spec}  <-  {origin}" for spec, origin in asked_by if mentioned(spec_name(spec), error.reason)]
+    reason = error.reason
+    if lines:
+        reason += "\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines))
+    if not reason.startswith("no channels"):
+        reason += f"\n{NEXT_STEPS}"
+    return SolveError(error.specs, reason)

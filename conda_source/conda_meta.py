@@ -169,11 +169,6 @@ def write_record(prefix: Path, record: Record) -> Path:
     return path
 
 
-def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
-    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
-    return {file: name for name, r in records(prefix).items() if name not in exclude for file in r.files}
-
-
 def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None]]:
     for record in records(prefix).values():
         if record.is_develop:
@@ -201,10 +196,6 @@ def restore_marker(name: str) -> str:
 def read_state(prefix: Path, name: str) -> DevelopState | None:
     path = state_path(prefix, name)
     return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
-
-
-def write_state(prefix: Path, name: str, state: DevelopState) -> None:
-    write_json(prefix / state_relative(name), state.to_json())
 
 
 def write_json(path: Path, data: object) -> None:

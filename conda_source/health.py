@@ -6,23 +6,28 @@ project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
 installed.  It is *damaged* when a file it owns was changed or deleted by
 something else.  It has a *forced* overlap for as long as a file it overwrote under
 ``--force`` (another package's, or one nobody owned) is kept aside for ``--uninstall``.
+A channel package a develop install replaced is *not restored* while its uninstall could
+not link it again yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source import conda_meta
+from conda_source.conda_meta import Record
 from conda_source.project import build_files_digest
+from conda_source.replacement import pending
 
 
 @dataclass(frozen=True)
 class Finding:
     name: str
     source: str
-    problem: str  # stale | damaged | forced
+    problem: str  # stale | damaged | forced | not restored
     detail: str
 
     def __str__(self) -> str:
@@ -62,4 +67,15 @@ def check_prefix(prefix: Path) -> list[Finding]:
                         findings.append(
                             Finding(name, source, "stale", f"{entry.path} points at {target}, which is gone")
                         )
+    for marker in pending(prefix):
+        waiting = Record.from_json(json.loads(json.loads(marker.read_text(encoding="utf-8"))["json"]))
+        findings.append(
+            Finding(
+                waiting.name,
+                waiting.channel,
+                "not restored",
+                f"{waiting.dist} was replaced by a develop install and is not back yet; the next conda-source run "
+                "in this environment retries, or install it again with conda",
+            )
+        )
     return findings

@@ -175,13 +175,15 @@ def _is_file(path: Path) -> bool:
 
 
 def _prune(prefix: Path, directory: Path, keep: set[str]) -> None:
-    """Remove ``directory`` and its parents while they are empty and not kept."""
+    """Remove ``directory`` and its parents while they are empty and not kept (one already gone is passed by:
+    an interrupted prune is finished by recovery)."""
     while directory.parts and str(directory) not in keep:
         path = prefix / directory
-        if not path.is_dir() or path.is_symlink() or any(path.iterdir()):
+        if path.is_symlink() or (path.exists() and (not path.is_dir() or any(path.iterdir()))):
             return
-        path.rmdir()
-        step(f"rmdir {directory}")
+        if path.exists():
+            path.rmdir()
+            step(f"rmdir {directory}")
         directory = directory.parent
 
 

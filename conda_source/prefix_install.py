@@ -59,7 +59,7 @@ class TakeoverError(CondaSourceError):
         self.refused = tuple(refused)
         lines = [f"{dist_info}/RECORD: refusing '{entry}': {reason}" for entry, reason in self.refused]
         lines.append(
-            f"{project}: the pip install {dist_info} was not taken over and nothing was changed; "
+            f"{project}: not installed, since the pip install {dist_info} cannot be taken over; "
             "check that directory and remove it by hand, then run again"
         )
         super().__init__("\n".join(lines))

@@ -37,10 +37,7 @@ class ReplaceError(CondaSourceError):
             f"{name} {version} does not satisfy '{dep}', required by the installed {r.name} {r.version}"
             for r, dep in self.unsatisfied
         ]
-        lines.append(
-            f"{name}: not installed, nothing was changed; change the project's version, or pass --force "
-            "to install it anyway"
-        )
+        lines.append(f"{name}: not installed; change the project's version, or pass --force to install it anyway")
         super().__init__("\n".join(lines))
 
 
@@ -70,7 +67,7 @@ class Replaced:
 
     def __str__(self) -> str:
         needed = f"; needed by {', '.join(self.dependents)}" if self.dependents else ""
-        return f"replaces {self.name} {self.version} {self.build} from {self.channel}{needed}"
+        return f"{self.name} {self.version} {self.build} from {self.channel}{needed}"
 
 
 def dependents(installed: Iterable[Record], name: str) -> list[tuple[Record, str]]:
@@ -93,6 +90,13 @@ def unsatisfied(needs: Iterable[tuple[Record, str]], version: str) -> list[tuple
 def describe(record: Record, needs: Iterable[tuple[Record, str]]) -> Replaced:
     names = tuple(dict.fromkeys(f"{r.name} {r.version} ({dep})" for r, dep in needs))
     return Replaced(record.name, record.version, record.build, channel_of(record), names)
+
+
+def replacing(prefix: Path, names: Iterable[str]) -> tuple[str, ...]:
+    """For a dry run: what installing projects of these conda names would replace."""
+    installed = conda_meta.all_records(prefix)
+    found = [r for r in installed if r.name in set(names) and not r.is_develop]
+    return tuple(f"{r.name}: would replace {describe(r, dependents(installed, r.name))}" for r in found)
 
 
 def channel_of(record: Record) -> str:

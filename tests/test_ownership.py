@@ -70,7 +70,7 @@ def test_pip_record_cannot_delete_conda_meta_or_pyvenv(prefix: Path, tmp_path: P
         f"{dist_info}/RECORD: refusing '../../../conda-meta/history': conda-meta/history is in conda-meta/, which belongs to conda\n"
         f"{dist_info}/RECORD: refusing '../../../conda-meta/{python_record}': conda-meta/{python_record} is in conda-meta/, which belongs to conda\n"
         f"{dist_info}/RECORD: refusing '../../../pyvenv.cfg': pyvenv.cfg tells the environment's python where its prefix is\n"
-        f"lab-proj: the pip install {dist_info} was not taken over and nothing was changed; check that directory and remove it by hand, then run again"
+        f"lab-proj: not installed, since the pip install {dist_info} cannot be taken over; check that directory and remove it by hand, then run again"
     )
     assert tree_digest(prefix) == state
     check_invariants(prefix)
@@ -111,7 +111,7 @@ def test_pip_record_entry_refused(prefix: Path, tmp_path: Path, entry: str, reas
     relative_site = site.relative_to(prefix).as_posix()
     assert error(cli(prefix, str(project))) == (
         f"{dist_info}/RECORD: refusing '{entry}': {reason.format(site=relative_site)}\n"
-        f"lab-proj: the pip install {dist_info} was not taken over and nothing was changed; check that directory and remove it by hand, then run again"
+        f"lab-proj: not installed, since the pip install {dist_info} cannot be taken over; check that directory and remove it by hand, then run again"
     )
     assert tree_digest(prefix) == state
     check_invariants(prefix, then)
@@ -298,13 +298,65 @@ def test_develop_replaces_a_channel_package_and_uninstall_puts_it_back(
     check_invariants(prefix, then)
 
 
+def test_dry_run_says_what_would_be_replaced(with_chanpkg: Path, tmp_path: Path) -> None:
+    prefix = with_chanpkg
+    (channel_record,) = records(prefix, "chanpkg")
+    old = json.loads((prefix / "conda-meta" / channel_record).read_text())
+    project = write_project(tmp_path / "chanpkg", "chanpkg", "2.0")
+    start = prefix_state(prefix)
+    out = ok(cli(prefix, str(project), "--dry-run"))
+    assert (
+        f"chanpkg: would replace chanpkg 1.0 {old['build']} from {old['channel'].rstrip('/')}; "
+        "needed by dependent 1.0 (chanpkg >=1.0)\nDry run: nothing was changed.\n"
+    ) in out
+    assert prefix_state(prefix) == start
+
+
+def test_a_package_that_cannot_be_put_back_is_reported_and_retried(
+    with_chanpkg: Path, tmp_path: Path, lab_channel: Path
+) -> None:
+    """Its channel and every cache lost: the uninstall says so, conda doctor reports it, the next run retries."""
+    prefix = with_chanpkg
+    project = write_project(tmp_path / "chanpkg", "chanpkg", "2.0")
+    ok(cli(prefix, str(project)))
+    state_file = prefix / "conda-meta" / "conda-source" / "chanpkg.json"
+    state = json.loads(state_file.read_text())
+    kept = json.loads(state["replaces"]["json"])
+    kept.update(url="file:///nowhere/chanpkg-1.0-0.conda", sha256="0" * 64, md5="0" * 32)
+    state["replaces"]["json"] = json.dumps(kept)
+    state_file.write_text(json.dumps(state))
+    (develop,) = records(prefix, "chanpkg")
+    message = error(cli(prefix, str(project), "--uninstall"))
+    channel = kept["channel"].rstrip("/")
+    assert message.startswith(
+        f"removed local-develop::{develop.removesuffix('.json')}, but could not put back the channel package "
+        f"chanpkg-1.0-{kept['build']} ({channel}): "
+    ) and message.endswith("; install it again with conda (conda-source retries at its next run in this environment)")
+    assert "\n" not in message
+    assert check_prefix(prefix) == [
+        Finding(
+            "chanpkg",
+            kept["channel"],
+            "not restored",
+            f"chanpkg-1.0-{kept['build']} was replaced by a develop install and is not back yet; the next "
+            "conda-source run in this environment retries, or install it again with conda",
+        )
+    ]
+    install_from_channel(prefix, lab_channel, "chanpkg")  # the user does what the message says
+    other = write_project(tmp_path / "other", "lab-proj")
+    out = ok(cli(prefix, str(other)))
+    assert "recovered:" not in out  # someone else has that name now: nothing to put back, the marker is dropped
+    assert check_prefix(prefix) == []
+    check_invariants(prefix)
+
+
 def test_replacement_that_breaks_a_dependent_is_refused(with_chanpkg: Path, tmp_path: Path) -> None:
     prefix = with_chanpkg
     project = write_project(tmp_path / "chanpkg", "chanpkg", "0.5")
     start = prefix_state(prefix)
     assert error(cli(prefix, str(project))) == (
         "chanpkg 0.5 does not satisfy 'chanpkg >=1.0', required by the installed dependent 1.0\n"
-        "chanpkg: not installed, nothing was changed; change the project's version, or pass --force to install it anyway"
+        "chanpkg: not installed; change the project's version, or pass --force to install it anyway"
     )
     assert prefix_state(prefix) == start
     ok(cli(prefix, str(project), "--force"))

@@ -86,6 +86,7 @@ def render(result: DevelopResult) -> str:
         link = result.transaction.link
         lines += [f"Dependencies: {len(link)} package(s) to link" if link else "Dependencies: already installed"]
         lines += [f"  + {dist}" for dist in link]
+    lines += list(result.replacing)
     if result.dry_run:
         lines.append("Dry run: nothing was changed.")
     for project in result.projects:

@@ -39,6 +39,7 @@ from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
 from conda_source.mapping.versions import conda_version
 from conda_source.project import BUILD_FILES, build_files_digest
+from conda_source.replacement import replacing
 from conda_source.specs import spec_name
 from conda_source.target import Environment
 
@@ -100,6 +101,7 @@ class DevelopResult:
     left_behind: tuple[str, ...] = field(default=())
     recovered: str | None = None  # what was done about an interrupted earlier run
     restored: tuple[str, ...] = ()  # channel packages an uninstall put back
+    replacing: tuple[str, ...] = ()  # dry run: channel packages the install would replace
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +113,7 @@ class DevelopResult:
             "left_behind": list(self.left_behind),
             "recovered": self.recovered,
             "restored": list(self.restored),
+            "replacing": list(self.replacing),
         }
 
 
@@ -134,7 +137,8 @@ def develop_install(request: DevelopRequest, installer: Installer | None = None)
         except SolveError as exc:
             raise explained(exc, plans) from None
         if request.dry_run or request.only_deps:
-            return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered)
+            replaces = replacing(prefix, by_name) if request.dry_run else ()
+            return DevelopResult(plans, transaction, dry_run=request.dry_run, recovered=recovered, replacing=replaces)
         local = set(by_name)
         projects = tuple(_install_project(by_name[name], request, installer, local) for name in _build_order(by_name))
     return DevelopResult(plans, transaction, projects, recovered=recovered)
@@ -242,7 +246,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     prefix_change.apply(prefix, planned.change, staging.layout, request.command)
     return InstalledProject(
         conda_name, version, build_string, root, request.editable, record.file(prefix), len(staging.files),
-        replaced=str(planned.replaced) if planned.replaced else None, forced=tuple(sorted(planned.forced)),
+        replaced=f"replaces {planned.replaced}" if planned.replaced else None, forced=tuple(sorted(planned.forced)),
     )  # fmt: skip
 
 

@@ -101,7 +101,7 @@ def plan_install(
     owners = {f: r.name for r in staying for f in r.files}
     displaced_files = {f for r in displaced for f in r.files}
     # Files forced over by a displaced develop install: path -> (owner, where its original is kept).
-    carried = {
+    handed = {
         path: (owner, conda_meta.forced_path(old, path))
         for old, s in states.items()
         if s is not None
@@ -115,15 +115,19 @@ def plan_install(
     claimed = {f for r in installed for f in r.files}
     leftovers = prefix_install.pip_leftovers(prefix, staging.layout, staging.files, project, claimed, owners)
 
+    # An overlap handed over earlier lasts while its original's package does (or it had none).
+    names = {r.name for r in staying}
+    carried = {path: (owner, kept) for path, (owner, kept) in handed.items() if not owner or owner in names}
     forced: dict[str, str] = {}
     for path in sorted(staging.files):
+        if path in carried:
+            forced[path] = carried[path][0]
+            continue
         owner = owners.get(path)
         taken = path in displaced_files or path in leftovers
         if owner is None and (taken or not _exists(prefix / path)):
             continue
-        if path in carried:
-            forced[path] = carried[path][0]
-        elif force:
+        if force:
             forced[path] = owner or ""
         else:
             raise prefix_install.ClobberError(name, path, owner)
@@ -143,11 +147,11 @@ def plan_install(
             change.removed.append(origin)
         if _exists(prefix / origin):
             change.writes.append(Write(kept, _copy_backup(prefix, origin, kept)))
-    for path, (_, kept) in sorted(carried.items()):
+    for path, (_, kept) in sorted(handed.items()):
         if path not in forced:
             change.removed.append(kept)
-            if _exists(prefix / kept):
-                change.writes.append(Write(path, _copy_backup(prefix, kept, path)))
+            if path in carried and path not in staging.files and _exists(prefix / kept):
+                change.writes.append(Write(path, _copy_backup(prefix, kept, path)))  # the original, back
     for replaced in dropped:
         old = Record.from_json(json.loads(replaced["json"]))
         marker = conda_meta.restore_marker(old.name)

@@ -234,6 +234,21 @@ def test_force_keeps_and_uninstall_restores(prefix: Path, tmp_path: Path, lab_ch
     check_invariants(prefix, then)
 
 
+def test_a_reinstall_without_the_clash_puts_the_original_back(prefix: Path, tmp_path: Path, lab_channel: Path) -> None:
+    install_from_channel(prefix, lab_channel, "clashpkg")
+    tool = prefix / "bin" / "clash-tool"
+    original, mode = tool.read_bytes(), tool.stat().st_mode
+    project = write_project(tmp_path / "proj", "clash-dev", scripts={"clash-tool": "clash_dev:main"})
+    ok(cli(prefix, str(project), "--force"))
+    write_project(project, "clash-dev", "2.0", scripts={"clash-dev": "clash_dev:main"})
+    ok(cli(prefix, str(project)))
+    assert (tool.read_bytes(), tool.stat().st_mode) == (original, mode)
+    assert not (prefix / "conda-meta" / "conda-source" / "forced").exists()
+    assert json.loads((prefix / "conda-meta" / "conda-source" / "clash-dev.json").read_text())["forced"] == {}
+    assert check_prefix(prefix) == []
+    check_invariants(prefix)
+
+
 def test_force_over_a_file_nobody_owns(prefix: Path, tmp_path: Path) -> None:
     stray = prefix / "bin" / "lab-proj"
     stray.write_text("#!/bin/sh\necho put here by hand\n")
@@ -249,6 +264,9 @@ def test_force_over_a_file_nobody_owns(prefix: Path, tmp_path: Path) -> None:
         "conda-meta/conda-source/forced/lab-proj/bin/lab-proj, --uninstall puts it back"
     ]
     check_invariants(prefix)
+    write_project(project, "lab-proj", "1.1")
+    ok(cli(prefix, str(project)))  # the stray file stays kept through a reinstall
+    assert len(check_prefix(prefix)) == 1
     ok(cli(prefix, str(project), "--uninstall"))
     assert prefix_state(prefix) == start
 

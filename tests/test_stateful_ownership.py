@@ -79,6 +79,7 @@ class Ownership(RuleBasedStateMachine):
         self.chanpkg = next(meta.glob("chanpkg-*.json")).read_bytes()
         self.clash_tool = (self.prefix / "bin" / "clash-tool").read_bytes()
         self.installed: dict[str, str] = {}  # develop installs: conda name -> version
+        self.overlap = False  # clash-dev holds clashpkg's bin/clash-tool (--force)
         self.projects = {name: self.work / name for name in ("lab-proj", "clash-dev", "chanpkg")}
 
     def teardown(self) -> None:
@@ -133,16 +134,19 @@ class Ownership(RuleBasedStateMachine):
         assert not old.exists() and not (site / "__editable__.lab_proj-0.9.pth").exists()
         self.installed["lab-proj"] = "1.0"
 
-    @rule(force=st.booleans(), kill=KILL)
-    def clash_with_clashpkg(self, force: bool, kill: int | None) -> None:
-        project = write_project(self.projects["clash-dev"], "clash-dev", scripts={"clash-tool": "clash_dev:main"})
+    @rule(clash=st.booleans(), force=st.booleans(), kill=KILL)
+    def clash_with_clashpkg(self, clash: bool, force: bool, kill: int | None) -> None:
+        """clash-dev, with or without a script that clashes with clashpkg's (its version says which)."""
+        scripts = {"clash-tool": "clash_dev:main"} if clash else {"clash-dev": "clash_dev:main"}
+        project = write_project(self.projects["clash-dev"], "clash-dev", "1.1" if clash else "1.0", scripts=scripts)
         run = self.run([str(project), *(["--force"] if force else [])], kill)
-        success = force or "clash-dev" in self.installed  # a reinstall keeps what was handed over
+        success = not clash or force or self.overlap  # a reinstall keeps what was handed over
         if not success:
             assert run.stderr.startswith("conda-source: error: clash-dev: would overwrite bin/clash-tool"), run.stderr
         self.expect(run, success)
         if success:
-            self.installed["clash-dev"] = "1.0"
+            self.installed["clash-dev"] = "1.1" if clash else "1.0"
+            self.overlap = clash
 
     @rule(version=st.sampled_from(["2.0", "0.5"]), force=st.booleans(), kill=KILL)
     def develop_chanpkg(self, version: str, force: bool, kill: int | None) -> None:
@@ -167,7 +171,7 @@ class Ownership(RuleBasedStateMachine):
         if name == "chanpkg":
             assert next((self.prefix / "conda-meta").glob("chanpkg-*.json")).read_bytes() == self.chanpkg
         if name == "clash-dev":
-            assert (self.prefix / "bin" / "clash-tool").read_bytes() == self.clash_tool
+            self.overlap = False
 
     @invariant()
     def matches_the_model(self) -> None:
@@ -183,7 +187,7 @@ class Ownership(RuleBasedStateMachine):
         if "chanpkg" not in self.installed:
             assert len(records(self.prefix, "chanpkg")) == 1
             assert next(meta.glob("chanpkg-*.json")).read_bytes() == self.chanpkg
-        if "clash-dev" not in self.installed:
+        if not self.overlap:
             assert (self.prefix / "bin" / "clash-tool").read_bytes() == self.clash_tool
 
 

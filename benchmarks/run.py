@@ -12,6 +12,7 @@ benchmarks/.cache).  Never run by the test command; no test asserts a time.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -60,8 +61,8 @@ def median_time(action: Callable[[], object], repeats: int, setup: Callable[[], 
     return statistics.median(times)
 
 
-def run(*command: str | Path, cwd: Path | None = None) -> None:
-    completed = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True)
+def run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{completed.stdout}\n{completed.stderr}")
 
@@ -100,7 +101,9 @@ def develop_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[
 
 
 def _develop_project(backend: str, project: Path, channel: Path, prefix: Path, repeats: int) -> list[Row]:
-    from conda_source.backend import Backend
+    from pyproject_hooks import BuildBackendHookCaller
+
+    from conda_source.activation import activate
     from conda_source.project import load_project
 
     python = prefix / "bin" / "python"
@@ -127,15 +130,50 @@ def _develop_project(backend: str, project: Path, channel: Path, prefix: Path, r
     else:
         rows.append(Row(label, ours, "uv pip install -e", None, "uv not installed"))
     clean()
-    hooks = Backend(load_project(project), python, prefix)
+    # The floor: one build_editable hook in its own process, as pyproject-hooks runs it, in the activated env.
+    spec = load_project(project)
+    environ = activate(prefix, os.environ).environ
+    hooks = BuildBackendHookCaller(
+        str(project),
+        spec.build_system.backend,
+        backend_path=list(spec.build_system.backend_path) or None,
+        python_executable=str(python),
+        runner=lambda cmd, cwd=None, extra_environ=None: run(
+            *cmd, cwd=Path(cwd) if cwd else None, env={**environ, **(extra_environ or {})}
+        ),
+    )
 
     def floor() -> None:
         with tempfile.TemporaryDirectory() as out:
-            hooks.build_editable(Path(out))
+            hooks.build_editable(out)
 
     rows.append(Row(label, ours, "the backend's build_editable hook alone (the floor)", median_time(floor, repeats)))
     rows.append(Row(f"no-op re-run, {backend}", ours_noop, "pip install -e again, already installed", pip_noop))
+    if backend == "setuptools":
+        rows.append(peak_memory_row(ours_args, clean))
     return rows
+
+
+def peak_memory_row(ours_args: tuple[str | Path, ...], clean: Callable[[], object]) -> Row:
+    """The peak resident memory of one develop-install process (deps present), from the OS's own accounting.
+
+    A helper process runs it and reports RUSAGE_CHILDREN: only that process and what it waited for count.
+    """
+    clean()
+    command = [sys.executable, "-m", "conda_source", *map(str, ours_args), "--no-user-mapping"]
+    probe = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True).stdout
+    megabytes = int(out) / 1024  # ru_maxrss is in KiB on Linux
+    return Row(
+        "peak memory of develop-install (MB, setuptools, deps present)",
+        megabytes,
+        "the target",
+        120.0,
+        "MB, not seconds",
+    )
 
 
 def build_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[Row]:
@@ -238,7 +276,7 @@ def mapping_rows(repeats: int) -> list[Row]:
 
 def scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
     import rattler
-    from test_journal import local_project
+    from support import local_project
 
     from conda_source.engine.develop_install import DevelopRequest, develop_install
     from conda_source.mapping.overrides import Overrides
@@ -319,10 +357,106 @@ def memory_lines(work: Path, sizes_mib: tuple[int, ...] = (16, 256)) -> list[str
     return lines
 
 
+def build_scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
+    """build-local of N projects in one run (each command a whole process, as a user runs it)."""
+    from support import local_project
+
+    from conda_source.testing import make_test_prefix
+
+    rows = []
+    for n in (1, 5) if quick else (1, 5, 20):
+        base = work / f"build-chain-{n}"
+        projects = [local_project(base, "chain-0", ["six"])]
+        projects += [local_project(base, f"chain-{i}", [f"chain-{i - 1}", "six"]) for i in range(1, n)]
+        prefix = make_test_prefix(base / "env")
+        elapsed = _timed_build(projects, prefix, channel, base / "out")
+        rows.append(
+            Row(f"build-local of {n} chained local projects", elapsed, "-", None, f"{elapsed / n:.2f}s per project")
+        )
+    n = 5 if quick else 20
+    base = work / f"build-free-{n}"
+    projects = [local_project(base, f"free-{i}", ["six"]) for i in range(n)]
+    prefix = make_test_prefix(base / "env")
+    together = _timed_build(projects, prefix, channel, base / "out")
+    start = time.perf_counter()
+    for index, project in enumerate(projects):
+        conda_source("build-local", project, "-p", prefix, "-c", channel, "--output-dir", base / f"single-{index}")
+    singles = time.perf_counter() - start
+    cores = _cores()
+    rows.append(
+        Row(
+            f"build-local of {n} independent local projects, one run",
+            together,
+            f"{n} single build-local runs",
+            singles,
+            f"{cores} cores; the goal is at most 0.6x",
+        )
+    )
+    return rows
+
+
+def _timed_build(projects: list[Path], prefix: Path, channel: Path, out: Path) -> float:
+    start = time.perf_counter()
+    conda_source("build-local", *reversed(projects), "-p", prefix, "-c", channel, "--output-dir", out)
+    return time.perf_counter() - start
+
+
+def startup_rows(repeats: int) -> list[Row]:
+    """What a verb costs before it does anything: the standalone command's start-up, over a bare interpreter."""
+    bare = median_time(lambda: run(sys.executable, "-c", "pass"), repeats * 3)
+    verb = median_time(lambda: run(sys.executable, "-m", "conda_source", "develop-install", "--help"), repeats * 3)
+    return [
+        Row("start-up of python -m conda_source develop-install --help", verb, "bare interpreter start-up", bare, "")
+    ]
+
+
+def conda_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[Row]:
+    """Inside conda: conda develop-install against conda pypi install -e, deps present (only where conda imports)."""
+    import importlib.util
+
+    label = "conda develop-install, setuptools, deps present"
+    if importlib.util.find_spec("conda") is None:
+        return [
+            Row(label, None, "conda pypi install -e", None, "not measured: conda is not importable in this interpreter")
+        ]
+    project = Path(shutil.copytree(ROOT / "tests" / "projects" / "setuptools-basic", work / "conda-project"))
+    conda = (sys.executable, "-m", "conda")
+    flags = ("-p", prefix, "-c", channel, "--override-channels", "--offline", "-y")
+    ours_args = (*conda, "develop-install", project, *flags, "--no-user-mapping")
+    theirs_args = (*conda, "pypi", "install", "-e", project, "-p", prefix, "-y")
+
+    def clean() -> None:
+        subprocess.run(
+            [str(a) for a in (*conda, "develop-install", project, "-p", prefix, "--uninstall", "-y")],
+            capture_output=True,
+        )
+        subprocess.run(
+            [str(a) for a in (*conda, "remove", "-p", prefix, "-y", "--force", "setuptools-basic")], capture_output=True
+        )
+
+    ours = median_time(lambda: run(*ours_args), repeats, clean)
+    try:
+        theirs: float | None = median_time(lambda: run(*theirs_args), repeats, clean)
+        note = "the goal is at least 3x faster (ratio at most 0.33x)"
+    except RuntimeError as exc:
+        theirs, note = None, f"conda pypi could not run: {str(exc).splitlines()[0][:80]}"
+    clean()
+    return [Row(label, ours, "conda pypi install -e", theirs, note)]
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
+
+
 def render(rows: list[Row], repeats: int) -> str:
     lines = [
         f"conda-source benchmarks, {date.today().isoformat()}, {platform.node()} ({platform.machine()}, "
-        f"{platform.system()} {platform.release()}), python {platform.python_version()}, median of {repeats}",
+        f"{platform.system()} {platform.release()}), python {platform.python_version()}, median of {repeats}, "
+        f"{_cores()} cores, load average {_load()} at the end (the machine may be shared: compare ratios, not times)",
         "",
         "| benchmark | conda-source (s) | compared with | their time (s) | ratio (ours/theirs) | note |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -355,8 +489,11 @@ def main() -> int:
         channel, prefix = prepare(work)
         rows = develop_rows(work, channel, prefix, repeats)
         rows += build_rows(work, channel, prefix, repeats)
+        rows += conda_rows(work, channel, prefix, repeats)
         rows += mapping_rows(repeats)
+        rows += startup_rows(repeats)
         rows += scale_rows(work, channel, args.quick)
+        rows += build_scale_rows(work, channel, args.quick)
     print("\n".join([render(rows, repeats), *memory]))
     return 0
 

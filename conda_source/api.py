@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from conda_source.engine.build_local import BuildRequest, BuildResult
+from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
 from conda_source.engine.develop_install import DevelopRequest, DevelopResult
 from conda_source.engine.develop_install import develop_install as _develop_install
@@ -22,7 +22,16 @@ from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import Environment, resolve_environment, resolve_target
 
-__all__ = ["BuildResult", "DevelopResult", "Plan", "build_local", "develop_install", "plan", "uninstall"]
+__all__ = [
+    "BuildLocalResult",
+    "BuildResult",
+    "DevelopResult",
+    "Plan",
+    "build_local",
+    "develop_install",
+    "plan",
+    "uninstall",
+]
 
 
 def plan(
@@ -96,8 +105,7 @@ def uninstall(
 
 
 def build_local(
-    source: str | os.PathLike[str] = ".",
-    *,
+    *sources: str | os.PathLike[str],
     output_dir: str | os.PathLike[str] = "dist-conda",
     channel_dir: str | os.PathLike[str] | None = None,
     prefix: str | os.PathLike[str] | None = None,
@@ -108,24 +116,26 @@ def build_local(
     python: str | None = None,
     mapping: Iterable[str] = (),
     user_mapping: bool = True,
-) -> BuildResult:
-    """Build a checkout, sdist or wheel into .conda packages, as ``conda-source build-local``.
+    jobs: int = 0,
+) -> BuildLocalResult:
+    """Build checkouts, sdists or wheels (default: ``.``) into .conda packages, as ``conda-source build-local``.
 
-    A wheel needs no environment; a checkout or sdist is built in ``prefix``/``name``
-    (or the active environment).
+    Wheels need no environment; checkouts and sdists are built in ``prefix``/``name``
+    (or the active environment), several in dependency order, each against the ones built before.
     """
-    path = Path(source)
+    paths = tuple(Path(s) for s in sources or (".",))
     request = BuildRequest(
-        source=path,
+        sources=paths,
         output_dir=Path(output_dir),
         channel_dir=Path(channel_dir) if channel_dir is not None else None,
-        environment=None if path.name.endswith(".whl") else _environment(prefix, name),
+        environment=None if all(p.name.endswith(".whl") for p in paths) else _environment(prefix, name),
         channels=tuple(channels),
         extras=tuple(extras),
         build_number=build_number,
         python=python,
         overrides=Overrides(tuple(mapping), (), user_mapping),
         command="conda_source.api.build_local",
+        jobs=jobs,
     )
     return _build_local(request)
 

@@ -1,7 +1,8 @@
 """PEP 517 hooks, run by the target environment's own interpreter, without isolation.
 
-pyproject-hooks starts each hook in a subprocess of the interpreter we give it,
-so the backend imports what the prefix has (and nothing from conda-source's own
+The hooks of one build are served by one process of the interpreter we give it
+(``hook_process``: pyproject-hooks' semantics, the backend imported once), so the
+backend imports what the prefix has (and nothing from conda-source's own
 environment).  Each hook runs in the activated prefix (conda_source.activation):
 its ``bin`` first on PATH and its activation scripts applied, so compilers, cmake
 and friends installed by conda are the ones a build finds, configured as their
@@ -23,14 +24,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import InvalidMetadata, Metadata
 from packaging.requirements import InvalidRequirement, Requirement
-from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
+from pyproject_hooks import BackendUnavailable, HookMissing
 
 from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
+from conda_source.hook_process import HookProcess
 from conda_source.project import ProjectSpec
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 
 class BackendError(CondaSourceError):
@@ -49,13 +54,33 @@ class Backend:
         self.output: list[str] = []
         self._prefix = prefix
         self._activation = activation
-        self._hooks = BuildBackendHookCaller(
-            str(project.root),
+        self._python = python
+        self._hooks = HookProcess(
+            project.root,
             project.build_system.backend,
-            backend_path=list(project.build_system.backend_path) or None,
-            runner=self._run,
-            python_executable=str(python),
+            project.build_system.backend_path,
+            python,
+            context=self._context,
+            on_output=self.output.append,
         )
+
+    def close(self) -> None:
+        """End the backend's process (``build`` does it; a Backend used again starts a new one)."""
+        self._hooks.close()
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _context(self) -> tuple[Mapping[str, str], object]:
+        """What the hook process runs in: the activated environment, and the state of the installed packages."""
+        try:
+            installed: object = (self._prefix / "conda-meta").stat().st_mtime_ns
+        except OSError:
+            installed = None
+        return self.activation.environ, installed
 
     @property
     def activation(self) -> Activation:
@@ -110,6 +135,8 @@ class Backend:
 
     def read_metadata(self, text: str, hook: str) -> Metadata:
         """The core metadata the backend wrote, with the fields conda-source uses checked."""
+        from packaging.metadata import InvalidMetadata, Metadata  # email parsing: only once there is metadata
+
         try:
             metadata = Metadata.from_email(text, validate=False)
             _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)
@@ -123,19 +150,6 @@ class Backend:
         if not wheel.is_file():
             raise BackendError(self.project.root, hook, f"the backend reported '{name}' but did not write it")
         return wheel
-
-    def _run(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
-        env = {**self.activation.environ, **(extra_environ or {})}
-        try:
-            completed = subprocess.run(
-                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-            )
-        except OSError as exc:
-            raise BackendError(
-                self.project.root, cmd[2] if len(cmd) > 2 else "hook", f"cannot run {cmd[0]}: {exc}"
-            ) from exc
-        self.output.append(completed.stdout)
-        completed.check_returncode()
 
     @contextmanager
     def _failures(self, hook: str) -> Iterator[None]:
@@ -159,6 +173,8 @@ class Backend:
             raise BackendError(self.project.root, hook, reason) from exc
         except subprocess.CalledProcessError as exc:
             raise BackendError(self.project.root, hook, _exit_reason(exc.returncode), self._output()) from exc
+        except OSError as exc:  # the interpreter could not be started
+            raise BackendError(self.project.root, hook, f"cannot run {self._python}: {exc}") from exc
 
     def _output(self) -> str:
         return "".join(self.output)
@@ -202,7 +218,22 @@ def build(
     3. ``build_editable`` (PEP 660) or ``build_wheel``.
 
     With ``metadata_first=False`` step 2 is skipped and the metadata is read from the wheel.
+    All hooks are served by one backend process, ended when the sequence ends.
     """
+    try:
+        return _build(backend, out, editable, install, before_build, metadata_first)
+    finally:
+        backend.close()
+
+
+def _build(
+    backend: Backend,
+    out: Path,
+    editable: bool,
+    install: Callable[[Sequence[Requirement], str], object],
+    before_build: Callable[[Metadata], object] | None,
+    metadata_first: bool,
+) -> Built:
     hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
     install(backend.get_requires(editable), hook)
     if not metadata_first:

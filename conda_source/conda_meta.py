@@ -198,6 +198,15 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
     return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
+def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
+    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
+    return {file: name for name, r in records(prefix).items() if name not in exclude for file in r.files}
+
+
+def write_state(prefix: Path, name: str, state: DevelopState) -> None:
+    write_json(prefix / state_relative(name), state.to_json())
+
+
 def write_json(path: Path, data: object) -> None:
     """conda-source's own files under conda-meta/conda-source/ (state, restore markers)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,17 @@ from pathlib import Path
 class CondaSourceError(Exception):
     """Root of every error conda-source raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled with its fields, whatever its constructor takes (build-local's worker processes send errors back)."""
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[CondaSourceError], args: tuple[object, ...], state: dict[str, object]) -> CondaSourceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 @dataclass(frozen=True)
 class Problem:

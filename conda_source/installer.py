@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from conda_source import conda_meta
+from conda_source import conda_meta, satisfied
 from conda_source.errors import ChannelError, CondaSourceError
 from conda_source.target import Environment
 
@@ -90,15 +90,17 @@ class RattlerInstaller:
         self.command = command
 
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
-        from rattler import Channel, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+        if not specs or satisfied.remembered(self.prefix, specs):
+            return Transaction(tuple(specs), ())  # nothing to solve, and py-rattler not even imported
+
+        from rattler import Channel, Gateway, MatchSpec, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
         from conda_source._rattler import subdir
 
-        if not specs:
-            return Transaction((), ())
-        installed = [PrefixRecord.from_path(p) for p in sorted((self.prefix / "conda-meta").glob("*.json"))]
+        files = sorted((self.prefix / "conda-meta").glob("*.json"))
+        installed = [PrefixRecord.from_path(p) for p in files]
         installed_names = {r.name.normalized for r in installed}
-        if all(any(MatchSpec(spec).matches(r) for r in installed) for spec in specs):
+        if satisfied.matching(self.prefix, specs, list(zip(files, installed, strict=True))) is not None:
             return Transaction(tuple(specs), ())  # nothing to solve
         if not self.channels:
             raise SolveError(specs, "no channels to install from; pass -c CHANNEL")
@@ -107,6 +109,9 @@ class RattlerInstaller:
             return await solve(
                 sources=[Channel(c) for c in self.channels],
                 specs=list(specs),
+                # A gateway of its own: py-rattler 0.26 shares one default gateway per process, whose
+                # in-memory repodata would hide packages filed into a local channel since the last solve.
+                gateway=Gateway(),
                 platforms=[subdir(self.subdir), subdir("noarch")],
                 locked_packages=installed,
                 pinned_packages=installed,

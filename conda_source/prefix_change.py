@@ -24,10 +24,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conda_source import conda_meta, prefix_install
-from conda_source.artifact.layout import Layout
-from conda_source.artifact.staging import StagingDestination
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
 from conda_source.errors import TargetError
 from conda_source.installer import Installer
@@ -42,6 +41,10 @@ from conda_source.replacement import (
     saved,
     unsatisfied,
 )
+
+if TYPE_CHECKING:
+    from conda_source.artifact.layout import Layout
+    from conda_source.artifact.staging import StagingDestination
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ def plan_install(
     change.removed += [r.relative_file() for r in displaced]
     new_state = DevelopState(state.source, state.fingerprint, state.editable, state.sources, forced, replaces)
     change.writes.append(
-        Write(conda_meta.state_relative(name), _json(prefix, conda_meta.state_relative(name), new_state.to_json()))
+        Write(conda_meta.state_relative(name), lambda _: conda_meta.write_state(prefix, name, new_state))
     )
     change.writes.append(Write(record.relative_file(), lambda _: _write_record(prefix, record)))
     change.linked = (f"{DEVELOP_CHANNEL}::{record.dist}",)

@@ -21,18 +21,19 @@ import re
 import shutil
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import installer as pypa_installer
-from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
 from conda_source.artifact.layout import Layout
-from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.errors import CondaSourceError
 from conda_source.journal import step
 from conda_source.target import Environment
 
 SCHEMES = ("purelib", "platlib", "scripts", "data", "headers")
+
+if TYPE_CHECKING:  # pypa/installer is imported when a wheel is staged, not for a no-op re-run
+    from conda_source.artifact.staging import StagedFile, StagingDestination
 
 
 class ClobberError(CondaSourceError):
@@ -66,6 +67,11 @@ class TakeoverError(CondaSourceError):
 
 
 def stage(wheel: Path, environment: Environment, source: Path, editable: bool) -> StagingDestination:
+    import installer as pypa_installer
+    from installer.sources import WheelFile
+
+    from conda_source.artifact.staging import StagingDestination
+
     layout = Layout.prefix_scheme(environment.prefix, environment.paths, environment.interpreter)
     staging = StagingDestination(layout, str(wheel))  # it refuses targets in conda-meta/
     direct_url = {"url": source.as_uri(), "dir_info": {"editable": True} if editable else {}}

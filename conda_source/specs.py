@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 
 def spec_name(spec: str) -> str:
     """The package name of a conda spec: ``'numpy >=1.20'`` -> ``'numpy'``, ``'conda-forge::six'`` -> ``'six'``."""
     return spec.strip().split(" ", 1)[0].split("::")[-1]
+
+
+_NAME_AND_VERSION = re.compile(r"^[a-z0-9_.-]+( [^\s\[\]:]+)?$")
+
+
+def validate_conda_spec(text: str, name_and_version: bool = False) -> str | None:
+    """Return why ``text`` is not a usable conda spec, or ``None`` when it is.
+
+    Mapping entries must be ``name`` or ``name version`` (the requirement's own
+    version constraint is added to them); other specs may be any MatchSpec.
+    """
+    from rattler import MatchSpec
+
+    try:
+        MatchSpec(text, strict=True)
+    except Exception as exc:  # rattler raises its own exception types
+        return f"invalid conda spec '{text}': {str(exc).strip()}"
+    if name_and_version and not _NAME_AND_VERSION.match(text):
+        return f"'{text}' must be a lowercase conda name, optionally followed by one version spec (e.g. 'pyqt >=5,<6')"
+    return None

@@ -7,6 +7,7 @@ the target env runs 3.9 on the same machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from conda_source import cache
 from conda_source.errors import TargetError
 
 # conda subdir -> the marker values a CPython on that platform reports.
@@ -134,21 +136,47 @@ def python_in(prefix: Path) -> Path:
 
 
 def probe(prefix: Path) -> Environment:
-    """Ask the prefix's own python about itself (one subprocess, JSON out)."""
+    """Ask the prefix's own python about itself (one subprocess, JSON out), or reuse its last answer.
+
+    The answer is cached (``conda_source.cache``) under what would change it: the
+    interpreter's path, the file it resolves to with its size and mtime, the
+    prefix's ``pyvenv.cfg``, the kernel (markers report its release) and the
+    probe script itself.  Any change there probes again.
+    """
     prefix = prefix.absolute()  # later steps run with other working directories
     python = python_in(prefix)
     script = (Path(__file__).parent / "_probe.py").read_text(encoding="utf-8")
-    try:
-        completed = subprocess.run(
-            [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60
-        )
-        data: dict[str, Any] = json.loads(completed.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
+    key = probe_key(python, script)
+    data: dict[str, Any] | None = cache.load("probe", key)
+    if not isinstance(data, dict) or not {"version", "markers", "paths"} <= set(data):
+        try:
+            completed = subprocess.run(
+                [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60
+            )
+            data = json.loads(completed.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            detail = getattr(exc, "stderr", "") or str(exc)
+            raise TargetError(f"{python}: could not run this interpreter to inspect it: {detail.strip()}") from exc
+        assert isinstance(data, dict)
+        cache.store("probe", key, data)
     markers: dict[str, str] = data["markers"]
     target = TargetEnv(Version(".".join(str(p) for p in data["version"])), _subdir_of(markers), markers)
     return Environment(prefix, python, target, data["paths"])
+
+
+def probe_key(python: Path, script: str) -> str:
+    """What a probe's answer depends on, as a cache key."""
+    resolved = python.resolve()
+    uname = os.uname() if hasattr(os, "uname") else None
+    return cache.key(
+        "probe",
+        str(python),
+        cache.stat_of(resolved),
+        cache.stat_of(python.parent.parent / "pyvenv.cfg"),
+        cache.stat_of(python.parent / "pyvenv.cfg"),
+        [uname.release, uname.version, uname.machine] if uname else None,
+        hashlib.sha256(script.encode()).hexdigest(),
+    )
 
 
 def _subdir_of(markers: Mapping[str, str]) -> str:

@@ -66,6 +66,14 @@ def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
     return {str(parse_wheel_filename(wheel.name)[0]): wheel for wheel in sorted(cache.glob("*.whl"))}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """conda-source's per-user cache (probes, satisfied specs) goes to a fresh directory for the session."""
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="conda-source-test-cache-")
+    os.environ.pop("CONDA_SOURCE_NO_CACHE", None)
+
+
 _exit_status: list[int] = []
 
 

@@ -18,7 +18,8 @@ from wheelmaker import make_wheel
 from conda_source._rattler import subdir
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.errors import ArtifactError
-from conda_source.mapping.names import NameMapper, parse_override_table
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.overrides import parse_override_table
 from conda_source.target import host_subdir
 from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel

@@ -239,7 +239,7 @@ def make_tar_sdist(path: Path, members: dict[str, bytes], level: int = 9) -> Pat
 
 def refused_sdist(sdist: Path, out: Path, limits: Limits) -> str:
     with pytest.raises(ArtifactError) as caught:
-        build_local(BuildRequest(sdist, out, limits=limits))
+        build_local(BuildRequest((sdist,), out, limits=limits))
     assert not out.exists()
     return str(caught.value)
 
@@ -338,12 +338,12 @@ def test_channel_dir_that_is_a_file_is_refused_before_any_package_is_written(tmp
     channel = tmp_path / "ch"
     channel.write_text("")
     with pytest.raises(OutputDirError) as caught:
-        build_local(BuildRequest(wheel, tmp_path / "out", channel))
+        build_local(BuildRequest((wheel,), tmp_path / "out", channel))
     assert str(caught.value) == f"{channel}: --channel-dir exists and is not a directory; choose another --channel-dir"
     assert not (tmp_path / "out").exists()
     nested = channel / "sub"
     with pytest.raises(OutputDirError) as caught:
-        build_local(BuildRequest(wheel, tmp_path / "out", nested))
+        build_local(BuildRequest((wheel,), tmp_path / "out", nested))
     assert str(caught.value) == (
         f"{nested}: cannot create --channel-dir: {channel} is not a directory; choose another --channel-dir"
     )
@@ -360,7 +360,7 @@ def test_a_failure_at_filing_removes_the_packages_it_wrote(tmp_path: Path) -> No
     (existing / "keep.conda").write_text("earlier output")
     for out in (tmp_path / "new" / "out", existing):
         with pytest.raises(OutputDirError) as caught:
-            build_local(BuildRequest(wheel, out, channel))
+            build_local(BuildRequest((wheel,), out, channel))
         assert str(caught.value) == (
             f"{channel / 'noarch'}: --channel-dir exists and is not a directory; choose another --channel-dir"
         )
@@ -375,7 +375,7 @@ def test_channel_dir_that_is_not_writable(tmp_path: Path) -> None:
     channel = tmp_path / "ch"
     channel.mkdir(mode=0o555)
     with pytest.raises(OutputDirError) as caught:
-        build_local(BuildRequest(wheel, tmp_path / "out", channel))
+        build_local(BuildRequest((wheel,), tmp_path / "out", channel))
     assert str(caught.value) == f"{channel}: --channel-dir is not writable; choose another --channel-dir"
     assert not (tmp_path / "out").exists()
 

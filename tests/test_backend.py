@@ -117,3 +117,40 @@ def test_a_backend_that_writes_no_metadata(shared_prefix: Path, tmp_path: Path) 
         f"conda-source: error: {project}: build backend failed in prepare_metadata_for_build_editable: "
         "the backend reported 'bad_backend_demo-1.0.dist-info' but wrote no METADATA there\n"
     )
+
+
+def test_a_requirement_the_backend_adds_is_named_as_the_backends(shared_prefix: Path, tmp_path: Path) -> None:
+    from conda_source.channel import index_channel
+
+    project = bad_project(tmp_path, "missing-requires")
+    index_channel(tmp_path / "empty-channel")
+    result = run("develop-install", str(project), "-p", str(shared_prefix), "-c", str(tmp_path / "empty-channel"))
+    assert result.returncode == 1
+    assert (
+        "  definitely-missing-build-helper >=1  <-  requested by the backend's get_requires_for_build_editable\n"
+        in result.stderr
+    )
+    assert result.stderr.rstrip().endswith("or drop the requirement (--map NAME=)")
+
+
+def test_ctrl_c_is_one_line_and_leaves_the_environment_as_it_was(shared_prefix: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    project = bad_project(tmp_path, "pause")
+    before = tree_digest(shared_prefix)
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(shared_prefix)]
+    child = subprocess.Popen([*command, "--no-user-mapping"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (project / "PAUSED").exists():
+        assert time.monotonic() < deadline and child.poll() is None, "the build never started"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert err.splitlines()[-1] == (
+        "conda-source: interrupted; a change under way was rolled back, so the environment is as it was "
+        "before it (packages an earlier step linked stay)"
+    )
+    assert "Traceback" not in err
+    assert tree_digest(shared_prefix) == before

@@ -45,7 +45,7 @@ def test_checkout_builds_records_and_installs(build_channel: str, tmp_path: Path
     python_record = next((prefix / "conda-meta").glob("python-*.json")).read_bytes()
     result = build_local(
         BuildRequest(
-            source=copy_project("setuptools-basic", tmp_path / "src"),
+            sources=(copy_project("setuptools-basic", tmp_path / "src"),),
             output_dir=tmp_path / "out",
             channel_dir=tmp_path / "local",
             environment=probe(prefix),
@@ -85,7 +85,7 @@ def test_c_extension_is_compiled_against_the_prefix_python(build_channel: str, t
     prefix = make_test_prefix(tmp_path / "build-env")
     result = build_local(
         BuildRequest(
-            copy_project("setuptools-cext", tmp_path / "src"),
+            (copy_project("setuptools-cext", tmp_path / "src"),),
             tmp_path / "out",
             tmp_path / "local",
             probe(prefix),
@@ -120,8 +120,8 @@ def make_sdist(project: Path, destination: Path, top: str) -> Path:
 def test_sdist_is_unpacked_and_built(build_channel: str, tmp_path: Path) -> None:
     sdist = make_sdist(PROJECTS / "setuptools-basic", tmp_path, "setuptools_basic-1.0.0")
     prefix = make_test_prefix(tmp_path / "env")
-    result = build_local(BuildRequest(sdist, tmp_path / "out", None, probe(prefix), (build_channel,)))
-    assert result.kind == "sdist"
+    result = build_local(BuildRequest((sdist,), tmp_path / "out", None, probe(prefix), (build_channel,)))
+    assert result.results[0].kind == "sdist"
     assert [p.path.name.split("-py")[0] for p in result.packages] == ["setuptools-basic-1.0.0"]
 
 
@@ -133,7 +133,7 @@ def test_sdist_with_a_parent_path_is_refused(tmp_path: Path) -> None:
         archive.addfile(info, io.BytesIO(b"x"))
     prefix = make_test_prefix(tmp_path / "env")
     with pytest.raises(ArtifactError) as caught:
-        build_local(BuildRequest(sdist, tmp_path / "out", None, probe(prefix)))
+        build_local(BuildRequest((sdist,), tmp_path / "out", None, probe(prefix)))
     assert str(caught.value).startswith(f"{sdist}: refusing to unpack: ")
     assert "evil.py" in str(caught.value)
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil.py").exists()
@@ -145,7 +145,7 @@ def test_zip_sdist_with_a_parent_path_is_refused(tmp_path: Path) -> None:
         archive.writestr("../evil.py", "x")
     prefix = make_test_prefix(tmp_path / "env")
     with pytest.raises(ArtifactError) as caught:
-        build_local(BuildRequest(sdist, tmp_path / "out", None, probe(prefix)))
+        build_local(BuildRequest((sdist,), tmp_path / "out", None, probe(prefix)))
     assert str(caught.value) == f"{sdist}: refusing member '../evil.py': it would unpack outside the source tree"
 
 
@@ -169,7 +169,7 @@ def test_backend_failure_carries_its_output(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
-        build_local(BuildRequest(project, tmp_path / "out", None, probe(prefix)))
+        build_local(BuildRequest((project,), tmp_path / "out", None, probe(prefix)))
     assert str(caught.value) == (
         f"{project}: build backend failed in build_wheel: "
         "the backend exited with status 1; its output is above, fix what it reports and run again"
@@ -184,7 +184,7 @@ def test_backend_that_cannot_be_imported(tmp_path: Path) -> None:
     project = in_tree_project(tmp_path / "proj", "", backend="not_installed_backend")
     prefix = make_test_prefix(tmp_path / "env")
     with pytest.raises(BackendError) as caught:
-        build_local(BuildRequest(project, tmp_path / "out", None, probe(prefix)))
+        build_local(BuildRequest((project,), tmp_path / "out", None, probe(prefix)))
     assert str(caught.value) == (
         f"{project}: build backend failed in get_requires_for_build_wheel: cannot import 'not_installed_backend' "
         "in the target environment; is it in build-system.requires?"
@@ -198,7 +198,7 @@ def test_unsatisfiable_build_requirement_changes_nothing(tmp_path: Path) -> None
     prefix = make_test_prefix(tmp_path / "env")
     before = tree_digest(prefix)
     with pytest.raises(SolveError) as caught:
-        build_local(BuildRequest(project, tmp_path / "out", None, probe(prefix), (channel.as_uri(),)))
+        build_local(BuildRequest((project,), tmp_path / "out", None, probe(prefix), (channel.as_uri(),)))
     assert str(caught.value).startswith("cannot install definitely-not-a-package >=1: ")
     assert "definitely-not-a-package" in str(caught.value).split(": ", 1)[1]
     assert tree_digest(prefix) == before
@@ -207,13 +207,13 @@ def test_unsatisfiable_build_requirement_changes_nothing(tmp_path: Path) -> None
 def test_no_channels_for_build_requirements(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
     with pytest.raises(SolveError) as caught:
-        build_local(BuildRequest(PROJECTS / "setuptools-basic", tmp_path / "out", None, probe(prefix)))
+        build_local(BuildRequest((PROJECTS / "setuptools-basic",), tmp_path / "out", None, probe(prefix)))
     assert str(caught.value) == "cannot install setuptools >=61, wheel: no channels to install from; pass -c CHANNEL"
 
 
 def test_checkout_needs_a_target(tmp_path: Path) -> None:
     with pytest.raises(TargetError) as caught:
-        build_local(BuildRequest(PROJECTS / "setuptools-basic", tmp_path / "out"))
+        build_local(BuildRequest((PROJECTS / "setuptools-basic",), tmp_path / "out"))
     assert str(caught.value) == "building from source needs a target environment: pass -p PREFIX or activate one"
 
 
@@ -221,7 +221,7 @@ def test_unknown_input_kind(tmp_path: Path) -> None:
     odd = tmp_path / "notes.txt"
     odd.write_text("")
     with pytest.raises(ArtifactError) as caught:
-        build_local(BuildRequest(odd, tmp_path / "out"))
+        build_local(BuildRequest((odd,), tmp_path / "out"))
     assert str(caught.value) == f"{odd}: not a project directory, wheel (.whl) or sdist (.tar.gz, .zip)"
 
 
@@ -249,40 +249,6 @@ def test_cli_wheel_into_a_channel(tmp_path: Path, capsys: pytest.CaptureFixture[
     repodata = json.loads((tmp_path / "ch" / "noarch" / "repodata.json").read_text())
     assert list(repodata["packages.conda"]) == [Path(package["path"]).name]
     assert repodata["packages.conda"][Path(package["path"]).name]["depends"] == ["python", "six >=1.16"]
-
-
-def test_installer_dry_run_touches_nothing(tmp_path: Path) -> None:
-    from wheelmaker import make_wheel
-
-    from conda_source.testing.channel import make_channel
-
-    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo")])
-    prefix = make_test_prefix(tmp_path / "env")
-    before = tree_digest(prefix)
-    transaction = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()]).install(["demo"], dry_run=True)
-    assert [dist.rsplit("-", 2)[0] for dist in transaction.link] == ["demo"]
-    assert tree_digest(prefix) == before
-
-
-def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> None:
-    """Installing more keeps every earlier record (and its requested_spec) exactly as it was."""
-    from wheelmaker import make_wheel
-
-    from conda_source.testing.channel import make_channel
-
-    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="first"), make_wheel(tmp_path, name="second")])
-    prefix = make_test_prefix(tmp_path / "env")
-    installer = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()], command="test")
-    installer.install(["first"])
-    records = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
-    installer.install(["second >=1"])
-    after = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
-    assert {name: after[name] for name in records} == records
-    second = json.loads(next((prefix / "conda-meta").glob("second-*.json")).read_text())
-    assert second["requested_spec"] == "second >=1"
-    assert json.loads(next((prefix / "conda-meta").glob("python-*.json")).read_text())["requested_spec"] == "python"
-    run = subprocess.run([prefix / "bin" / "python", "-c", "import first, second"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
 
 
 NEEDS_TOMLI = ["tomli >=1.1"] if sys.version_info < (3, 11) else []
@@ -339,7 +305,7 @@ def test_sample_checkouts_build_with_their_own_backend(
 ) -> None:
     result = build_local(
         BuildRequest(
-            copy_project(project, tmp_path / "src"),
+            (copy_project(project, tmp_path / "src"),),
             tmp_path / "out",
             None,
             probe(shared_build_prefix),
@@ -371,7 +337,7 @@ def test_checkout_build_is_reproducible(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first = build_local(
         BuildRequest(
-            copy_project("flit-dynamic", tmp_path / "a" / "src"),
+            (copy_project("flit-dynamic", tmp_path / "a" / "src"),),
             tmp_path / "a",
             None,
             probe(shared_build_prefix),
@@ -380,7 +346,7 @@ def test_checkout_build_is_reproducible(
     )
     second = build_local(
         BuildRequest(
-            copy_project("flit-dynamic", tmp_path / "b" / "src"),
+            (copy_project("flit-dynamic", tmp_path / "b" / "src"),),
             tmp_path / "b",
             None,
             probe(shared_build_prefix),

@@ -155,10 +155,12 @@ def test_refuses_to_clobber_another_package(build_channel: str, prefix: Path, tm
     assert not list((prefix / "conda-meta").glob("setuptools-basic-*.json"))
 
 
-def in_tree_project(root: Path, backend_source: str) -> Path:
+def in_tree_project(root: Path, backend_source: str, dynamic: bool = False) -> Path:
+    """``dynamic``: the dependencies come from the backend, so develop-install asks prepare_metadata first."""
     root.mkdir()
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "in_tree"\nbackend-path = ["."]\n[project]\nname = "in-tree"\nversion = "1.0"\n'
+        + ('dynamic = ["dependencies"]\n' if dynamic else "")
     )
     (root / "in_tree.py").write_text(backend_source)
     return root
@@ -168,6 +170,7 @@ def test_backend_without_pep660_suggests_no_editable(prefix: Path, tmp_path: Pat
     project = in_tree_project(
         tmp_path / "proj",
         "def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise SystemExit(1)\n",
+        dynamic=True,
     )
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
@@ -185,7 +188,7 @@ def test_backend_crash_leaves_the_prefix_as_it_was(prefix: Path, tmp_path: Path)
         "def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):\n"
         "    print('metadata exploded')\n    raise RuntimeError('boom')\n"
     )
-    project = in_tree_project(tmp_path / "proj", source)
+    project = in_tree_project(tmp_path / "proj", source, dynamic=True)
     before = tree_digest(prefix)
     with pytest.raises(BackendError) as caught:
         develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))

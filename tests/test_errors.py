@@ -494,3 +494,26 @@ def test_a_failed_write_into_the_environment_is_one_line_and_changes_nothing(
         "(Is a directory); nothing was changed; fix the permissions or free space, then run again\n"
     )
     assert tree_digest(prefix) == before
+
+
+def test_solver_errors_blame_whole_names_only() -> None:
+    from conda_source.engine.origins import mentioned
+
+    reason = "No candidates were found for setuptools-scm >=8."
+    assert mentioned("setuptools-scm", reason)
+    assert not mentioned("setuptools", reason)
+    assert not mentioned("scm", reason)
+    assert mentioned("six", "six >=2 cannot be installed")
+    assert not mentioned("six", "sixty")
+
+
+def test_build_local_marks_the_output_directory_it_creates_as_ignored(tmp_path: Path) -> None:
+    wheel_file = make_wheel(tmp_path)
+    assert (
+        main(["build-local", str(wheel_file), "--output-dir", str(tmp_path / "dist-conda"), "--no-user-mapping"]) == 0
+    )
+    assert (tmp_path / "dist-conda" / ".gitignore").read_text() == "*\n"
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    assert main(["build-local", str(wheel_file), "--output-dir", str(existing), "--no-user-mapping"]) == 0
+    assert not (existing / ".gitignore").exists()  # a directory the user made is theirs

@@ -17,16 +17,10 @@ from support import copy_project
 from conda_source.cli import main
 from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import InvalidProjectError, MappingConfigError, SelectionError, UnmappedDepURLError
-from conda_source.mapping.external import (
-    DepURL,
-    ExternalRequirement,
-    InvalidDepURL,
-    constrain,
-    external_table,
-    map_external,
-)
-from conda_source.mapping.names import NameMapper, load_user_layer, parse_cli_overrides, parse_override_table
-from conda_source.mapping.overrides import Overrides
+from conda_source.mapping.depurl import DepURL, ExternalRequirement, InvalidDepURL
+from conda_source.mapping.external import constrain, external_table, map_external
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.overrides import Overrides, load_user_layer, parse_cli_overrides, parse_override_table
 from conda_source.project import load_project
 from conda_source.target import TargetEnv
 
@@ -627,7 +621,7 @@ def test_build_local_artifact_depends_on_external_run_dependencies(
     build_env = make_test_prefix(tmp_path / "build-env")
     result = build_local(
         BuildRequest(
-            project,
+            (project,),
             tmp_path / "out",
             None,
             probe(build_env),

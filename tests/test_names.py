@@ -14,18 +14,10 @@ from packaging.requirements import Requirement
 from rattler import MatchSpec
 
 from conda_source.errors import MappingConfigError
-from conda_source.mapping.names import (
-    NameMapper,
-    OverrideLayer,
-    bundled_table,
-    identity_name,
-    load_user_layer,
-    parse_cli_overrides,
-    parse_override_table,
-    parse_patterns,
-    validate_conda_spec,
-)
+from conda_source.mapping.names import NameMapper, OverrideLayer, bundled_table, identity_name, parse_patterns
+from conda_source.mapping.overrides import load_user_layer, parse_cli_overrides, parse_override_table
 from conda_source.mapping.requirements import map_requirement
+from conda_source.specs import validate_conda_spec
 from conda_source.target import TargetEnv
 
 TABLE = Path(__file__).parents[1] / "conda_source" / "mapping" / "data" / "pypi-to-conda.tsv"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.requirements import Requirement
 
-from conda_source.mapping.names import NameMapper, parse_override_table
+from conda_source.mapping.names import NameMapper
+from conda_source.mapping.overrides import parse_override_table
 from conda_source.mapping.requirements import map_requirement
 from conda_source.target import TargetEnv
 

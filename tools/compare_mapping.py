@@ -31,12 +31,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conda_source.mapping.names import (
-    PATTERNS_RESOURCE,
-    PatternEntry,
-    bundled_table,
-    identity_name,
-)
+from conda_source.mapping.names import PATTERNS_RESOURCE, PatternEntry, bundled_table, identity_name
 
 DATA = Path(__file__).resolve().parents[1] / "conda_source" / "mapping" / "data"
 REPORT = DATA / "DISAGREEMENTS.md"

@@ -29,7 +29,8 @@ from typing import Any
 from rattler import MatchSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conda_source.mapping.external import ROLES, DepURL, InvalidDepURL
+from conda_source.mapping.depurl import DepURL, InvalidDepURL
+from conda_source.mapping.external import ROLES
 
 OUTPUT = Path(__file__).resolve().parents[1] / "conda_source" / "mapping" / "data" / "external-to-conda.tsv"
 

@@ -41,7 +41,7 @@ from conda_source.artifact.writer import write_conda
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import MappedRequirement, python_pin
-from conda_source.mapping.versions import conda_version, translate_specifier_set
+from conda_source.mapping.versions import translate_specifier_set
 from conda_source.target import TargetEnv
 
 _PLATFORM_TAGS = (
@@ -143,7 +143,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
     licenses = _licenses(staging.files, f"{site_packages}/{dist_info}")
     imports = import_names(staging.files, site_packages)
     conda_name = _conda_name(wheel, metadata.name, request.mapper)
-    version = conda_version(Version(str(metadata.version)))
+    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
 
     if pure:
         variants = noarch_variants(

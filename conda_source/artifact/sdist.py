@@ -16,7 +16,6 @@ from conda_source.artifact.limits import Limits, check_zip
 from conda_source.artifact.staging import CHUNK
 from conda_source.errors import ArtifactError
 
-
 _FILTER_REASONS = {
     "OutsideDestinationError": "it would unpack outside the source tree",
     "AbsolutePathError": "it has an absolute path",

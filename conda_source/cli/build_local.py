@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from conda_source.cli.common import add_extras_option, add_mapping_options, pars
 from conda_source.cli.invocation import Invocation
 
 if TYPE_CHECKING:
-    from conda_source.engine.build_local import BuildRequest, BuildResult
+    from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 
 SUMMARY = "Build a checkout, sdist or wheel into a .conda package, ready for a local channel."
 EXAMPLES = """examples:
@@ -24,7 +25,15 @@ DRY_RUN = False
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """What only build-local has (each front end adds -p/-n/-c, --json, -q/-v)."""
-    parser.add_argument("source", nargs="?", default=".", help="project directory, .whl, or sdist (default: .)")
+    parser.add_argument(
+        "sources",
+        nargs="*",
+        default=["."],
+        metavar="SOURCE",
+        help="project directories, .whl or sdist files, or a directory of projects (default: .); several are built "
+        "in dependency order, each against the ones built before, independent ones in parallel",
+    )
+    parser.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel builds (default: one per core)")
     parser.add_argument("--output-dir", type=Path, default=Path("dist-conda"), help="where .conda files go")
     parser.add_argument("--channel-dir", type=Path, help="also file the packages into this local channel and index it")
     add_extras_option(parser, "extras whose dependencies the package depends on")
@@ -55,14 +64,14 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest
     from conda_source.artifact.limits import Limits
     from conda_source.engine.build_local import BuildRequest
 
-    source = Path(args.source)
-    wheel = source.name.endswith(".whl")
+    sources = tuple(Path(s) for s in args.sources)
+    wheels = all(source.name.endswith(".whl") for source in sources)
     named = invocation.prefix or invocation.name or _active()
     return BuildRequest(
-        source=source,
+        sources=sources,
         output_dir=args.output_dir,
         channel_dir=args.channel_dir,
-        environment=invocation.environment() if named and not wheel else None,
+        environment=invocation.environment() if named and not wheels else None,
         channels=invocation.channels,
         extras=parse_extras(args.extras),
         build_number=args.build_number,
@@ -70,17 +79,38 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest
         overrides=invocation.overrides,
         command=invocation.command,
         limits=Limits(**{k: v for k in ("max_size", "max_files", "max_ratio") if (v := getattr(args, k)) is not None}),
+        jobs=args.jobs,
     )
 
 
-def execute(request: BuildRequest, invocation: Invocation) -> BuildResult:
+def execute(request: BuildRequest, invocation: Invocation) -> BuildLocalResult:
     from conda_source.engine.build_local import build_local
 
-    installer = invocation.installer(request.environment) if request.environment else None
-    return build_local(request, installer)
+    environment, factory = request.environment, invocation.installer_factory
+    installer = invocation.installer(environment) if environment else None
+    installer_for = (lambda channels: factory(environment, channels)) if environment and factory else None
+    return build_local(request, installer, installer_for)
 
 
-def render(result: BuildResult) -> str:
+def render(result: BuildLocalResult) -> str:
+    if len(result.results) == 1:
+        return render_one(result.results[0])
+    lines = []
+    if result.installed:
+        lines += ["Installed build requirements"] + [f"  + {dist}" for dist in result.installed] + [""]
+    for number, wave in enumerate(result.waves, start=1):
+        lines.append(f"Wave {number}: {', '.join(str(source) for source in wave)}")
+    lines.append("")
+    for one in result.results:
+        lines.append(render_one(dataclasses.replace(one, installed=(), channel=None)))
+    if result.channel:
+        lines += ["", f"Filed into channel {result.channel}; install with:"]
+        names = sorted({p.identity.name for p in result.packages})
+        lines.append(f"  conda install -c {result.channel.absolute().as_uri()} {' '.join(names)}")
+    return "\n".join(lines)
+
+
+def render_one(result: BuildResult) -> str:
     lines = []
     if result.installed:
         lines += ["Installed build requirements"] + [f"  + {dist}" for dist in result.installed] + [""]

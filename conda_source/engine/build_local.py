@@ -1,153 +1,50 @@
-"""build-local: a checkout, sdist or wheel -> ``.conda`` package(s), optionally filed into a channel.
+"""build-local: checkouts, sdists and wheels -> ``.conda`` packages, optionally filed into a channel.
 
-1. A wheel goes straight to the package writer.
-2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
-3. A checkout: its mapped build requirements are installed into the target prefix
-   (one transaction), then what ``get_requires_for_build_wheel`` adds, then
-   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted.
-4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
+The entry point of both front ends: one source is built by ``build_one``; several sources
+(or a directory of projects) are built in dependency order, in waves, by ``build_many``.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from packaging.requirements import Requirement
+from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildResult, build_one
+from conda_source.errors import TargetError
+from conda_source.installer import Installer
 
-from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
-from conda_source.artifact.limits import Limits
-from conda_source.artifact.outputs import check_dir, output_guard
-from conda_source.artifact.sdist import unpack_sdist
-from conda_source.backend import Backend, build
-from conda_source.channel import file_into_channel
-from conda_source.engine.origins import explained
-from conda_source.engine.plan import PlanRequest, plan
-from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError
-from conda_source.mapping.names import NameMapper
-from conda_source.mapping.overrides import Overrides
-from conda_source.mapping.requirements import map_requirements
-from conda_source.target import Environment
-
-SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
+__all__ = ["BuildLocalResult", "BuildRequest", "BuildResult", "build_local", "expand_sources"]
 
 
-@dataclass(frozen=True)
-class BuildRequest:
-    source: Path
-    output_dir: Path = Path("dist-conda")
-    channel_dir: Path | None = None
-    environment: Environment | None = None  # needed to build a checkout or sdist
-    channels: tuple[str, ...] = ()
-    extras: tuple[str, ...] = ()
-    build_number: int = 0
-    python: str | None = None
-    overrides: Overrides = field(default_factory=Overrides)
-    command: str = ""
-    limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
+def build_local(
+    request: BuildRequest,
+    installer: Installer | None = None,
+    installer_for: Callable[[tuple[str, ...]], Installer] | None = None,
+) -> BuildLocalResult:
+    """Build every source.  ``installer`` serves one source; several get ``installer_for(channels)`` per wave."""
+    sources = expand_sources(request.sources)
+    if len(sources) != 1:
+        from conda_source.engine.build_many import build_many
+
+        return build_many(sources, request, installer_for)
+    result = build_one(sources[0], request, installer)
+    return BuildLocalResult((result,), ((sources[0],),), result.installed, request.channel_dir)
 
 
-@dataclass(frozen=True)
-class BuildResult:
-    source: Path
-    kind: str  # wheel | sdist | checkout
-    packages: tuple[BuiltPackage, ...]
-    installed: tuple[str, ...]  # build requirements linked into the prefix
-    channel: Path | None
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "source": str(self.source),
-            "kind": self.kind,
-            "packages": [p.to_dict() for p in self.packages],
-            "installed": list(self.installed),
-            "channel": str(self.channel) if self.channel else None,
-        }
-
-
-def build_local(request: BuildRequest, installer: Installer | None = None) -> BuildResult:
-    source = request.source
-    kind = _kind(source)
-    # Output problems show before any work, and a failed run leaves no output behind.
-    if request.channel_dir is not None:
-        check_dir(request.channel_dir, "--channel-dir")
-    new_output = not request.output_dir.exists()
-    with output_guard(request.output_dir) as written:
-        result = _build(request, installer, source, kind)
-        written += [p.path for p in result.packages]
-        if request.channel_dir is not None:
-            for subdir in sorted({"noarch", *(p.identity.subdir for p in result.packages)}):
-                check_dir(request.channel_dir / subdir, "--channel-dir")
-            file_into_channel([(p.path, p.identity.subdir) for p in result.packages], request.channel_dir)
-    if new_output:  # made by this run: keep it out of the checkout's git status, as other build tools do
-        (request.output_dir / ".gitignore").write_text("*\n", encoding="utf-8")
-    return result
-
-
-def _build(request: BuildRequest, installer: Installer | None, source: Path, kind: str) -> BuildResult:
-    installed: tuple[str, ...] = ()
-    with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
-        conda_depends: tuple[str, ...] = ()
-        if kind == "wheel":
-            wheel, mapper = source, request.overrides.mapper()
-        else:
-            root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
-            wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
-        wheel_request = WheelRequest(
-            wheel,
-            request.output_dir,
-            mapper,
-            request.extras,
-            request.build_number,
-            request.python,
-            extra_depends=conda_depends,
-            limits=request.limits,
-        )
-        packages = tuple(convert_wheel(wheel_request))
-    return BuildResult(source, kind, packages, installed, request.channel_dir)
-
-
-def _kind(source: Path) -> str:
-    if not source.exists():
-        raise ArtifactError(source, "no such file or directory")
-    if source.is_dir():
-        return "checkout"
-    if source.name.endswith(".whl"):
-        return "wheel"
-    if source.name.endswith(SDIST_SUFFIXES):
-        return "sdist"
-    raise ArtifactError(source, "not a project directory, wheel (.whl) or sdist (.tar.gz, .zip)")
-
-
-def _build_wheel(
-    root: Path, request: BuildRequest, installer: Installer | None, out: Path
-) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...]]:
-    """Returns the wheel, the mapper, what was installed, and the project's conda-only run deps."""
-    environment = request.environment
-    if environment is None:
-        raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
-    planned = plan(PlanRequest(root, environment, overrides=request.overrides))
-    installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
-    build_specs = [spec for item in planned.build for spec in item.specs]
-    try:
-        linked = list(installer.install(build_specs).link)
-    except SolveError as exc:
-        raise explained(exc, (planned,)) from None
-
-    def install(requirements: Sequence[Requirement], hook: str) -> None:
-        specs = [
-            s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
-        ]
-        try:
-            linked.extend(installer.install(specs).link)
-        except SolveError as exc:
-            asked_by = ((spec, f"requested by the backend's {hook}") for spec in specs)
-            raise explained(exc, (planned,), asked_by) from None
-
-    out.mkdir(parents=True, exist_ok=True)
-    backend = Backend(planned.project, environment.interpreter, environment.prefix)
-    built = build(backend, out, editable=False, install=install, metadata_first=False)
-    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends
+def expand_sources(sources: Sequence[Path]) -> tuple[Path, ...]:
+    """The sources, with a directory of projects (no project files of its own) replaced by its projects."""
+    found: list[Path] = []
+    for source in sources:
+        if source.is_dir() and not any((source / name).is_file() for name in ("pyproject.toml", "setup.py")):
+            projects = sorted(
+                d
+                for d in source.iterdir()
+                if d.is_dir() and any((d / n).is_file() for n in ("pyproject.toml", "setup.py"))
+            )
+            if projects:
+                found += projects
+                continue
+        found.append(source)
+    if not found:
+        raise TargetError("nothing to build: pass project directories, wheels or sdists")
+    return tuple(dict.fromkeys(found))

@@ -14,22 +14,24 @@
 
 from __future__ import annotations
 
+import glob
 import graphlib
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import __version__, conda_meta, prefix_change, prefix_install
+from conda_source import conda_meta, prefix_change, prefix_install
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.engine.fingerprint import fingerprint
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import TargetError
@@ -37,11 +39,15 @@ from conda_source.installer import Installer, RattlerInstaller, SolveError, Tran
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements, python_pin
-from conda_source.mapping.versions import conda_version
-from conda_source.project import BUILD_FILES, build_files_digest
+from conda_source.project import build_files_digest
 from conda_source.replacement import replacing
 from conda_source.specs import spec_name
 from conda_source.target import Environment
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
+
+    from conda_source.artifact.staging import StagingDestination
 
 __all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install"]
 
@@ -160,20 +166,6 @@ def checked_prefix(environment: Environment, allow_base: bool) -> Path:
     return prefix
 
 
-def _fingerprint(p: Plan, request: DevelopRequest) -> str:
-    digest = hashlib.sha256()
-    digest.update(
-        json.dumps(
-            [__version__, str(p.project.root.resolve()), request.editable, list(p.extras), list(p.groups)]
-        ).encode()
-    )
-    for name in BUILD_FILES:
-        path = p.project.root / name
-        if path.is_file():
-            digest.update(name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
 def _build_order(by_name: dict[str, Plan]) -> list[str]:
     """Local projects (by conda name) that need each other are built dependencies first."""
     needs = {
@@ -190,9 +182,8 @@ def _build_order(by_name: dict[str, Plan]) -> list[str]:
 def _install_project(p: Plan, request: DevelopRequest, installer: Installer, local: set[str]) -> InstalledProject:
     environment, prefix = request.environment, request.environment.prefix
     root = p.project.root.resolve()
-    fingerprint = _fingerprint(p, request)
     previous = develop_record(prefix, root)
-    if previous is not None and _unchanged(prefix, previous, fingerprint):
+    if previous is not None and _unchanged(prefix, previous, _fingerprint(p, request, previous.files, prefix)):
         record = previous
         files = len(record.files)
         return InstalledProject(
@@ -218,6 +209,7 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             install(specs, "Requires-Dist of the metadata the backend prepared")
 
     backend = Backend(p.project, environment.interpreter, prefix)
+    static = _static_metadata(p)
     with tempfile.TemporaryDirectory(prefix="conda-source-develop-") as out:
         built = build(
             backend,
@@ -225,12 +217,16 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
             editable=request.editable,
             install=install_build_requirements,
             before_build=install_runtime,
+            metadata_first=not static,
         )
+        if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
+            install_runtime(built.metadata)
         staging = prefix_install.stage(built.wheel, environment, root, request.editable)
     metadata = built.metadata
+    fingerprint = _fingerprint(p, request, staging.files, None, staging)
     conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
 
-    version = conda_version(metadata.version)
+    version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
     paths = tuple(PathEntry(path, f.sha256, f.size) for path, f in sorted(staging.files.items()))
@@ -250,6 +246,32 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
     )  # fmt: skip
 
 
+def _static_metadata(p: Plan) -> bool:
+    """pyproject.toml itself declares the version and every dependency: no metadata hook is needed before the build."""
+    project = p.project
+    dynamic = ("version", "dependencies", "optional-dependencies")
+    return project.has_project_table and not any(project.is_dynamic(name) for name in dynamic)
+
+
+def _fingerprint(
+    p: Plan,
+    request: DevelopRequest,
+    files: Iterable[str],
+    prefix: Path | None,
+    staging: StagingDestination | None = None,
+) -> str:
+    """The install's fingerprint; its files read from the prefix (a re-run) or from the staged wheel."""
+
+    def read(path: str) -> bytes:
+        if staging is not None:
+            data: bytes = staging.files[path].data
+            return data
+        assert prefix is not None
+        return (prefix / path).read_bytes()
+
+    return fingerprint(p, request.environment, request.editable, files, read)
+
+
 def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:
     """Changes when the version, dependencies, entry points, editable flag or source path change."""
     material = [version, depends, sorted(str(e) for e in entry_points), editable, str(root)]
@@ -257,10 +279,20 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:
-    """The develop install whose source is ``root``, if any."""
-    for record, state in conda_meta.develop_installs(prefix):
-        if state is not None and state.source == str(root):
-            return record
+    """The develop install whose source is ``root``, if any.
+
+    Found through conda-source's state files, so only that package's record is read,
+    not every record of a large environment.
+    """
+    states = prefix / "conda-meta" / conda_meta.STATE_DIR
+    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
+        state = conda_meta.read_state(prefix, path.stem)
+        if state is None or state.source != str(root):
+            continue
+        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
+            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            if record.name == path.stem and record.is_develop:
+                return record
     return None
 
 

@@ -19,22 +19,19 @@ A value is one conda spec or several; an empty value drops the dependency.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from conda_source.errors import MappingConfigError
-from conda_source.specs import spec_name
+from conda_source.specs import spec_name, validate_conda_spec
 
 TABLE_RESOURCE = "pypi-to-conda.tsv"
 PATTERNS_RESOURCE = "pypi-to-conda-patterns.tsv"
-USER_MAPPING_ENV = "CONDA_SOURCE_MAPPING"
 
 _KEY = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\])?\s*$")
 
@@ -48,6 +45,11 @@ def identity_name(pypi_name: str) -> str:
     return pypi_name.strip().lower().replace("_", "-")
 
 
+def is_depurl(text: str) -> bool:
+    """A PEP 725 DepURL key (or an older spelling of one), as opposed to a PyPI name."""
+    return text.strip().startswith(("dep:", "pkg:", "virtual:"))
+
+
 def mapping_key(name: str, extra: str | None = None) -> str:
     """The canonical table key for a PyPI name, or for one of its extras."""
     key = canonicalize_name(name)
@@ -57,8 +59,8 @@ def mapping_key(name: str, extra: str | None = None) -> str:
 def parse_mapping_key(text: str) -> str | None:
     """``Foo_Bar[Extra]`` -> ``foo-bar[extra]``, ``dep:generic/OpenSSL`` -> ``dep:generic/openssl``;
     ``None`` when ``text`` is no key."""
-    if _is_depurl(text):
-        from conda_source.mapping.external import override_key
+    if is_depurl(text):
+        from conda_source.mapping.depurl import override_key
 
         return override_key(text)
     match = _KEY.match(text)
@@ -96,126 +98,6 @@ class OverrideLayer:
     entries: Mapping[str, tuple[tuple[str, ...], str]]
 
 
-_NAME_AND_VERSION = re.compile(r"^[a-z0-9_.-]+( [^\s\[\]:]+)?$")
-
-
-def validate_conda_spec(text: str, name_and_version: bool = False) -> str | None:
-    """Return why ``text`` is not a usable conda spec, or ``None`` when it is.
-
-    Mapping entries must be ``name`` or ``name version`` (the requirement's own
-    version constraint is added to them); other specs may be any MatchSpec.
-    """
-    from rattler import MatchSpec
-
-    try:
-        MatchSpec(text, strict=True)
-    except Exception as exc:  # rattler raises its own exception types
-        return f"invalid conda spec '{text}': {str(exc).strip()}"
-    if name_and_version and not _NAME_AND_VERSION.match(text):
-        return f"'{text}' must be a lowercase conda name, optionally followed by one version spec (e.g. 'pyqt >=5,<6')"
-    return None
-
-
-def parse_override_value(value: object, where: str) -> tuple[str, ...]:
-    """Validate one override value: a spec, a list of specs, or empty to drop."""
-    if isinstance(value, str):
-        specs = [part.strip() for part in value.split(";")] if value.strip() else []
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        specs = [item.strip() for item in value]
-    else:
-        raise MappingConfigError(
-            where, "expected a conda spec string or a list of them ('' or [] drops the dependency)"
-        )
-    for spec in specs:
-        reason = validate_conda_spec(spec, name_and_version=True)
-        if reason:
-            raise MappingConfigError(where, reason)
-    return tuple(specs)
-
-
-def parse_override_table(table: object, source: str, where: str) -> OverrideLayer:
-    """Turn a ``{pypi-name: spec(s)}`` table into a layer; ``where`` prefixes errors."""
-    if not isinstance(table, dict):
-        raise MappingConfigError(where, "expected a table of PyPI name = conda spec(s)")
-    entries: dict[str, tuple[tuple[str, ...], str]] = {}
-    for raw_key, value in table.items():
-        key_where = f"{where}.{raw_key}"
-        key = parse_mapping_key(raw_key)
-        if key is None:
-            raise MappingConfigError(key_where, _depurl_problem(raw_key) or "not a PyPI name (or name[extra])")
-        if key in entries:
-            raise MappingConfigError(key_where, f"duplicates '{entries[key][1]}' (same canonical name)")
-        entries[key] = (parse_override_value(value, key_where), key_where)
-    return OverrideLayer(source, entries)
-
-
-def parse_cli_overrides(flags: Sequence[str], source: str = "cli", label: str = "--map") -> OverrideLayer:
-    """``PYPI=SPEC[;SPEC...]`` entries (``--map`` flags, or conda's ``conda_source_mapping``
-    setting); ``PYPI=`` drops the dependency."""
-    entries: dict[str, tuple[tuple[str, ...], str]] = {}
-    for flag in flags:
-        where = f"{label} {flag}"
-        name, sep, value = flag.partition("=")
-        key = parse_mapping_key(name)
-        if (not sep or key is None) and _is_depurl(name):
-            reason = _depurl_problem(name) if sep else ""
-            example = f"expected DEPURL=CONDA-SPEC (e.g. {label} 'dep:generic/openssl=openssl >=3')"
-            raise MappingConfigError(where, f"{reason}; {example}" if reason else example)
-        if not sep or key is None:
-            raise MappingConfigError(where, f"expected PYPI-NAME=CONDA-SPEC (e.g. {label} torch=pytorch-cpu)")
-        entries[key] = (parse_override_value(value, where), where)
-    return OverrideLayer(source, entries)
-
-
-def _is_depurl(text: str) -> bool:
-    return text.strip().startswith(("dep:", "pkg:", "virtual:"))
-
-
-def _depurl_problem(text: str) -> str | None:
-    """Why ``text``, written as a DepURL, is no override key; ``None`` for anything else."""
-    if not _is_depurl(text):
-        return None
-    from conda_source.mapping.external import override_key_problem
-
-    return override_key_problem(text)[1] or None
-
-
-def user_mapping_file(environ: Mapping[str, str] | None = None) -> tuple[Path | None, bool]:
-    """The user's mapping file and whether it was asked for explicitly.
-
-    ``$CONDA_SOURCE_MAPPING`` names it explicitly (then it must exist); otherwise
-    ``$XDG_CONFIG_HOME/conda-source/mapping.toml`` (``~/.config`` by default) is
-    used when present.
-    """
-    env = os.environ if environ is None else environ
-    if env.get(USER_MAPPING_ENV):
-        return Path(env[USER_MAPPING_ENV]).expanduser(), True
-    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return config_home / "conda-source" / "mapping.toml", False
-
-
-def load_user_layer(environ: Mapping[str, str] | None = None) -> OverrideLayer | None:
-    path, explicit = user_mapping_file(environ)
-    if path is None or not path.is_file():
-        if explicit:
-            problem = "is a directory" if path is not None and path.is_dir() else "file not found"
-            raise MappingConfigError(
-                f"${USER_MAPPING_ENV}={path}", f"{problem}; point it at a TOML file with a [mapping] table"
-            )
-        return None
-    from conda_source._toml import read_toml
-    from conda_source.errors import InvalidProjectError
-
-    try:
-        document = read_toml(path)
-    except InvalidProjectError as exc:
-        raise MappingConfigError(str(path), exc.problems[0].message) from None
-    unknown = sorted(set(document) - {"mapping"})
-    if unknown:
-        raise MappingConfigError(str(path), f"unknown table '{unknown[0]}'; only [mapping] is read")
-    return parse_override_table(document.get("mapping", {}), "user", f"{path}: mapping")
-
-
 _GROUP_REF = re.compile(r"\{(\d+)\}")
 
 
@@ -242,8 +124,12 @@ class PatternEntry:
         return tuple(_GROUP_REF.sub(lambda ref: match.group(int(ref.group(1))), t) for t in self.templates)
 
 
-def parse_pattern_row(line: str, where: str) -> PatternEntry:
-    """One ``pattern<TAB>specs<TAB>keep|drop<TAB>origin<TAB>examples`` row; ``where`` prefixes errors."""
+def parse_pattern_row(line: str, where: str, check_examples: bool = True) -> PatternEntry:
+    """One ``pattern<TAB>specs<TAB>keep|drop<TAB>origin<TAB>examples`` row; ``where`` prefixes errors.
+
+    ``check_examples`` validates each example's specs with py-rattler; the shipped
+    table skips it at run time (tests check it), so mapping a name never imports py-rattler.
+    """
     fields = line.split("\t")
     if len(fields) != 5:
         raise MappingConfigError(
@@ -266,7 +152,7 @@ def parse_pattern_row(line: str, where: str) -> PatternEntry:
     entry = PatternEntry(
         pattern, regex, templates, version == "keep", origin, tuple(e.strip() for e in examples.split(";"))
     )
-    for example in entry.examples:
+    for example in entry.examples if check_examples else ():
         expanded = entry.expand(example)
         if expanded is None:
             raise MappingConfigError(where, f"example '{example}' does not match '{pattern}'")
@@ -306,7 +192,7 @@ def bundled_table() -> BundledTable:
     data = resources.files("conda_source.mapping").joinpath("data")
     table = parse_table(data.joinpath(TABLE_RESOURCE).read_text("utf-8").splitlines())
     header, patterns = parse_patterns(
-        data.joinpath(PATTERNS_RESOURCE).read_text("utf-8").splitlines(), PATTERNS_RESOURCE
+        data.joinpath(PATTERNS_RESOURCE).read_text("utf-8").splitlines(), PATTERNS_RESOURCE, check_examples=False
     )
     return BundledTable(table.entries, table.header, patterns, header)
 
@@ -325,7 +211,9 @@ def parse_table(lines: Iterable[str]) -> BundledTable:
     return BundledTable(entries, tuple(header))
 
 
-def parse_patterns(lines: Iterable[str], name: str) -> tuple[tuple[str, ...], tuple[PatternEntry, ...]]:
+def parse_patterns(
+    lines: Iterable[str], name: str, check_examples: bool = True
+) -> tuple[tuple[str, ...], tuple[PatternEntry, ...]]:
     """The header lines (the leading ``#`` block) and the pattern rows of a patterns file."""
     header: list[str] = []
     patterns: list[PatternEntry] = []
@@ -335,7 +223,7 @@ def parse_patterns(lines: Iterable[str], name: str) -> tuple[tuple[str, ...], tu
                 header.append(line[1:].strip())
             continue
         if line.strip():
-            patterns.append(parse_pattern_row(line, f"{name}, line {number}"))
+            patterns.append(parse_pattern_row(line, f"{name}, line {number}", check_examples))
     return tuple(header), tuple(patterns)
 
 

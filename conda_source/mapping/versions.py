@@ -41,11 +41,6 @@ class VersionTranslation:
     notes: tuple[str, ...] = ()
 
 
-def conda_version(version: Version) -> str:
-    """The conda spelling of a PEP 440 version: its normalized form."""
-    return str(version)
-
-
 def translate_specifier_set(specifiers: SpecifierSet, requirement: str) -> VersionTranslation:
     """Translate every clause of ``specifiers`` and AND them together.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 
-from conda_source.mapping.external import ExternalRequirement, InvalidDepURL
+from conda_source.mapping.depurl import ExternalRequirement, InvalidDepURL
 from conda_source.project.groups import Report, extras_table, resolve_groups
 from conda_source.project.model import External, ExternalDependency
 

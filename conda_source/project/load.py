@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from conda_source._toml import read_toml
 from conda_source.errors import InvalidProjectError, MappingConfigError, Problem, ProjectNotFoundError
-from conda_source.mapping.names import parse_override_table, validate_conda_spec
+from conda_source.mapping.overrides import parse_override_table
 from conda_source.project.external import load_external
 from conda_source.project.groups import NAME, Report, extras_table, first_line, parse_requirement, resolve_groups
 from conda_source.project.model import (
@@ -30,6 +30,7 @@ from conda_source.project.model import (
     Dependency,
     ProjectSpec,
 )
+from conda_source.specs import validate_conda_spec
 
 _OBJECT_REF = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(\s*:\s*[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
 _DYNAMIC_ALLOWED: frozenset[str] = frozenset(

@@ -10,7 +10,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from conda_source.mapping.external import ExternalRequirement
+from conda_source.mapping.depurl import ExternalRequirement
 
 # PEP 517: a source tree without [build-system] build-backend uses setuptools' legacy backend.
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"

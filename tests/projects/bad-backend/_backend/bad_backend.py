@@ -1,7 +1,7 @@
 """A PEP 517/660 backend (stdlib only) that fails the way MODE (a file in the project) says.
 
-Modes: raise, exit, segfault, missing-wheel, not-zip, bad-requires, bad-metadata, no-metadata,
-no-pep660, ok.
+Modes: raise, exit, segfault, missing-wheel, not-zip, bad-requires, missing-requires, bad-metadata,
+no-metadata, no-pep660, pause (build waits for the file PAUSED to go away), ok.
 """
 
 import base64
@@ -9,6 +9,7 @@ import hashlib
 import os
 import signal
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def _fail(hook):
     if MODE == "segfault":
         print("about to crash", flush=True)
         os.kill(os.getpid(), signal.SIGSEGV)
+    if MODE == "pause":
+        (ROOT / "PAUSED").write_text("")
+        while (ROOT / "PAUSED").exists():
+            time.sleep(0.05)
 
 
 def _metadata():
@@ -35,6 +40,8 @@ def _metadata():
 
 
 def get_requires_for_build_wheel(config_settings=None):
+    if MODE == "missing-requires":
+        return ["definitely-missing-build-helper>=1"]
     return ["=not-a-requirement"] if MODE == "bad-requires" else []
 
 

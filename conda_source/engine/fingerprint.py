@@ -1,0 +1,218 @@
+"""What decides whether a develop install is still current: a re-run with an unchanged fingerprint does nothing.
+
+The fingerprint covers every input that changes what an install would write:
+
+* conda-source's version, the checkout's path, editable or not, the extras and groups;
+* the build files (``pyproject.toml``, ``setup.py``, ``setup.cfg``) and the files their
+  dynamic metadata reads (``[tool.setuptools.dynamic]`` ``file`` entries, hatch's
+  ``requirements_txt`` hook): version, dependencies and entry points live there;
+* the environment's python: its path, the file it resolves to (size, mtime), its
+  version, implementation and install scheme;
+* the sources list.  An editable install follows the files of the directories it
+  maps, but not a new top-level module or package, nor a mapped directory that
+  went away: so the importable names at the top of the checkout, of ``src/`` and of
+  every directory the installed ``.pth`` files and editable finders map into the
+  checkout count, and whether each mapped path exists.  Compiled code is not
+  followed at all: when the install has extension modules or the backend builds
+  them, every compiled source (C, C++, Cython, Fortran, Rust, CMake, meson files)
+  counts with its size and mtime.  A regular (non-editable) install copies the
+  sources, so every file of the checkout counts with its size and mtime (version
+  control, caches, build output and environments inside the checkout skipped).
+
+The installed files themselves are checked by hash, separately (``_unchanged``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from conda_source import __version__
+from conda_source._toml import loads_toml
+from conda_source.engine.plan import Plan
+from conda_source.project import BUILD_FILES
+from conda_source.target import Environment
+
+SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "dist-conda", "node_modules", "target"})
+COMPILED_SUFFIXES = frozenset(
+    {".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".hxx", ".pyx", ".pxd", ".pxi", ".f", ".f90", ".f95",
+     ".rs", ".cu", ".m", ".mm", ".go", ".zig"}
+)  # fmt: skip
+COMPILED_FILES = frozenset({"CMakeLists.txt", "meson.build", "meson.options", "meson_options.txt", "Cargo.toml"})
+COMPILED_BACKENDS = ("scikit_build_core", "mesonpy", "maturin", "pymsbuild", "enscons", "py_build_cmake")
+EXTENSION_SUFFIXES = (".so", ".pyd", ".dylib")
+_IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
+_QUOTED_PATH = re.compile(r"""['"](/[^'"\n]+|[A-Za-z]:\\[^'"\n]+)['"]""")
+
+
+def fingerprint(
+    p: Plan,
+    environment: Environment,
+    editable: bool,
+    installed: Iterable[str],
+    read: Callable[[str], bytes],
+) -> str:
+    """The fingerprint of ``p`` installed into ``environment``.
+
+    ``installed`` are the prefix-relative files of the install and ``read`` gives their
+    content (the staged wheel at install time, the prefix on a re-run).
+    """
+    root = p.project.root.resolve()
+    material: list[Any] = [
+        __version__,
+        str(root),
+        editable,
+        list(p.extras),
+        list(p.groups),
+        _python(environment),
+    ]
+    digest = hashlib.sha256()
+    digest.update(json.dumps(material).encode())
+    for name in BUILD_FILES:
+        path = root / name
+        if path.is_file():
+            digest.update(b"\0" + name.encode() + b"\0" + path.read_bytes())
+    for path in dynamic_files(root):
+        digest.update(b"\0dynamic\0" + str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+    files = sorted(installed)
+    digest.update(json.dumps(sources(root, editable, files, read, p.project.build_system.backend)).encode())
+    return digest.hexdigest()
+
+
+def _python(environment: Environment) -> list[Any]:
+    interpreter = environment.interpreter
+    try:
+        stat = interpreter.resolve().stat()
+        identity: list[Any] = [str(interpreter.resolve()), stat.st_size, stat.st_mtime_ns]
+    except OSError:
+        identity = [str(interpreter), None, None]
+    scheme = {k: environment.paths.get(k) for k in ("purelib", "platlib", "scripts", "data")}
+    implementation = environment.target.markers.get("implementation_name")
+    return [str(interpreter), identity, str(environment.python), implementation, scheme]
+
+
+def dynamic_files(root: Path) -> list[Path]:
+    """Files that pyproject.toml's dynamic metadata reads: setuptools' ``file`` entries, hatch's requirements files."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return []
+    try:
+        document = loads_toml(pyproject.read_text(encoding="utf-8"), str(pyproject))
+    except Exception:  # an invalid pyproject.toml fails the plan before this is reached
+        return []
+    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    assert isinstance(tool, dict)
+    names: list[str] = []
+    setuptools_dynamic = (
+        (tool.get("setuptools") or {}).get("dynamic") if isinstance(tool.get("setuptools"), dict) else {}
+    )
+    for value in _values(setuptools_dynamic):
+        if isinstance(value, dict) and "file" in value:
+            names += [value["file"]] if isinstance(value["file"], str) else list(value["file"])
+    hatch = tool.get("hatch") if isinstance(tool.get("hatch"), dict) else {}
+    assert isinstance(hatch, dict)
+    hooks = ((hatch.get("metadata") or {}).get("hooks") or {}) if isinstance(hatch.get("metadata"), dict) else {}
+    requirements = hooks.get("requirements_txt") if isinstance(hooks, dict) else None
+    if isinstance(requirements, dict):
+        for value in _values(requirements):
+            if isinstance(value, list):
+                names += [v for v in value if isinstance(v, str)]
+        if "files" not in requirements:
+            names.append("requirements.txt")
+    return sorted({root / n for n in names if isinstance(n, str)})
+
+
+def _values(table: object) -> Iterator[object]:
+    """Every value of a (nested) TOML table."""
+    if isinstance(table, dict):
+        for value in table.values():
+            yield value
+            yield from _values(value)
+
+
+def sources(root: Path, editable: bool, installed: list[str], read: Callable[[str], bytes], backend: str) -> list[Any]:
+    """The part of the checkout an install depends on, as described in the module docstring."""
+    if not editable:
+        return ["copied", list(_tree(root, lambda _: True))]
+    mapped = sorted(set(_mapped_paths(root, installed, read)))
+    listed = sorted({root, root / "src", *(m for m in mapped if m.is_dir())})
+    names = [[str(d.relative_to(root)), _importable(d)] for d in listed]
+    exists = [[str(m.relative_to(root)), m.exists()] for m in mapped]
+    compiled = any(f.endswith(EXTENSION_SUFFIXES) for f in installed) or backend.startswith(COMPILED_BACKENDS)
+    tree = list(_tree(root, _is_compiled_source)) if compiled else []
+    return ["editable", names, exists, tree]
+
+
+def _mapped_paths(root: Path, installed: list[str], read: Callable[[str], bytes]) -> Iterator[Path]:
+    """Paths inside the checkout that the install's ``.pth`` files and editable finders point at."""
+    for file in installed:
+        name = file.rsplit("/", 1)[-1]
+        if file.endswith(".pth"):
+            candidates = [
+                line.strip() for line in _text(read, file).splitlines() if line.strip() and not line.startswith("#")
+            ]
+            candidates = [c for c in candidates if not c.startswith(("import ", "import\t"))]
+        elif name.startswith("__editable__") and name.endswith(".py"):
+            candidates = _QUOTED_PATH.findall(_text(read, file))
+        else:
+            continue
+        for candidate in candidates:
+            path = Path(os.path.normpath(candidate))
+            if path.is_absolute() and path.is_relative_to(root):
+                yield path
+
+
+def _text(read: Callable[[str], bytes], file: str) -> str:
+    try:
+        return read(file).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _importable(directory: Path) -> list[str]:
+    """The top-level names python could import from ``directory``."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        stem = entry.name.split(".", 1)[0]
+        if not _IDENTIFIER.match(stem) or entry.name.startswith("."):
+            continue
+        if entry.is_dir() and "." not in entry.name and entry.name not in SKIPPED_DIRS:
+            names.append(entry.name + "/")
+        elif entry.is_file() and entry.name.endswith((".py", *EXTENSION_SUFFIXES)):
+            names.append(entry.name)
+    return sorted(names)
+
+
+def _is_compiled_source(name: str) -> bool:
+    return name in COMPILED_FILES or Path(name).suffix in COMPILED_SUFFIXES
+
+
+def _tree(root: Path, wanted: Callable[[str], bool]) -> Iterator[list[Any]]:
+    """(relative path, size, mtime) of the checkout's files that ``wanted`` names, in order."""
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not _skipped(Path(directory, d)))
+        for name in sorted(files):
+            if wanted(name):
+                path = Path(directory, name)
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                yield [path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns]
+
+
+def _skipped(directory: Path) -> bool:
+    """Version control, caches, build output, and environments (a prefix inside the checkout)."""
+    name = directory.name
+    if name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info"):
+        return True
+    return (directory / "conda-meta").is_dir() or (directory / "pyvenv.cfg").is_file()

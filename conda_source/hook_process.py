@@ -1,0 +1,255 @@
+"""One backend process per build: every PEP 517 hook served by a persistent runner.
+
+``HookProcess`` offers the calls of pyproject-hooks' ``BuildBackendHookCaller``
+that conda-source makes, with the same results and the same exceptions
+(``BackendUnavailable``, ``HookMissing``, ``UnsupportedOperation``, warnings
+re-emitted as ``BuildBackendWarning``, a failed hook as ``CalledProcessError``
+with the process's exit status), but it starts the target interpreter once and
+keeps it (``_hook_runner.py``, stdlib only), so the backend is imported once and
+the hooks of a build cost one process start-up instead of three.
+
+The process is started again when what it runs in changed since it started:
+the environment (activation) or the installed packages (``conda-meta``), so a
+package installed between two hooks is seen exactly as by a fresh process.
+A hook that fails ends the process; the next call starts a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+import warnings
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from pyproject_hooks import BackendUnavailable, BuildBackendWarning, HookMissing, UnsupportedOperation
+
+Context = tuple[Mapping[str, str], object]  # the environment, and a token that changes when packages do
+
+
+@cache
+def runner_source() -> str:
+    return (Path(__file__).parent / "_hook_runner.py").read_text(encoding="utf-8")
+
+
+class HookProcess:
+    def __init__(
+        self,
+        source_dir: Path,
+        build_backend: str,
+        backend_path: Sequence[str],
+        python: Path,
+        context: Callable[[], Context],
+        on_output: Callable[[str], object],
+    ) -> None:
+        self.source_dir = os.path.abspath(source_dir)
+        self.build_backend = build_backend
+        self.backend_path = [os.path.normpath(os.path.join(self.source_dir, p)) for p in backend_path] or None
+        self.python = str(python)
+        self._context = context
+        self._on_output = on_output
+        self._process: _Running | None = None
+        self.started = 0  # how many processes this build started (1 unless something changed or failed)
+
+    # The calls of BuildBackendHookCaller that conda-source makes.
+    def get_requires_for_build_wheel(self, config_settings: Mapping[str, Any] | None = None) -> Sequence[str]:
+        return self._call("get_requires_for_build_wheel", {"config_settings": config_settings})  # type: ignore[no-any-return]
+
+    def get_requires_for_build_editable(self, config_settings: Mapping[str, Any] | None = None) -> Sequence[str]:
+        return self._call("get_requires_for_build_editable", {"config_settings": config_settings})  # type: ignore[no-any-return]
+
+    def prepare_metadata_for_build_wheel(
+        self, metadata_directory: str, config_settings: Mapping[str, Any] | None = None, _allow_fallback: bool = True
+    ) -> str:
+        return self._metadata("prepare_metadata_for_build_wheel", metadata_directory, config_settings, _allow_fallback)
+
+    def prepare_metadata_for_build_editable(
+        self, metadata_directory: str, config_settings: Mapping[str, Any] | None = None, _allow_fallback: bool = True
+    ) -> str:
+        hook = "prepare_metadata_for_build_editable"
+        return self._metadata(hook, metadata_directory, config_settings, _allow_fallback)
+
+    def build_wheel(
+        self,
+        wheel_directory: str,
+        config_settings: Mapping[str, Any] | None = None,
+        metadata_directory: str | None = None,
+    ) -> str:
+        return self._build("build_wheel", wheel_directory, config_settings, metadata_directory)
+
+    def build_editable(
+        self,
+        wheel_directory: str,
+        config_settings: Mapping[str, Any] | None = None,
+        metadata_directory: str | None = None,
+    ) -> str:
+        return self._build("build_editable", wheel_directory, config_settings, metadata_directory)
+
+    def _metadata(
+        self, hook: str, directory: str, config_settings: Mapping[str, Any] | None, allow_fallback: bool
+    ) -> str:
+        kwargs = {
+            "metadata_directory": os.path.abspath(directory),
+            "config_settings": config_settings,
+            "_allow_fallback": allow_fallback,
+        }
+        return str(self._call(hook, kwargs))
+
+    def _build(
+        self, hook: str, directory: str, config_settings: Mapping[str, Any] | None, metadata_directory: str | None
+    ) -> str:
+        kwargs = {
+            "wheel_directory": os.path.abspath(directory),
+            "config_settings": config_settings,
+            "metadata_directory": os.path.abspath(metadata_directory) if metadata_directory else None,
+        }
+        return str(self._call(hook, kwargs))
+
+    def close(self) -> None:
+        """End the process (it exits when its request pipe closes) and collect its last output."""
+        if self._process is not None:
+            self._process.close()
+            self._process = None
+
+    def _call(self, hook: str, kwargs: Mapping[str, Any]) -> Any:
+        environ, token = self._context()
+        process = self._process
+        if process is None or not process.serves(environ, token):
+            self.close()
+            process = self._process = self._start(environ, token)
+        data = process.call(hook, kwargs)
+        if data is None:  # the process ended during the hook: its exit status says how
+            self._process = None
+            raise subprocess.CalledProcessError(process.returncode, [self.python, "<hook runner>", hook])
+        if data.get("unsupported"):
+            raise UnsupportedOperation(data.get("traceback", ""))
+        if data.get("no_backend"):
+            raise BackendUnavailable(
+                data.get("traceback", ""),
+                message=data.get("backend_error", ""),
+                backend_name=self.build_backend,
+                backend_path=self.backend_path,
+            )
+        if data.get("hook_missing"):
+            raise HookMissing(data.get("missing_hook_name") or hook)
+        for w in data.get("warnings", []):
+            warnings.warn_explicit(
+                message=w["message"], category=BuildBackendWarning, filename=w["filename"], lineno=w["lineno"]
+            )
+        return data["return_val"]
+
+    def _start(self, environ: Mapping[str, str], token: object) -> _Running:
+        extra = {"_PYPROJECT_HOOKS_BUILD_BACKEND": self.build_backend}
+        if self.backend_path:
+            extra["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(self.backend_path)
+        self.started += 1
+        return _Running(self.python, self.source_dir, {**environ, **extra}, environ, token, self._on_output)
+
+
+class _Running:
+    """A started runner: its pipes, and the file its stdout and stderr go to."""
+
+    def __init__(
+        self,
+        python: str,
+        cwd: str,
+        env: Mapping[str, str],
+        environ: Mapping[str, str],
+        token: object,
+        on_output: Callable[[str], object],
+    ) -> None:
+        self._environ = dict(environ)
+        self._token = token
+        self._on_output = on_output
+        self._output: IO[bytes] = tempfile.TemporaryFile(prefix="conda-source-hooks-")  # noqa: SIM115 (closed in close)
+        self._read = 0
+        _reap()
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        try:
+            self._popen = subprocess.Popen(
+                [python, "-c", runner_source(), str(request_read), str(response_write)],
+                cwd=cwd,
+                env=dict(env),
+                stdout=self._output,
+                stderr=subprocess.STDOUT,
+                pass_fds=(request_read, response_write),
+            )
+        except BaseException:
+            os.close(request_write)
+            os.close(response_read)
+            self._output.close()
+            raise
+        finally:  # the child's ends: it has its own copies now
+            os.close(request_read)
+            os.close(response_write)
+        self._requests = os.fdopen(request_write, "w", encoding="utf-8")
+        self._responses = os.fdopen(response_read, encoding="utf-8")
+        # A runner dropped without close() (a Backend used outside ``build``): end it and close its files.
+        self._finalizer = weakref.finalize(self, _abandon, self._popen, (self._requests, self._responses, self._output))
+
+    @property
+    def returncode(self) -> int:
+        return self._popen.wait()
+
+    def serves(self, environ: Mapping[str, str], token: object) -> bool:
+        return self._popen.poll() is None and token == self._token and dict(environ) == self._environ
+
+    def call(self, hook: str, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Send one request and read its answer; None when the process ended instead."""
+        try:
+            self._requests.write(json.dumps({"hook": hook, "kwargs": kwargs}) + "\n")
+            self._requests.flush()
+            line = self._responses.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            self._popen.wait()
+            self._collect()
+            self.close()
+            return None
+        self._collect()
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        """Close its request pipe, which ends it; its exit is not waited for (interpreter shutdown takes
+        tens of milliseconds), it is reaped later."""
+        with contextlib.suppress(OSError):
+            self._requests.close()
+        self._collect()
+        self._responses.close()
+        self._output.close()
+        self._finalizer.detach()
+        _exiting.append(self._popen)
+
+    def _collect(self) -> None:
+        """Hand on what the process printed since the last time (read without moving its write offset)."""
+        if self._output.closed:
+            return
+        fd = self._output.fileno()
+        size = os.fstat(fd).st_size
+        if size > self._read:
+            data = os.pread(fd, size - self._read, self._read)
+            self._read += len(data)
+            self._on_output(data.decode("utf-8", errors="replace"))
+
+
+_exiting: list[subprocess.Popen[bytes]] = []  # closed runners, reaped when the next one starts
+
+
+def _reap() -> None:
+    _exiting[:] = [p for p in _exiting if p.poll() is None]
+
+
+def _abandon(popen: subprocess.Popen[bytes], files: tuple[IO[Any], ...]) -> None:
+    for file in files:
+        with contextlib.suppress(OSError):
+            file.close()
+    _exiting.append(popen)

@@ -1,0 +1,87 @@
+"""The per-user cache: the probe of a prefix's python and which record satisfied which spec,
+each reused only while what decides it is unchanged, and never written into a prefix."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from rattler import PrefixRecord
+
+from conda_source import cache, satisfied
+from conda_source.target import probe
+
+
+def logging_python(prefix: Path, log: Path) -> None:
+    """Replace the prefix's python by a wrapper that logs each start, then runs the real one."""
+    python = prefix / "bin" / "python"
+    real = python.resolve()
+    python.unlink()
+    python.write_text(f'#!/bin/sh\necho started >> "{log}"\nexec "{real}" "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell-script interpreter wrapper")
+def test_the_probe_is_reused_until_the_interpreter_changes(prefix: Path, tmp_path: Path) -> None:
+    log = tmp_path / "starts.log"
+    logging_python(prefix, log)
+    first = probe(prefix)
+    second = probe(prefix)
+    assert first == second and log.read_text().count("started") == 1
+    python = prefix / "bin" / "python"
+    os.utime(python, ns=(python.stat().st_atime_ns, python.stat().st_mtime_ns + 10**9))  # conda replaced it
+    assert probe(prefix) == first and log.read_text().count("started") == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell-script interpreter wrapper")
+def test_no_cache_when_turned_off(prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONDA_SOURCE_NO_CACHE", "1")
+    log = tmp_path / "starts.log"
+    logging_python(prefix, log)
+    probe(prefix)
+    probe(prefix)
+    assert log.read_text().count("started") == 2
+
+
+def test_an_unwritable_cache_is_no_cache(prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # conda-source/ cannot be made under a file
+    assert probe(prefix).python.major == 3
+    assert cache.load("probe", "anything") is None
+
+
+def test_the_cache_lives_outside_every_prefix(prefix: Path) -> None:
+    probe(prefix)
+    directory = cache.directory()
+    assert directory is not None and not directory.is_relative_to(prefix)
+    assert list(directory.glob("probe/*.json"))
+
+
+def test_a_satisfied_spec_is_remembered_while_its_record_is_unchanged(prefix: Path) -> None:
+    (record,) = (prefix / "conda-meta").glob("python-*.json")
+    version = json.loads(record.read_text())["version"]
+    specs = [f"python >={version}", "python"]
+    assert not satisfied.remembered(prefix, specs)
+    assert satisfied.check(prefix, specs)
+    assert satisfied.remembered(prefix, specs)
+    assert not satisfied.remembered(prefix, [*specs, "python <3"])  # a new spec is checked again
+    assert not satisfied.check(prefix, ["python <3"])
+    data = json.loads(record.read_text())
+    data["version"] = "2.7.18"  # the record rewritten (python changed): checked again, and now unsatisfied
+    record.write_text(json.dumps(data))
+    assert not satisfied.remembered(prefix, specs)
+    assert not satisfied.check(prefix, specs[:1])
+    assert str(PrefixRecord.from_path(record).version) == "2.7.18"  # py-rattler reads the rewrite too
+
+
+def test_a_removed_record_is_not_remembered(prefix: Path) -> None:
+    (record,) = (prefix / "conda-meta").glob("python-*.json")
+    assert satisfied.check(prefix, ["python"])
+    record.unlink()
+    assert not satisfied.remembered(prefix, ["python"])
+    assert not satisfied.check(prefix, ["python"])

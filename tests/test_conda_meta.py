@@ -1,0 +1,88 @@
+"""conda-meta as conda-source writes it, read back by py-rattler (never by our own reader alone)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rattler import PrefixRecord
+
+from conda_source import conda_meta
+from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+
+
+def develop_record(source: Path) -> Record:
+    data = b"print('hi')\n"
+    entry = PathEntry("lib/site/demo.py", hashlib.sha256(data).hexdigest(), len(data))
+    return Record("demo", "1.0", "editable_habc_0", DEVELOP_CHANNEL, "linux-64", ("python >=3.11,<3.12.0a0",),
+                  ("lib/site/demo.py",), (entry,), str(source))  # fmt: skip
+
+
+def test_a_develop_record_is_what_rattler_reads(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    written = conda_meta.write_record(prefix, develop_record(tmp_path / "src"))
+    assert written == prefix / "conda-meta" / "demo-1.0-editable_habc_0.json"
+    read = PrefixRecord.from_path(written)
+    assert (read.name.normalized, str(read.version), str(read.build)) == ("demo", "1.0", "editable_habc_0")
+    assert [str(f) for f in read.files] == ["lib/site/demo.py"]
+    assert [str(d) for d in read.depends] == ["python >=3.11,<3.12.0a0"]
+    raw = json.loads(written.read_text())
+    for key in ("url", "fn", "channel", "subdir", "requested_spec", "package_type", "link", "paths_data"):
+        assert key in raw, key
+    assert raw["paths_data"]["paths"][0]["path_type"] == "hardlink"
+
+
+def test_records_round_trip_through_json(tmp_path: Path) -> None:
+    record = develop_record(tmp_path / "src")
+    again = Record.from_json(record.to_json())
+    assert again.requested_spec == "demo"  # a develop record is requested by its own name
+    assert (
+        dataclasses.replace(again, requested_spec="") == record
+        and again.is_develop
+        and again.dist == "demo-1.0-editable_habc_0"
+    )
+
+
+def test_state_round_trip_and_develop_installs(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    conda_meta.write_record(prefix, develop_record(tmp_path / "src"))
+    state = DevelopState(str(tmp_path / "src"), "f" * 64, True, "0" * 64)
+    conda_meta.write_state(prefix, "demo", state)
+    assert conda_meta.read_state(prefix, "demo") == state
+    assert [(r.name, s) for r, s in conda_meta.develop_installs(prefix)] == [("demo", state)]
+    assert conda_meta.owners(prefix, set()) == {"lib/site/demo.py": "demo"}
+    assert conda_meta.owners(prefix, {"demo"}) == {}
+
+
+def test_restore_records_puts_back_what_another_installer_rewrote(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    path = conda_meta.write_record(prefix, develop_record(tmp_path / "src"))
+    snapshot = conda_meta.snapshot_records(prefix)
+    path.write_text("{}")
+    conda_meta.restore_records(snapshot)
+    assert path.read_bytes() == snapshot[path]
+
+
+def test_the_prefix_lock_makes_a_second_run_wait(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    code = (
+        "import sys, time; from pathlib import Path; from conda_source.conda_meta import prefix_lock\n"
+        "with prefix_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(1.5)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(prefix)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    start = time.monotonic()
+    with conda_meta.prefix_lock(prefix):
+        waited = time.monotonic() - start
+    holder.wait()
+    holder.stdout.close()
+    assert waited > 0.5  # it waited for the holder, not a timing claim about speed

@@ -1,0 +1,82 @@
+"""RattlerInstaller and the channel checks: one transaction, nothing else changed, conda's fields kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from support import tree_digest
+from wheelmaker import make_wheel
+
+from conda_source.installer import RattlerInstaller, SolveError, channel_urls
+from conda_source.target import probe
+from conda_source.testing import make_test_prefix
+from conda_source.testing.channel import make_channel
+
+
+def test_installer_dry_run_touches_nothing(tmp_path: Path) -> None:
+    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo")])
+    prefix = make_test_prefix(tmp_path / "env")
+    before = tree_digest(prefix)
+    transaction = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()]).install(["demo"], dry_run=True)
+    assert [dist.rsplit("-", 2)[0] for dist in transaction.link] == ["demo"]
+    assert tree_digest(prefix) == before
+
+
+def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> None:
+    """Installing more keeps every earlier record (and its requested_spec) exactly as it was."""
+    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="first"), make_wheel(tmp_path, name="second")])
+    prefix = make_test_prefix(tmp_path / "env")
+    installer = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()], command="test")
+    installer.install(["first"])
+    records = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
+    installer.install(["second >=1"])
+    after = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
+    assert {name: after[name] for name in records} == records
+    second = json.loads(next((prefix / "conda-meta").glob("second-*.json")).read_text())
+    assert second["requested_spec"] == "second >=1"
+    assert json.loads(next((prefix / "conda-meta").glob("python-*.json")).read_text())["requested_spec"] == "python"
+    run = subprocess.run([prefix / "bin" / "python", "-c", "import first, second"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_nothing_to_solve_touches_nothing_and_needs_no_channel(tmp_path: Path) -> None:
+    prefix = make_test_prefix(tmp_path / "env")
+    before = tree_digest(prefix)
+    transaction = RattlerInstaller(probe(prefix), []).install(["python >=3.8"])
+    assert transaction.link == ()
+    assert tree_digest(prefix) == before  # no history entry either
+
+
+def test_no_channels_is_a_clear_error(tmp_path: Path) -> None:
+    prefix = make_test_prefix(tmp_path / "env")
+    with pytest.raises(SolveError) as caught:
+        RattlerInstaller(probe(prefix), []).install(["six"])
+    assert str(caught.value) == "cannot install six: no channels to install from; pass -c CHANNEL"
+
+
+def test_channel_forms(tmp_path: Path) -> None:
+    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo")])
+    assert channel_urls(["conda-forge", "conda-forge/label/dev", "https://example.org/ch"]) == (
+        "conda-forge",
+        "conda-forge/label/dev",
+        "https://example.org/ch",
+    )
+    local = (tmp_path / "ch").as_uri()
+    assert channel_urls([str(tmp_path / "ch"), local, f"{local}/"]) == (local, local, local)
+
+
+def test_history_names_what_was_linked_and_asked_for(tmp_path: Path) -> None:
+    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo", version="2.0")])
+    prefix = make_test_prefix(tmp_path / "env")
+    RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()], command="conda-source develop-install .").install(
+        ["demo >=2"]
+    )
+    block = (prefix / "conda-meta" / "history").read_text().split("==> ")[-1]
+    lines = block.splitlines()
+    assert lines[1:3] == ["# cmd: conda-source develop-install .", "# conda-source version: 0.1.0"]
+    (linked,) = [line for line in lines if line.startswith("+")]
+    assert linked.startswith(f"+{(tmp_path / 'ch').as_uri()}::demo-2.0-")
+    assert lines[-1] == "# update specs: ['demo >=2']"

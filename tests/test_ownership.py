@@ -333,7 +333,8 @@ def test_dry_run_says_what_would_be_replaced(with_chanpkg: Path, tmp_path: Path)
 def test_a_package_that_cannot_be_put_back_is_reported_and_retried(
     with_chanpkg: Path, tmp_path: Path, lab_channel: Path
 ) -> None:
-    """Its channel and every cache lost: the uninstall says so, conda doctor reports it, the next run retries."""
+    """Its url gone and no cache: the uninstall says so, conda doctor reports it, the next run retries (and,
+    given channels, puts it back through the installer)."""
     prefix = with_chanpkg
     project = write_project(tmp_path / "chanpkg", "chanpkg", "2.0")
     ok(cli(prefix, str(project)))
@@ -360,11 +361,11 @@ def test_a_package_that_cannot_be_put_back_is_reported_and_retried(
             "conda-source run in this environment retries, or install it again with conda",
         )
     ]
-    install_from_channel(prefix, lab_channel, "chanpkg")  # the user does what the message says
     other = write_project(tmp_path / "other", "lab-proj")
-    out = ok(cli(prefix, str(other)))
-    assert "recovered:" not in out  # someone else has that name now: nothing to put back, the marker is dropped
+    out = ok(cli(prefix, str(other), "-c", str(lab_channel)))  # the next run, with a channel that has it
+    assert f"recovered: put back {channel}::chanpkg-1.0-{kept['build']}\n" in out
     assert check_prefix(prefix) == []
+    assert python(prefix, "import chanpkg; print(chanpkg.WHO)") == "channel\n"
     check_invariants(prefix)
 
 

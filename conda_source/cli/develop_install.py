@@ -71,7 +71,13 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 
     if isinstance(request, UninstallRequest):
-        return develop_uninstall(request, invocation.installer(request.environment))
+        # Putting back a replaced channel package falls back on the channels given (-c), if any.
+        installer = invocation.installer(request.environment)
+        if installer is None and invocation.channels:
+            from conda_source.installer import RattlerInstaller
+
+            installer = RattlerInstaller(request.environment, invocation.channels, command=invocation.command)
+        return develop_uninstall(request, installer)
     return develop_install(request, invocation.installer(request.environment))
 
 

@@ -115,6 +115,17 @@ class Record:
 
 
 @dataclass(frozen=True)
+class LinkedLibrary:
+    """A library of the prefix that a develop install's binary loads, and the package that provided it."""
+
+    binary: str  # prefix-relative, or an absolute path in the source tree (editable builds)
+    library: str  # the DT_NEEDED name
+    path: str  # prefix-relative path it resolved to
+    package: str  # "" when no package owns it
+    version: str
+
+
+@dataclass(frozen=True)
 class DevelopState:
     """What conda-source remembers of a develop install, beside its record."""
 
@@ -122,6 +133,7 @@ class DevelopState:
     fingerprint: str  # what decides whether a re-run has anything to do
     editable: bool
     sources: str  # digest of the project's build files, for conda doctor
+    linked: tuple[LinkedLibrary, ...] = ()  # what its compiled code links in the prefix, for conda doctor
     # --force: prefix-relative path -> the conda package whose file it overwrote ("" for none); the
     # original is kept at forced_path(name, path) and put back by --uninstall.
     forced: Mapping[str, str] = field(default_factory=dict)
@@ -135,6 +147,7 @@ class DevelopState:
             str(data["fingerprint"]),
             bool(data["editable"]),
             str(data["sources"]),
+            tuple(LinkedLibrary(**entry) for entry in data.get("linked") or ()),
             dict(data.get("forced") or {}),
             data.get("replaces"),
         )
@@ -145,6 +158,7 @@ class DevelopState:
             "fingerprint": self.fingerprint,
             "editable": self.editable,
             "sources": self.sources,
+            "linked": [vars(link) for link in self.linked],
             "forced": dict(sorted(self.forced.items())),
             "replaces": self.replaces,
         }

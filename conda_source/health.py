@@ -3,7 +3,8 @@
 A develop install is *stale* when its source directory is gone, when a ``.pth``
 file it installed points at a directory that no longer exists, or when the
 project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
-installed.  It is *damaged* when a file it owns was changed or deleted by
+installed, or when a library its compiled code links is gone or its package changed
+version since the build.  It is *damaged* when a file it owns was changed or deleted by
 something else.  It has a *forced* overlap for as long as a file it overwrote under
 ``--force`` (another package's, or one nobody owned) is kept aside for ``--uninstall``.
 A channel package a develop install replaced is *not restored* while its uninstall could
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source import conda_meta
+from conda_source.artifact.linked import linked_library_problems
 from conda_source.conda_meta import Record
 from conda_source.project import build_files_digest
 from conda_source.replacement import pending
@@ -45,6 +47,10 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings.append(Finding(name, source, "stale", "its source directory is gone"))
         elif state and state.sources != build_files_digest(root):
             findings.append(Finding(name, source, "stale", "the project's build files changed since it was installed"))
+        if state:
+            findings += [
+                Finding(name, source, "stale", problem) for problem in linked_library_problems(prefix, state.linked)
+            ]
         for overwritten, owner in sorted(state.forced.items() if state else ()):
             if owner and owner not in installed:
                 continue  # that package is gone, and with it the overlap

@@ -20,6 +20,7 @@ inside the change, and an interruption anywhere is undone (or, past the commit p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,7 +161,7 @@ def plan_install(
         marker = conda_meta.restore_marker(old.name)
         change.writes.append(Write(marker, _json(prefix, marker, dict(replaced))))
     change.removed += [r.relative_file() for r in displaced]
-    new_state = DevelopState(state.source, state.fingerprint, state.editable, state.sources, forced, replaces)
+    new_state = dataclasses.replace(state, forced=forced, replaces=replaces)
     change.writes.append(
         Write(conda_meta.state_relative(name), lambda _: conda_meta.write_state(prefix, name, new_state))
     )

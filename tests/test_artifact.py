@@ -26,6 +26,8 @@ from conda_source.testing.channel import make_channel
 
 PY = f"{sys.version_info[0]}.{sys.version_info[1]}"
 NEXT = f"{sys.version_info[0]}.{sys.version_info[1] + 1}"
+# Both compiled wheels are manylinux2014 (manylinux_2_17) wheels on Linux: they need glibc 2.17.
+GLIBC_2_17 = ["__glibc >=2.17"] if sys.platform.startswith("linux") else []
 
 
 def convert(wheel: Path, out: Path, **kwargs: object) -> list[BuiltPackage]:
@@ -55,8 +57,8 @@ REAL_WHEELS = [
          + (["tomli >=1.1.0", "typing_extensions >=4.0.1"] if sys.version_info < (3, 11) else [])],
         ["black = black:patched_main", "blackd = blackd:patched_main"], id="black-python-pinned",
     ),
-    pytest.param("markupsafe", None, "host", [[f"python >={PY},<{NEXT}.0a0"]], [], id="markupsafe-compiled"),
-    pytest.param("pyyaml", None, "host", [[f"python >={PY},<{NEXT}.0a0"]], [], id="pyyaml-compiled"),
+    pytest.param("markupsafe", None, "host", [[f"python >={PY},<{NEXT}.0a0", *GLIBC_2_17]], [], id="markupsafe-compiled"),
+    pytest.param("pyyaml", None, "host", [[f"python >={PY},<{NEXT}.0a0", *GLIBC_2_17]], [], id="pyyaml-compiled"),
 ]  # fmt: skip
 
 
@@ -344,7 +346,10 @@ def test_platform_wheel_needs_one_python(tmp_path: Path) -> None:
         == f"{wheel}: this wheel works on several pythons; pass --python X.Y to choose the one to package for"
     )
     built = convert(wheel, tmp_path / "out", python="3.12")
-    assert (built[0].identity.subdir, built[0].depends) == ("linux-64", ("python >=3.12,<3.13.0a0",))
+    assert (built[0].identity.subdir, built[0].depends) == (
+        "linux-64",
+        ("python >=3.12,<3.13.0a0", "__glibc >=2.17"),  # from the manylinux_2_17 tag
+    )
     assert any(p.startswith("lib/python3.12/site-packages/demo/") for p in read_members(built[0].path))
 
 
@@ -385,22 +390,53 @@ def test_pypi_requirements_are_hidden_from_pip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tag", "subdir", "site"),
+    ("tag", "subdir", "site", "virtual"),
     [
         pytest.param(
-            "cp312-cp312-manylinux_2_28_aarch64", "linux-aarch64", "lib/python3.12/site-packages", id="linux-aarch64"
+            "cp312-cp312-manylinux_2_28_aarch64",
+            "linux-aarch64",
+            "lib/python3.12/site-packages",
+            ["__glibc >=2.28"],
+            id="linux-aarch64",
         ),
-        pytest.param("cp312-cp312-macosx_11_0_arm64", "osx-arm64", "lib/python3.12/site-packages", id="osx-arm64"),
-        pytest.param("cp311-cp311-macosx_10_9_x86_64", "osx-64", "lib/python3.11/site-packages", id="osx-64"),
-        pytest.param("cp313-cp313-musllinux_1_2_x86_64", "linux-64", "lib/python3.13/site-packages", id="musllinux"),
+        pytest.param(
+            "cp312-cp312-macosx_11_0_arm64",
+            "osx-arm64",
+            "lib/python3.12/site-packages",
+            ["__osx >=11.0"],
+            id="osx-arm64",
+        ),
+        pytest.param(
+            "cp311-cp311-macosx_10_9_x86_64", "osx-64", "lib/python3.11/site-packages", ["__osx >=10.9"], id="osx-64"
+        ),
+        pytest.param(  # conda has no virtual package for musl
+            "cp313-cp313-musllinux_1_2_x86_64", "linux-64", "lib/python3.13/site-packages", [], id="musllinux"
+        ),
+        pytest.param(  # the oldest of several tags is what the wheel promises
+            "cp311-cp311-manylinux2010_x86_64.manylinux_2_17_x86_64",
+            "linux-64",
+            "lib/python3.11/site-packages",
+            ["__glibc >=2.12"],
+            id="manylinux2010-and-2014",
+        ),
+        pytest.param(
+            "cp311-cp311-manylinux1_x86_64",
+            "linux-64",
+            "lib/python3.11/site-packages",
+            ["__glibc >=2.5"],
+            id="manylinux1",
+        ),
+        pytest.param(  # no binaries, no tag that names a glibc: nothing to say
+            "cp311-cp311-linux_x86_64", "linux-64", "lib/python3.11/site-packages", [], id="linux-untagged"
+        ),
     ],
 )
-def test_platform_wheels_get_their_subdir(tmp_path: Path, tag: str, subdir: str, site: str) -> None:
+def test_platform_wheels_get_their_subdir(tmp_path: Path, tag: str, subdir: str, site: str, virtual: list[str]) -> None:
     built = convert(make_wheel(tmp_path, tag=tag), tmp_path / "out")
     (package,) = built
     index = IndexJson.from_package_archive(package.path)
     python = site.split("/")[1].removeprefix("python")
     major, minor = python.split(".")
-    assert (index.subdir, index.depends) == (subdir, [f"python >={python},<{major}.{int(minor) + 1}.0a0"])
+    assert (index.subdir, index.depends) == (subdir, [f"python >={python},<{major}.{int(minor) + 1}.0a0", *virtual])
     assert package.identity.build.startswith(f"py{major}{minor}h")
     assert any(p.startswith(f"{site}/demo/") for p in read_members(package.path))

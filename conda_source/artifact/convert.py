@@ -6,7 +6,10 @@
 3. Stage its files with pypa/installer into the conda layout; INSTALLER says
    ``conda`` and RECORD is rewritten to match what is shipped.
 4. Map Requires-Dist to ``depends`` (per variant for noarch, see depends.py).
-5. Write ``info/`` and the ``.conda`` for each variant, reproducibly.
+5. A platform wheel built in a conda environment is relocated and checked as conda-build
+   does (native.py: RPATHs, prefix placeholders, run_exports, overlinking); every platform
+   wheel depends on ``__glibc``/``__osx`` as its tags and binaries need.
+6. Write ``info/`` and the ``.conda`` for each variant, reproducibly.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from conda_source.artifact.depends import Variant, arch_requirements, noarch_var
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.limits import Limits, check_zip
+from conda_source.artifact.native import BuildEnvironment, Relocator
+from conda_source.artifact.native_depends import platform_constraints
 from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.artifact.writer import write_conda
@@ -65,6 +70,7 @@ class WheelRequest:
     source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
     limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
+    built_in: BuildEnvironment | None = None  # the environment the wheel was built in: relocate and check it
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,8 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         else:
             subdir, arch_python = _platform_of(wheel, tags, request.python)
             layout, python = Layout.unix(arch_python, name), arch_python
-        staging = StagingDestination(layout, str(wheel), limits=request.limits, scratch=scratch)
+        relocator = Relocator(request.built_in, str(wheel)) if request.built_in and not pure else None
+        staging = StagingDestination(layout, str(wheel), limits=request.limits, scratch=scratch, relocate=relocator)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -155,6 +162,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         target = TargetEnv.from_spec(python, subdir)
         variants = [Variant(None, "", arch_requirements(requires, request.extras, target, request.mapper))]
         python_spec = python_pin(target)
+        platform = platform_constraints(str(wheel), subdir, tags, staging.files)
 
     built: list[BuiltPackage] = []
     for variant in variants:
@@ -162,6 +170,13 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         depends = tuple(dict.fromkeys([python_spec, *mapped, *request.extra_depends]))
         if variant.virtual:
             depends += (variant.virtual,)
+        notes_of_variant: tuple[str, ...] = notes
+        if relocator is not None:
+            native = relocator.finish(staging.files, depends)
+            depends = tuple(dict.fromkeys([*depends, *native.depends]))
+            notes_of_variant += native.notes
+        if not pure:
+            depends += tuple(c for c in platform if c not in depends)
         identity = PackageIdentity(
             conda_name,
             version,
@@ -183,7 +198,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         )
         path = write_conda(request.output_dir, identity.stem, members, mtime)
         written.append(path)
-        built.append(BuiltPackage(path, identity, depends, variant.requirements, notes))
+        built.append(BuiltPackage(path, identity, depends, variant.requirements, notes_of_variant))
     return built
 
 

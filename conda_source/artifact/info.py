@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from packaging.metadata import Metadata
 
-from conda_source.artifact.layout import PREFIX_PLACEHOLDER
 from conda_source.artifact.staging import EntryPoint, StagedFile
 
 _URL_KEYS = {
@@ -88,8 +87,8 @@ def _path_entry(path: str, staged: StagedFile) -> dict[str, object]:
         "size_in_bytes": staged.size,
     }
     if staged.has_placeholder:
-        entry["file_mode"] = "text"
-        entry["prefix_placeholder"] = PREFIX_PLACEHOLDER
+        entry["file_mode"] = staged.file_mode
+        entry["prefix_placeholder"] = staged.prefix_placeholder
     return entry
 
 

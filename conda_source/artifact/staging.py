@@ -21,7 +21,7 @@ import posixpath
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -52,15 +52,21 @@ RESERVED = {
 class StagedFile:
     """One file of a package: its bytes in memory when small, else in a scratch file."""
 
-    __slots__ = ("_data", "_path", "digest", "executable", "has_placeholder", "size")
+    __slots__ = ("_data", "_path", "digest", "executable", "file_mode", "has_placeholder", "placeholder", "size")
 
-    def __init__(self, data: bytes, executable: bool = False) -> None:
+    def __init__(
+        self, data: bytes, executable: bool = False, placeholder: str | None = None, file_mode: str = "text"
+    ) -> None:
         self._data: bytes | None = data
         self._path: Path | None = None
         self.executable = executable
         self.size = len(data)
         self.digest = hashlib.sha256(data).digest()
-        self.has_placeholder = _PLACEHOLDER in data
+        # A prefix conda replaces on install other than its own text placeholder (a build prefix), and how:
+        # text, or binary (written over in place and NUL-padded).
+        self.placeholder = placeholder
+        self.file_mode = file_mode
+        self.has_placeholder = placeholder is not None or _PLACEHOLDER in data
 
     @classmethod
     def on_disk(cls, path: Path, size: int, digest: bytes, has_placeholder: bool, executable: bool) -> StagedFile:
@@ -72,6 +78,10 @@ class StagedFile:
     @property
     def sha256(self) -> str:
         return self.digest.hex()
+
+    @property
+    def prefix_placeholder(self) -> str:
+        return self.placeholder or PREFIX_PLACEHOLDER
 
     @property
     def data(self) -> bytes:
@@ -102,6 +112,8 @@ class StagingDestination(WheelDestination):
     limits: Limits | None = None  # counts the bytes really unpacked; None: unbounded
     scratch: Path | None = None  # where large files go; None: a temporary directory of our own
     unpacked: int = field(default=0, init=False)
+    # Applied to each file as it is staged (relocation of a build, artifact/native.py), before RECORD hashes it.
+    relocate: Callable[[str, StagedFile], StagedFile] | None = None
     _in_memory: int = field(default=0, init=False, repr=False)
 
     def package_path(self, scheme: str, path: str) -> str:
@@ -134,6 +146,8 @@ class StagingDestination(WheelDestination):
         if target in self.files:
             raise ArtifactError(self.wheel, f"'{path}' appears twice in the wheel")
         staged = self._spool(chunks, executable)
+        if self.relocate is not None:
+            staged = self.relocate(target, staged)
         self.files[target] = staged
         digest = base64.urlsafe_b64encode(staged.digest).decode().rstrip("=")
         return RecordEntry(path, Hash("sha256", digest), staged.size)

@@ -39,6 +39,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     add_extras_option(parser, "extras whose dependencies the package depends on")
     parser.add_argument("--build-number", type=int, default=0, help="the conda build number (default: 0)")
     parser.add_argument("--python", dest="pin_python", metavar="X.Y", help="build for one python (markers, abi3)")
+    parser.add_argument(
+        "--allow-system-libs",
+        action="store_true",
+        help="let compiled code link system libraries beyond the C library (reported, not refused)",
+    )
     add_mapping_options(parser)
     add_limit_options(parser)
 
@@ -80,6 +85,7 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest
         command=invocation.command,
         limits=Limits(**{k: v for k in ("max_size", "max_files", "max_ratio") if (v := getattr(args, k)) is not None}),
         jobs=args.jobs,
+        allow_system_libs=args.allow_system_libs,
     )
 
 
@@ -118,6 +124,7 @@ def render_one(result: BuildResult) -> str:
     for package in result.packages:
         lines.append(f"  {package.path}")
         lines += [f"      depends {spec}" for spec in package.depends]
+        lines += [f"      note: {note}" for note in package.notes]
     if result.channel:
         lines += ["", f"Filed into channel {result.channel}; install with:"]
         names = sorted({p.identity.name for p in result.packages})

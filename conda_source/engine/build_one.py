@@ -4,7 +4,8 @@
 2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
 3. A checkout: its mapped build requirements are installed into the target prefix
    (one transaction), then what ``get_requires_for_build_wheel`` adds, then
-   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted.
+   ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted, and its
+   compiled code relocated and checked against the prefix (artifact/native.py).
 4. ``channel_dir`` files the packages under their subdir and re-indexes the channel.
 
 ``engine.build_local`` is the entry point: it builds one source here, or several in
@@ -22,6 +23,7 @@ from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.artifact.limits import Limits
+from conda_source.artifact.native import BuildEnvironment
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
 from conda_source.backend import Backend, build
@@ -33,6 +35,7 @@ from conda_source.installer import Installer, RattlerInstaller, SolveError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements
+from conda_source.specs import spec_name
 from conda_source.target import Environment
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
@@ -52,6 +55,7 @@ class BuildRequest:
     command: str = ""
     limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
     jobs: int = 0  # independent projects built at once; 0: one per core
+    allow_system_libs: bool = False  # compiled code may link system libraries beyond the C library
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,16 @@ def _build(request: BuildRequest, installer: Installer | None, source: Path, kin
     installed: tuple[str, ...] = ()
     with tempfile.TemporaryDirectory(prefix="conda-source-build-") as scratch:
         conda_depends: tuple[str, ...] = ()
+        built_in: BuildEnvironment | None = None
         if kind == "wheel":
             wheel, mapper = source, request.overrides.mapper()
         else:
             root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
-            wheel, mapper, installed, conda_depends = _build_wheel(root, request, installer, Path(scratch, "wheel"))
+            wheel, mapper, installed, conda_depends, host = _build_wheel(
+                root, request, installer, Path(scratch, "wheel")
+            )
+            assert request.environment is not None  # _build_wheel refuses to build without one
+            built_in = BuildEnvironment(request.environment.prefix, host, request.allow_system_libs)
         wheel_request = WheelRequest(
             wheel,
             request.output_dir,
@@ -131,6 +140,7 @@ def _build(request: BuildRequest, installer: Installer | None, source: Path, kin
             request.python,
             extra_depends=conda_depends,
             limits=request.limits,
+            built_in=built_in,
         )
         packages = tuple(convert_wheel(wheel_request))
     return BuildResult(source, kind, packages, installed, request.channel_dir)
@@ -150,8 +160,9 @@ def _kind(source: Path) -> str:
 
 def _build_wheel(
     root: Path, request: BuildRequest, installer: Installer | None, out: Path
-) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...]]:
-    """Returns the wheel, the mapper, what was installed, and the project's conda-only run deps."""
+) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Returns the wheel, the mapper, what was installed, the project's conda-only run deps,
+    and the names of the packages the build asked for (whose run_exports apply)."""
     environment = request.environment
     if environment is None:
         raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
@@ -167,6 +178,7 @@ def _build_wheel(
         specs = [
             s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
         ]
+        build_specs.extend(specs)
         try:
             linked.extend(installer.install(specs).link)
         except SolveError as exc:
@@ -176,4 +188,5 @@ def _build_wheel(
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)
     built = build(backend, out, editable=False, install=install, metadata_first=False)
-    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends
+    host = tuple(dict.fromkeys(spec_name(spec) for spec in build_specs))
+    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends, host

@@ -29,6 +29,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from conda_source import conda_meta, prefix_change, prefix_install
+from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.fingerprint import fingerprint
@@ -228,13 +229,14 @@ def _install_project(p: Plan, request: DevelopRequest, installer: Installer, loc
 
     version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
+    linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
     paths = tuple(PathEntry(path, f.sha256, f.size) for path, f in sorted(staging.files.items()))
     record = Record(
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),
     )  # fmt: skip
-    state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root))
+    state = DevelopState(str(root), fingerprint, request.editable, build_files_digest(root), linked)
     # Ownership: what this install may replace, take over or (with --force) overwrite; see prefix_change.
     planned = prefix_change.plan_install(
         prefix, staging, record, state, previous, canonicalize_name(metadata.name), request.force
@@ -297,9 +299,10 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
 
 
 def _unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
-    """Same source, same settings, and every file still exactly as installed."""
+    """Same source, same settings, every file still exactly as installed, and the libraries its
+    compiled code links still there at the versions it was built against."""
     state = conda_meta.read_state(prefix, previous.name)
-    if state is None or state.fingerprint != fingerprint:
+    if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
         return False
     for entry in previous.paths:
         path = prefix / entry.path

@@ -1,0 +1,3 @@
+from native_cmake._answer import answer
+
+__all__ = ["answer"]

@@ -1,0 +1,3 @@
+from native_meson._answer import answer
+
+__all__ = ["answer"]

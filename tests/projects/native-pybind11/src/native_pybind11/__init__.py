@@ -1,0 +1,3 @@
+from native_pybind11._answer import answer, greeting
+
+__all__ = ["answer", "greeting"]

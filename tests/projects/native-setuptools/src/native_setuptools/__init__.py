@@ -1,0 +1,3 @@
+from native_setuptools._answer import answer, entropy
+
+__all__ = ["answer", "entropy"]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from conda_source import __version__
+from conda_source.journal import step
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
 STATE_DIR = "conda-source"
@@ -134,6 +135,11 @@ class DevelopState:
     linked: tuple[LinkedLibrary, ...] = ()  # what its compiled code links in the prefix, for conda doctor
     extras: tuple[str, ...] = ()  # what was asked for, to re-create the install (conda export)
     groups: tuple[str, ...] = ()
+    # --force: prefix-relative path -> the conda package whose file it overwrote ("" for none); the
+    # original is kept at forced_path(name, path) and put back by --uninstall.
+    forced: Mapping[str, str] = field(default_factory=dict)
+    # The channel package this develop install replaced (its record, as it was), put back by --uninstall.
+    replaces: Mapping[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DevelopState:
@@ -145,6 +151,8 @@ class DevelopState:
             tuple(LinkedLibrary(**entry) for entry in data.get("linked") or ()),
             tuple(data.get("extras") or ()),
             tuple(data.get("groups") or ()),
+            dict(data.get("forced") or {}),
+            data.get("replaces"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -156,27 +164,28 @@ class DevelopState:
             "linked": [vars(link) for link in self.linked],
             "extras": list(self.extras),
             "groups": list(self.groups),
+            "forced": dict(sorted(self.forced.items())),
+            "replaces": self.replaces,
         }
 
 
 def records(prefix: Path) -> dict[str, Record]:
     """Every package record of the prefix, by package name."""
-    found = {}
-    for path in sorted((prefix / "conda-meta").glob("*.json")):
-        record = Record.from_json(json.loads(path.read_text(encoding="utf-8")))
-        found[record.name] = record
-    return found
+    return {record.name: record for record in all_records(prefix)}
+
+
+def all_records(prefix: Path) -> list[Record]:
+    """Every package record of the prefix, two of one name included (conda-source never makes that)."""
+    return [
+        Record.from_json(json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted((prefix / "conda-meta").glob("*.json"))
+    ]
 
 
 def write_record(prefix: Path, record: Record) -> Path:
     path = record.file(prefix)
     _write_json_atomically(path, record.to_json())
     return path
-
-
-def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
-    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
-    return {file: name for name, r in records(prefix).items() if name not in exclude for file in r.files}
 
 
 def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None]]:
@@ -186,7 +195,21 @@ def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None
 
 
 def state_path(prefix: Path, name: str) -> Path:
-    return prefix / "conda-meta" / STATE_DIR / f"{name}.json"
+    return prefix / state_relative(name)
+
+
+def state_relative(name: str) -> str:
+    return f"conda-meta/{STATE_DIR}/{name}.json"
+
+
+def forced_path(name: str, path: str) -> str:
+    """Where a develop install forced over ``path`` keeps the file it overwrote (prefix-relative)."""
+    return f"conda-meta/{STATE_DIR}/forced/{name}/{path}"
+
+
+def restore_marker(name: str) -> str:
+    """A channel package waiting to be put back (its record as it was), prefix-relative."""
+    return f"conda-meta/{STATE_DIR}/restore/{name}.json"
 
 
 def read_state(prefix: Path, name: str) -> DevelopState | None:
@@ -194,10 +217,19 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
     return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
+def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:
+    """Prefix-relative file -> name of the conda package that owns it (``exclude`` skipped)."""
+    return {file: name for name, r in records(prefix).items() if name not in exclude for file in r.files}
+
+
 def write_state(prefix: Path, name: str, state: DevelopState) -> None:
-    path = state_path(prefix, name)
-    path.parent.mkdir(exist_ok=True)
-    _write_json_atomically(path, state.to_json())
+    write_json(prefix / state_relative(name), state.to_json())
+
+
+def write_json(path: Path, data: object) -> None:
+    """conda-source's own files under conda-meta/conda-source/ (state, restore markers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json_atomically(path, data)
 
 
 @contextlib.contextmanager
@@ -245,6 +277,7 @@ def append_history(
     history = prefix / "conda-meta" / "history"
     with history.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
+    step("history appended")
 
 
 def snapshot_records(prefix: Path) -> dict[Path, bytes]:
@@ -264,4 +297,6 @@ def restore_records(snapshot: dict[Path, bytes]) -> None:
 def _write_json_atomically(path: Path, data: object) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    step(f"partial {path.name}")
     partial.replace(path)
+    step(f"wrote {path.name}")

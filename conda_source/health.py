@@ -5,25 +5,31 @@ file it installed points at a directory that no longer exists, or when the
 project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
 installed, or when a library its compiled code links is gone or its package changed
 version since the build.  It is *damaged* when a file it owns was changed or deleted by
-something else.
+something else.  It has a *forced* overlap for as long as a file it overwrote under
+``--force`` (another package's, or one nobody owned) is kept aside for ``--uninstall``.
+A channel package a develop install replaced is *not restored* while its uninstall could
+not link it again yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source import conda_meta
 from conda_source.artifact.linked import linked_library_problems
+from conda_source.conda_meta import Record
 from conda_source.project import build_files_digest
+from conda_source.replacement import pending
 
 
 @dataclass(frozen=True)
 class Finding:
     name: str
     source: str
-    problem: str  # stale | damaged
+    problem: str  # stale | damaged | forced | not restored
     detail: str
 
     def __str__(self) -> str:
@@ -32,6 +38,7 @@ class Finding:
 
 def check_prefix(prefix: Path) -> list[Finding]:
     findings: list[Finding] = []
+    installed = conda_meta.records(prefix)
     for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda found: found[0].name):
         name = record.name
         source = state.source if state else record.source
@@ -44,6 +51,14 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings += [
                 Finding(name, source, "stale", problem) for problem in linked_library_problems(prefix, state.linked)
             ]
+        for overwritten, owner in sorted(state.forced.items() if state else ()):
+            if owner and owner not in installed:
+                continue  # that package is gone, and with it the overlap
+            whose = f"a file of the conda package '{owner}'" if owner else "a file no conda package owned"
+            kept = conda_meta.forced_path(name, overwritten)
+            where = f"the original is kept in {kept}" if (prefix / kept).exists() else "there was no original to keep"
+            detail = f"{overwritten} overwrote {whose} (--force); {where}, --uninstall puts it back"
+            findings.append(Finding(name, source, "forced", detail))
         for entry in record.paths:
             path = prefix / entry.path
             if not path.is_file():
@@ -58,4 +73,15 @@ def check_prefix(prefix: Path) -> list[Finding]:
                         findings.append(
                             Finding(name, source, "stale", f"{entry.path} points at {target}, which is gone")
                         )
+    for marker in pending(prefix):
+        waiting = Record.from_json(json.loads(json.loads(marker.read_text(encoding="utf-8"))["json"]))
+        findings.append(
+            Finding(
+                waiting.name,
+                waiting.channel,
+                "not restored",
+                f"{waiting.dist} was replaced by a develop install and is not back yet; the next conda-source run "
+                "in this environment retries, or install it again with conda",
+            )
+        )
     return findings

@@ -1,20 +1,27 @@
-"""A small write-ahead journal, so an interrupted change leaves the prefix as before or complete.
+"""A write-ahead journal, so an interrupted change leaves the prefix as before or complete, never destroyed.
 
-A change in the prefix (writing a develop install, or removing one) goes:
+A change in the prefix (a develop install, its reinstall or its removal) goes:
 
-1. ``begin``: every file the change will replace or delete is *moved* into a
-   backup directory inside the prefix (a rename on the same file system), and
-   the journal records the new files and the file whose presence (or absence)
-   marks the change as complete;
-2. the caller writes the new files, the record last;
-3. ``commit``: the backup and the journal are deleted.
+1. ``begin``: the journal first records which of the paths the change touches
+   (removes or writes) already exist, and the size of ``conda-meta/history``.
+   Only then is each of those existing paths *moved* into a backup inside the
+   prefix (a rename on the same file system), one by one.
+2. the caller writes the new files (the record last) and appends to the history;
+3. ``mark_done``: the journal says the change is complete (the commit point);
+4. ``commit``: the directories the removals left empty are pruned, then the
+   journal and the backup are deleted.
 
-If the process dies anywhere in between, the next run finds the journal and
-calls ``recover``: when the completion mark is there the change is committed,
-otherwise the new files are deleted and the backup is moved back.
+If the process dies anywhere in between, the next run calls ``recover``.  A change
+marked done is finished (step 4).  Otherwise it is undone: every path that existed
+before is put back from the backup (or, if it was never moved, left as it is), only
+paths this change created are deleted, the history is cut back to its old length,
+and directories the change created and left empty are removed.  So recovery can
+never delete a file the change did not create.
 
-``fault(point)`` is a test seam: with ``CONDA_SOURCE_FAULT=point`` in the
-environment the process kills itself there, to prove the above.
+``step(label)`` marks every point where the prefix changes; it is the test seam
+for killing a run there.  ``CONDA_SOURCE_FAULT`` names where to die: a named point
+(``mid-files``) or the N-th step (``step:N``); ``CONDA_SOURCE_FAULT_LOG=FILE``
+appends the label of every step to FILE, so a test can count them.
 """
 
 from __future__ import annotations
@@ -27,9 +34,13 @@ import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 JOURNAL_DIR = Path("conda-meta") / "conda-source" / "journal"
+HISTORY = "conda-meta/history"
 FAULT_ENV = "CONDA_SOURCE_FAULT"
+FAULT_LOG_ENV = "CONDA_SOURCE_FAULT_LOG"
+PARTIAL_SUFFIXES = (".partial", ".conda-source-partial")  # atomic writes go through these siblings
 
 
 @dataclass
@@ -48,83 +59,156 @@ class Journal:
     def backup(self) -> Path:
         return self.directory / "backup"
 
-    def begin(self, replaced: Iterable[str], created: Iterable[str], done_when: str, done_if_exists: bool) -> None:
-        """Back up ``replaced`` (prefix-relative), in the order given, and remember what the change creates.
+    def begin(self, removed: Iterable[str], written: Iterable[str], label: str, keep_dirs: Iterable[str] = ()) -> None:
+        """Record what exists, then back up (move away) every existing path of ``removed`` and ``written``.
 
-        For a removal (``done_if_exists=False``) the completion mark must come last in
-        ``replaced``: its absence then means every other file was moved.
+        Paths are prefix-relative and POSIX.  ``keep_dirs`` are never pruned (the scheme's
+        directories: site-packages, bin, ...).  After ``begin`` the caller writes ``written``.
         """
         if self.file.exists():
             raise RuntimeError("a journal is already open; recover() first")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        moved: list[str] = []
-        created = sorted(set(created))
-        # Directories that already exist are never pruned on rollback, even when left empty.
-        parents = {d for c in created for d in Path(c).parents if d.parts}
-        existing = sorted(str(d) for d in parents if (self.prefix / d).is_dir())
-        entry: dict[str, object] = {
-            "created": created,
-            "existing_dirs": existing,
-            "moved": moved,
-            "done_when": done_when,
-            "done_if_exists": done_if_exists,
+        removed, written = list(dict.fromkeys(removed)), list(dict.fromkeys(written))
+        touched = list(dict.fromkeys([*removed, *written]))
+        existing = [p for p in touched if _is_file(self.prefix / p)]
+        parents = {str(d) for p in written for d in Path(p).parents if d.parts}
+        history = self.prefix / HISTORY
+        entry: dict[str, Any] = {
+            "label": label,
+            "existing": existing,  # each is either in place or in the backup, never lost
+            "written": written,  # the only paths a rollback deletes, unless they are in "existing"
+            "removed": removed,
+            "existing_dirs": sorted(d for d in parents if (self.prefix / d).is_dir()),
+            "keep_dirs": sorted(set(keep_dirs)),
+            "history_size": history.stat().st_size if history.is_file() else None,
+            "done": False,
         }
+        if self.backup.exists():
+            shutil.rmtree(self.backup)  # a leftover of a committed change whose clean-up was cut short
+        self.directory.mkdir(parents=True, exist_ok=True)
         self._write(entry)
-        for index, relative in enumerate(dict.fromkeys(replaced)):
+        for index, relative in enumerate(existing):
             if index == 1:
                 fault("mid-backup")
-            source = self.prefix / relative
-            if source.is_file() or source.is_symlink():
-                target = self.backup / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                moved.append(relative)
-                self._write(entry)  # the intent first: a crash between the two is still recoverable
-                source.replace(target)
+            target = self.backup / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (self.prefix / relative).replace(target)
+            step(f"backup {relative}")
+
+    def backed_up(self, relative: str) -> Path:
+        """Where ``begin`` put the old content of ``relative``."""
+        return self.backup / relative
+
+    def mark_done(self) -> None:
+        """The commit point: from here on, recovery completes the change instead of undoing it."""
+        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        entry["done"] = True
+        self._write(entry)
 
     def commit(self) -> None:
+        """Finish a change marked done: prune what the removals emptied, then drop the journal and the backup."""
+        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        keep = set(entry["keep_dirs"])
+        written = set(entry["written"])
+        for relative in entry["removed"]:
+            if relative not in written:
+                _prune_after_removal(self.prefix, Path(relative), keep)
+        self.file.unlink()
+        step("journal removed")
+        self._discard()
+
+    def recover(self) -> str | None:
+        """Finish or undo an interrupted change; returns what was done, or None if nothing was open.
+
+        Also removes the ``.partial`` files an interrupted atomic write leaves in conda-meta/
+        (py-rattler's and conda-source's own): they are never records.
+        """
+        for partial in (self.prefix / "conda-meta").glob("*.partial"):
+            partial.unlink(missing_ok=True)
+        if not self.file.exists():
+            if self.directory.exists():
+                self._discard()
+            return None
+        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        label = entry.get("label", "")
+        if entry.get("done"):
+            self.commit()
+            return f"completed an interrupted change ({label})"
+        existing = set(entry.get("existing", entry.get("moved", [])))
+        keep = set(entry.get("existing_dirs", [])) | set(entry.get("keep_dirs", []))
+        for relative in entry.get("written", []):
+            path = self.prefix / relative
+            for suffix in PARTIAL_SUFFIXES:
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            if relative not in existing:
+                if _is_file(path):
+                    path.unlink()
+                _prune(self.prefix, Path(relative).parent, keep)
+        for relative in existing:
+            backup = self.backup / relative
+            if _is_file(backup):
+                (self.prefix / relative).parent.mkdir(parents=True, exist_ok=True)
+                backup.replace(self.prefix / relative)
+        size = entry.get("history_size")
+        history = self.prefix / HISTORY
+        if size is not None and history.is_file() and history.stat().st_size > size:
+            with history.open("r+b") as handle:
+                handle.truncate(size)
+        self.file.unlink()
+        self._discard()
+        return f"rolled back an interrupted change ({label})"
+
+    def _discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.directory.parent.rmdir()  # conda-meta/conda-source, when nothing else is kept there
 
-    def recover(self) -> str | None:
-        """Finish or undo an interrupted change; returns what was done, or None if nothing was open."""
-        if not self.file.exists():
-            if self.directory.exists():
-                shutil.rmtree(self.directory, ignore_errors=True)
-            return None
-        entry = json.loads(self.file.read_text(encoding="utf-8"))
-        done = (self.prefix / entry["done_when"]).exists() == entry["done_if_exists"]
-        if done:
-            self.commit()
-            return f"completed an interrupted change ({entry['done_when']})"
-        moved = set(entry["moved"])
-        keep = set(entry["existing_dirs"])
-        for relative in entry["created"]:
-            path = self.prefix / relative
-            if relative not in moved and (path.is_file() or path.is_symlink()):  # never a directory it found
-                path.unlink()
-                self._prune(Path(relative).parent, keep)
-        for relative in entry["moved"]:
-            backup = self.backup / relative
-            if backup.exists() or backup.is_symlink():
-                (self.prefix / relative).parent.mkdir(parents=True, exist_ok=True)
-                backup.replace(self.prefix / relative)
-        self.commit()
-        return f"rolled back an interrupted change ({entry['done_when']})"
-
-    def _prune(self, directory: Path, keep: set[str]) -> None:
-        """Remove directories the change created and the rollback emptied."""
-        while directory.parts and str(directory) not in keep:
-            path = self.prefix / directory
-            if not path.is_dir() or any(path.iterdir()):
-                return
-            path.rmdir()
-            directory = directory.parent
-
-    def _write(self, entry: dict[str, object]) -> None:
+    def _write(self, entry: dict[str, Any]) -> None:
         partial = self.file.with_name("journal.json.partial")
         partial.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+        step("journal written")
         partial.replace(self.file)
+        step("journal in place")
+
+
+def _is_file(path: Path) -> bool:
+    return path.is_symlink() or path.is_file()
+
+
+def _prune(prefix: Path, directory: Path, keep: set[str]) -> None:
+    """Remove ``directory`` and its parents while they are empty and not kept (one already gone is passed by:
+    an interrupted prune is finished by recovery)."""
+    while directory.parts and str(directory) not in keep:
+        path = prefix / directory
+        if path.is_symlink() or (path.exists() and (not path.is_dir() or any(path.iterdir()))):
+            return
+        if path.exists():
+            path.rmdir()
+            step(f"rmdir {directory}")
+        directory = directory.parent
+
+
+def _prune_after_removal(prefix: Path, relative: Path, keep: set[str]) -> None:
+    """After a file went away: drop its bytecode cache and the directories it left empty."""
+    if relative.suffix == ".py":
+        cache = prefix / relative.parent / "__pycache__"
+        for cached in cache.glob(f"{relative.stem}.*.pyc"):
+            cached.unlink(missing_ok=True)
+        _prune(prefix, relative.parent / "__pycache__", keep)
+    _prune(prefix, relative.parent, keep)
+
+
+_steps = [0]
+
+
+def step(label: str) -> None:
+    """One change of the prefix happened: log it, and die here if a test asked for this step."""
+    _steps[0] += 1
+    log = os.environ.get(FAULT_LOG_ENV)
+    if log:
+        with Path(log).open("a", encoding="utf-8") as handle:
+            handle.write(f"{_steps[0]} {label}\n")
+    if os.environ.get(FAULT_ENV) == f"step:{_steps[0]}":
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fault(point: str) -> None:

@@ -139,3 +139,11 @@ def compiler_prefix(prefix: Path) -> Path:
 
     install_compiler(prefix)
     return prefix
+
+
+@pytest.fixture(scope="session")
+def lab_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ownership tests' local channel (tests/lab.py): chanpkg, dependent, clashpkg, helper-lib."""
+    from lab import make_lab_channel
+
+    return make_lab_channel(tmp_path_factory.mktemp("lab"))

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from conda_package_streaming.package_streaming import stream_conda_component
@@ -113,3 +114,94 @@ def check_dist_info(package: Path) -> None:
         algorithm, _, value = digest.partition("=")
         assert base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).decode().rstrip("=") == value
         assert int(size) == len(data)
+
+
+def site_packages(prefix: Path) -> Path:
+    (site,) = (prefix / "lib").glob("python3.*/site-packages")
+    return site
+
+
+def prefix_state(prefix: Path) -> dict[str, str]:
+    """Every path under ``prefix`` and its content, as a comparable map; what differs between two
+    identical runs (the history, the install time in a develop record) is left out."""
+    state = {}
+    for path in sorted(prefix.rglob("*")):
+        relative = path.relative_to(prefix).as_posix()
+        if relative == "conda-meta/history":
+            continue
+        if path.is_symlink():
+            state[relative] = f"link {path.readlink()}"
+        elif path.is_dir():
+            state[relative] = "dir"
+        elif relative.startswith("conda-meta/") and relative.count("/") == 1 and path.suffix == ".json":
+            data = json.loads(path.read_text())
+            if data.get("channel") == "local-develop":
+                data.pop("timestamp", None)
+            state[relative] = json.dumps(data, sort_keys=True)
+        else:
+            state[relative] = f"{path.stat().st_mode:o} {hashlib.sha256(path.read_bytes()).hexdigest()}"
+    return state
+
+
+@dataclass
+class Before:
+    """What the invariants compare against: the history so far, and the trees outside the prefix."""
+
+    history: str
+    outside: dict[Path, str]
+
+
+def before(prefix: Path, outside: tuple[Path, ...] = ()) -> Before:
+    history = prefix / "conda-meta" / "history"
+    return Before(history.read_text() if history.exists() else "", {p: tree_digest(p) for p in outside})
+
+
+def check_invariants(prefix: Path, then: Before | None = None) -> None:
+    """The ownership rules, checked from outside (py-rattler reads the records) after any operation:
+
+    - nothing half-done: no journal, no ``.partial`` files, no channel package waiting to be put back;
+    - one record per name, every file a record lists exists, no path claimed by two records (except a
+      file a develop install overwrote under --force, listed in its state with the original kept);
+    - no ``*.dist-info`` that no record claims unless pip installed it, and no empty directory in site-packages;
+    - ``conda-meta/history`` only appended to; nothing outside the prefix (``then.outside``) touched.
+    """
+    meta = prefix / "conda-meta"
+    assert not (meta / "conda-source" / "journal").exists(), "a journal was left open"
+    assert not list(meta.glob("conda-source/restore/*")), "a replaced package was not put back"
+    leftovers = [p for p in prefix.rglob("*") if p.name.endswith((".partial", ".conda-source-partial"))]
+    assert not leftovers, leftovers
+    claims: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for path in sorted(meta.glob("*.json")):
+        record = PrefixRecord.from_path(path)
+        name = record.name.normalized
+        assert name not in names, f"two records named {name}: {names[name]}, {path.name}"
+        names[name] = path.name
+        for file in record.files:
+            assert (prefix / str(file)).exists() or (prefix / str(file)).is_symlink(), f"{path.name}: {file} missing"
+            claims.setdefault(str(file), []).append(name)
+    forced = {}
+    for state_file in meta.glob("conda-source/*.json"):
+        state = json.loads(state_file.read_text())
+        assert state_file.stem in names, f"state {state_file.name} without a record"
+        for path, owner in (state.get("forced") or {}).items():
+            forced[path] = {state_file.stem, owner}
+            if owner and (prefix / path).exists():
+                assert (meta / "conda-source" / "forced" / state_file.stem / path).exists(), f"{path}: original lost"
+    for path, owners in claims.items():
+        if len(owners) > 1:
+            assert path in forced and set(owners) == forced[path], f"{path} claimed by {owners}"
+    site = site_packages(prefix)
+    for dist_info in site.glob("*.dist-info"):
+        relative = dist_info.relative_to(prefix).as_posix()
+        claimed = any(path.startswith(relative + "/") for path in claims)
+        installer = dist_info / "INSTALLER"
+        by_pip = installer.is_file() and installer.read_text().strip() == "pip"
+        assert claimed or by_pip, f"{relative}: no record claims it"
+    empty = [p for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert not empty, f"empty directories left: {empty}"
+    if then is not None:
+        history = (meta / "history").read_text() if (meta / "history").exists() else ""
+        assert history.startswith(then.history), "conda-meta/history was rewritten, not appended to"
+        for path, digest in then.outside.items():
+            assert tree_digest(path) == digest, f"{path} was changed"

@@ -149,7 +149,7 @@ def test_refuses_to_clobber_another_package(build_channel: str, prefix: Path, tm
         install(prefix, build_channel, project)
     assert str(caught.value) == (
         "setuptools-basic: would overwrite bin/setuptools-basic, which belongs to the conda package 'other-tool'; "
-        "remove that package, or pass --force to overwrite it"
+        "remove that package, or pass --force to overwrite it (it is kept, and --uninstall puts it back)"
     )
     assert not (prefix / "bin" / "setuptools-basic").exists()
     assert not list((prefix / "conda-meta").glob("setuptools-basic-*.json"))

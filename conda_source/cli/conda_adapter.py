@@ -279,7 +279,8 @@ def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
     from conda_source.health import check_prefix
     from conda_source.target import probe
 
-    findings = check_prefix(Path(prefix))
+    # A forced overlap is undone by uninstalling, a replaced package put back by the next run: only reported.
+    findings = [f for f in check_prefix(Path(prefix)) if f.problem in ("stale", "damaged")]
     if not findings:
         print("No conda-source develop installs need fixing.")
         return 0

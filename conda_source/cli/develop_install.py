@@ -80,7 +80,13 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
 
     reporter = invocation.make_reporter()
     if isinstance(request, UninstallRequest):
-        return develop_uninstall(request, reporter)
+        # Putting back a replaced channel package falls back on the channels given (-c), if any.
+        installer = invocation.installer(request.environment)
+        if installer is None and invocation.channels:
+            from conda_source.installer import RattlerInstaller
+
+            installer = RattlerInstaller(request.environment, invocation.channels, command=invocation.command)
+        return develop_uninstall(request, reporter, installer)
     return develop_install(request, invocation.installer(request.environment), reporter)
 
 
@@ -96,22 +102,31 @@ def render(result: DevelopResult) -> str:
             lines += [render_plan(plan), ""]
         link, unlink = (result.transaction.link, result.transaction.unlink) if result.transaction else ((), ())
         lines += describe_plan(result.changes, link, unlink) if result.changes else []
+        lines += list(result.replacing)
         lines.append("Dry run: nothing was changed.")
         return "\n".join(lines)
     if result.transaction is not None:
         link = result.transaction.link
         lines += [f"Dependencies: {len(link)} package(s) linked" if link else "Dependencies: already installed"]
         lines += [f"  + {dist}" for dist in link]
+    lines += list(result.replacing)
     for project in result.projects:
         how = "editable" if project.editable else "regular"
         state = "unchanged, nothing to do" if project.unchanged else f"installed ({how}, {project.files} files)"
+        if project.replaced and not project.unchanged:
+            lines.append(f"{project.name} {project.version} {project.replaced}")
         lines.append(f"{project.name} {project.version} {project.build}: {state}")
+        lines += [f"  forced over {path} (kept; --uninstall puts it back)" for path in project.forced]
         lines.append(f"  source {project.source}")
         lines.append(f"  record {project.record}")
     if result.protected:
         lines.append(f"protected from pip: wrote {result.protected}")
+    if result.recovered:
+        lines.append(f"recovered: {result.recovered}")
     for dist in result.removed:
         lines.append(f"removed {dist}")
+    for dist in result.restored:
+        lines.append(f"put back {dist}")
     if result.left_behind:
         lines.append(f"still installed, needed by nothing else: {', '.join(result.left_behind)}")
         lines.append(f"  remove them with: conda remove {' '.join(result.left_behind)}")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from conda_source import conda_meta, pip_protection
+from conda_source import conda_meta, pip_protection, prefix_change
 from conda_source.backend import Backend, ask_before
 from conda_source.conda_meta import DEVELOP_CHANNEL
 from conda_source.engine.develop_project import (
@@ -42,8 +42,8 @@ from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, installed
-from conda_source.journal import Journal
 from conda_source.mapping.requirements import map_requirements
+from conda_source.replacement import replacing
 from conda_source.reporting import LINKING, SOLVING, Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment
@@ -61,7 +61,7 @@ def develop_install(
     installer = installer or RattlerInstaller(request.environment, request.channels, command=request.command)
     reporter = reporter or Silent()
     with conda_meta.prefix_lock(prefix):
-        recovered = Journal(prefix).recover() if not request.dry_run else None
+        recovered = prefix_change.recover(prefix, installer, request.command) if not request.dry_run else None
         plans = tuple(
             plan(PlanRequest(p, request.environment, request.extras, request.groups, request.overrides))
             for p in request.paths
@@ -106,9 +106,11 @@ def _solve_and_install(
     except SolveError as exc:
         raise explained(exc, plans, asked) from None
     shown = () if request.only_deps else changes
+    replaces = replacing(prefix, by_name) if request.dry_run else ()
     result = DevelopResult(
-        plans, transaction, dry_run=request.dry_run, recovered=recovered, changes=shown, prefix=prefix
-    )
+        plans, transaction, dry_run=request.dry_run, recovered=recovered, changes=shown, prefix=prefix,
+        replacing=replaces,
+    )  # fmt: skip
     if request.dry_run:
         return result
     nothing = not transaction.link and not transaction.unlink and all(c.action == "unchanged" for c in shown)

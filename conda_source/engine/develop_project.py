@@ -19,16 +19,14 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import conda_meta, prefix_install
+from conda_source import conda_meta, prefix_change, prefix_install
 from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 from conda_source.engine.fingerprint import fingerprint
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan
-from conda_source.errors import TargetError
 from conda_source.installer import Installer, SolveError
-from conda_source.journal import Journal, fault
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.requirements import map_requirements, python_pin
 from conda_source.project import build_files_digest
@@ -111,60 +109,30 @@ def install_project(
 
     version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
     depends = list(dict.fromkeys([python_pin(p.target), *runtime, *p.conda_depends]))
-    owners = conda_meta.owners(prefix, {previous.name} if previous else set())
-    prefix_install.check_ownership(conda_name, list(staging.files), owners, request.force)
-
     linked = linked_libraries(prefix, elf_members(staging.files), root if request.editable else None)
-    leftovers = prefix_install.pip_leftovers(prefix, staging, canonicalize_name(metadata.name), owners)
     build_string = _build_string(version, depends, staging.entry_points, request.editable, root)
-    paths = tuple(
-        PathEntry(path, hashlib.sha256(f.data).hexdigest(), len(f.data)) for path, f in sorted(staging.files.items())
-    )
+    paths = tuple(PathEntry(path, f.sha256, f.size) for path, f in sorted(staging.files.items()))
     record = Record(
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),
     )  # fmt: skip
-    record_relative = record.relative_file()
-    state_relative = conda_meta.state_path(prefix, conda_name).relative_to(prefix).as_posix()
-    replaced = [*leftovers, *(f for f in staging.files if (prefix / f).exists()), state_relative]
-    unlinked: tuple[str, ...] = ()
-    if previous is not None:
-        replaced += [*previous.files, previous.relative_file()]
-        unlinked = (f"{DEVELOP_CHANNEL}::{previous.dist}",)
-
-    journal = Journal(prefix)
-    recording = reporter.phase(f"{root.name}: writing {len(staging.files)} files and the conda-meta record")
-    try:
-        recording.__enter__()
-        journal.begin(replaced, [*staging.files, state_relative, record_relative], record_relative, True)
-        for index, (path, staged) in enumerate(sorted(staging.files.items())):
-            prefix_install.write_file(prefix / path, staged)
-            if index == len(staging.files) // 2:
-                fault("mid-files")
-        state = DevelopState(
-            str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups)
-        )
-        conda_meta.write_state(prefix, conda_name, state)
-        fault("before-record")
-        record_file = conda_meta.write_record(prefix, record)  # the record last: it marks the install complete
-    except BaseException as exc:
-        journal.recover()  # an error or Ctrl-C here: back to how it was, at once
-        recording.__exit__(type(exc), exc, exc.__traceback__)
-        if isinstance(exc, OSError):
-            where = exc.filename2 or exc.filename or prefix  # a rename names its target second
-            raise TargetError(
-                f"{where}: cannot write into the environment ({exc.strerror or exc}); nothing was changed; "
-                "fix the permissions or free space, then run again"
-            ) from None
-        raise
-    recording.__exit__(None, None, None)
-    fault("before-commit")
-    journal.commit()
-    prefix_install.prune_empty_dirs(prefix, replaced)
-    requirements = {"build": list(dict.fromkeys(build_requirements)), "run": list(dict.fromkeys(runtime))}
-    linked_dists = (f"{DEVELOP_CHANNEL}::{record.dist}",)
-    conda_meta.append_history(prefix, request.command, linked_dists, (conda_name,), unlinked, requirements)
-    return InstalledProject(conda_name, version, build_string, root, request.editable, record_file, len(staging.files))
+    state = DevelopState(
+        str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups)
+    )
+    # Ownership: what this install may replace, take over or (with --force) overwrite; see prefix_change.
+    planned = prefix_change.plan_install(
+        prefix, staging, record, state, previous, canonicalize_name(metadata.name), request.force
+    )
+    planned.change.requirements = {
+        "build": list(dict.fromkeys(build_requirements)),
+        "run": list(dict.fromkeys(runtime)),
+    }
+    with reporter.phase(f"{root.name}: writing {len(staging.files)} files and the conda-meta record"):
+        prefix_change.apply(prefix, planned.change, staging.layout, request.command)
+    return InstalledProject(
+        conda_name, version, build_string, root, request.editable, record.file(prefix), len(staging.files),
+        replaced=f"replaces {planned.replaced}" if planned.replaced else None, forced=tuple(sorted(planned.forced)),
+    )  # fmt: skip
 
 
 def static_metadata(p: Plan) -> bool:

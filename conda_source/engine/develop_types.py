@@ -46,6 +46,8 @@ class InstalledProject:
     record: Path
     files: int
     unchanged: bool = False  # nothing changed since the last install: nothing was done
+    replaced: str | None = None  # the channel package this install replaced, and who depends on it
+    forced: tuple[str, ...] = ()  # files of others overwritten under --force (kept, put back by --uninstall)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +59,8 @@ class InstalledProject:
             "record": str(self.record),
             "files": self.files,
             "unchanged": self.unchanged,
+            "replaced": self.replaced,
+            "forced": list(self.forced),
         }
 
 
@@ -73,6 +77,8 @@ class DevelopResult:
     declined: bool = False  # the user said no: nothing was changed
     prefix: Path | None = None
     protected: str | None = None  # the EXTERNALLY-MANAGED file this run wrote
+    restored: tuple[str, ...] = ()  # channel packages an uninstall put back
+    replacing: tuple[str, ...] = ()  # dry run: channel packages the install would replace
 
     def to_dict(self) -> dict[str, object]:
         """Ours, plus conda's keys: success, prefix, actions (LINK/UNLINK as conda lists them)."""
@@ -100,6 +106,8 @@ class DevelopResult:
             "left_behind": list(self.left_behind),
             "recovered": self.recovered,
             "protected": self.protected,
+            "restored": list(self.restored),
+            "replacing": list(self.replacing),
         }
 
 

@@ -1,6 +1,8 @@
 """Uninstall a develop install: every file, the state and the record, in one journaled step.
 
-The dependencies it brought are reported when nothing else needs them, never removed.
+It is an undo: files it overwrote under ``--force`` are put back, and a channel package it
+replaced is linked again (``replacement``).  The dependencies it brought are reported when
+nothing else needs them, never removed.
 """
 
 from __future__ import annotations
@@ -8,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source import conda_meta, prefix_install
+from conda_source import conda_meta, prefix_change
+from conda_source.artifact.layout import Layout
 from conda_source.conda_meta import DEVELOP_CHANNEL, Record
 from conda_source.engine.develop_install import checked_prefix
 from conda_source.engine.develop_project import develop_record
 from conda_source.engine.develop_types import DevelopResult
 from conda_source.errors import TargetError
-from conda_source.journal import Journal
+from conda_source.installer import Installer
+from conda_source.replacement import UndoIncompleteError, restore_pending
 from conda_source.reporting import Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment
@@ -28,15 +32,22 @@ class UninstallRequest:
     dry_run: bool = False
 
 
-def develop_uninstall(request: UninstallRequest, reporter: Reporter | None = None) -> DevelopResult:
-    """Remove the develop installs of ``request.paths`` (found by their source directories), after asking."""
-    prefix = checked_prefix(request.environment, allow_base=True)
+def develop_uninstall(
+    request: UninstallRequest, reporter: Reporter | None = None, installer: Installer | None = None
+) -> DevelopResult:
+    """Remove the develop installs of ``request.paths`` (found by their source directories), after asking.
+
+    ``installer`` is the fallback for putting back a replaced channel package that neither the
+    package cache nor its url provides.
+    """
+    environment = request.environment
+    prefix = checked_prefix(environment, allow_base=True)
     command = request.command
     reporter = reporter or Silent()
-    removed, left = [], []
+    removed, left, restored = [], [], []
+    layout = Layout.prefix_scheme(prefix, environment.paths, environment.interpreter)
     with conda_meta.prefix_lock(prefix):
-        if not request.dry_run:
-            Journal(prefix).recover()
+        recovered = None if request.dry_run else prefix_change.recover(prefix, installer, command)
         records = []
         for path in request.paths:
             record = develop_record(prefix, path.resolve())
@@ -52,17 +63,17 @@ def develop_uninstall(request: UninstallRequest, reporter: Reporter | None = Non
         if not reporter.confirm(changes, (), ()):
             return DevelopResult((), None, changes=changes, declined=True, prefix=prefix)
         for record in records:
-            state_relative = conda_meta.state_path(prefix, record.name).relative_to(prefix).as_posix()
-            journal = Journal(prefix)
-            # The record is moved last: its absence then means every file is gone.
-            journal.begin([*record.files, state_relative, record.relative_file()], [], record.relative_file(), False)
-            journal.commit()
-            prefix_install.prune_empty_dirs(prefix, record.files)
-            dist = _dist(record)
-            conda_meta.append_history(prefix, command, (), (record.name,), unlinked=(dist,))
-            removed.append(dist)
+            prefix_change.apply(prefix, prefix_change.plan_uninstall(prefix, record), layout, command)
+            removed.append(_dist(record))
+            done, failures = restore_pending(prefix, installer, command)
+            if failures:
+                raise UndoIncompleteError(removed, failures)
+            restored += done
             left += _only_needed_by(record, conda_meta.records(prefix))
-    return DevelopResult((), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))), prefix=prefix)
+    return DevelopResult(
+        (), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))), recovered=recovered,
+        restored=tuple(restored), prefix=prefix,
+    )  # fmt: skip
 
 
 def _dist(record: Record) -> str:

@@ -105,6 +105,13 @@ def newest_glibc(binary: Path) -> str | None:
     return ".".join(str(p) for p in max(versions)) if versions else None
 
 
+def file_mode(mode: object) -> str:
+    """py-rattler's FileMode as text: ``.mode`` since 0.27; 0.26 has only ``.text``/``.binary`` flags."""
+    if hasattr(mode, "mode"):
+        return str(mode.mode)
+    return "text" if getattr(mode, "text", False) else "binary" if getattr(mode, "binary", False) else "unknown"
+
+
 def test_a_build_is_relocated_and_gets_run_exports_and_glibc(build_prefix: Path, tmp_path: Path) -> None:
     source = (
         "#include <sys/random.h>\n#include <answer.h>\n"
@@ -126,7 +133,7 @@ def test_a_build_is_relocated_and_gets_run_exports_and_glibc(build_prefix: Path,
     assert readelf_runpath(members[f"{SITE}/demo/_debug.so"], tmp_path) == "$ORIGIN/../../.."
     assert members[f"{SITE}/demo/config.txt"] == config.replace(str(build_prefix).encode(), PLACEHOLDER.encode())
     placeholders = {
-        str(e.relative_path): (e.prefix_placeholder.placeholder, e.prefix_placeholder.file_mode.mode)
+        str(e.relative_path): (e.prefix_placeholder.placeholder, file_mode(e.prefix_placeholder.file_mode))
         for e in PathsJson.from_package_archive(package.path).paths  # type: ignore[attr-defined]
         if e.prefix_placeholder
     }

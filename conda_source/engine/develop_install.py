@@ -36,6 +36,7 @@ from conda_source.engine.develop_project import (
     is_unchanged,
     project_fingerprint,
     static_metadata,
+    unchanged_project,
 )
 from conda_source.engine.develop_types import DevelopRequest, DevelopResult, InstalledProject, Prepared
 from conda_source.engine.origins import explained
@@ -113,8 +114,14 @@ def _solve_and_install(
     )  # fmt: skip
     if request.dry_run:
         return result
-    nothing = not transaction.link and not transaction.unlink and all(c.action == "unchanged" for c in shown)
-    if not nothing and not reporter.confirm(shown, transaction.link, transaction.unlink):
+    unchanged = {c.source for c in shown if c.action == "unchanged"}
+    nothing = not transaction.link and not transaction.unlink and len(unchanged) == len(shown)
+    if nothing:  # a no-op re-run: no question, no snapshot, no transaction
+        if request.only_deps:
+            return result
+        projects = tuple(unchanged_project(by_name[name], request) for name in _build_order(by_name))
+        return DevelopResult(plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix)
+    if not reporter.confirm(shown, transaction.link, transaction.unlink):
         return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
     snapshot = installer.snapshot()
     try:
@@ -124,15 +131,10 @@ def _solve_and_install(
             return result
         local = set(by_name)
         projects = tuple(
-            install_project(
-                by_name[name],
-                request,
-                installer,
-                local,
-                reporter,
-                prepared.pop(by_name[name].project.root.resolve(), None),
-            )
-            for name in _build_order(by_name)
+            unchanged_project(p, request)
+            if p.project.root.resolve() in unchanged
+            else install_project(p, request, installer, local, reporter, prepared.pop(p.project.root.resolve(), None))
+            for p in (by_name[name] for name in _build_order(by_name))
         )
     except BaseException:
         installer.restore(snapshot)  # every package this run linked goes again: all or nothing

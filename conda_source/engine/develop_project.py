@@ -49,16 +49,13 @@ def install_project(
     reporter: Reporter,
     prepared: Prepared | None = None,
 ) -> InstalledProject:
-    """Install one project (``prepared``: its backend, asked before anything changed, whose answers are reused)."""
+    """Install (or reinstall) one project whose install is not unchanged (see ``unchanged_project``).
+
+    ``prepared``: its backend, asked before anything changed, whose answers are reused.
+    """
     environment, prefix = request.environment, request.environment.prefix
     root = p.project.root.resolve()
     previous = develop_record(prefix, root)
-    if previous is not None and is_unchanged(prefix, previous, project_fingerprint(p, request, previous.files, prefix)):
-        record = previous
-        files = len(record.files)
-        return InstalledProject(
-            record.name, record.version, record.build, root, request.editable, record.file(prefix), files, True
-        )
 
     runtime: list[str] = []
     build_requirements = [s for item in p.build for s in item.specs]
@@ -133,6 +130,16 @@ def install_project(
         conda_name, version, build_string, root, request.editable, record.file(prefix), len(staging.files),
         replaced=f"replaces {planned.replaced}" if planned.replaced else None, forced=tuple(sorted(planned.forced)),
     )  # fmt: skip
+
+
+def unchanged_project(p: Plan, request: DevelopRequest) -> InstalledProject:
+    """The result for a project whose install the plan found unchanged (``is_unchanged``): nothing is done."""
+    prefix, root = request.environment.prefix, p.project.root.resolve()
+    record = develop_record(prefix, root)
+    assert record is not None  # only an existing develop install can be unchanged
+    return InstalledProject(
+        record.name, record.version, record.build, root, request.editable, record.file(prefix), len(record.files), True
+    )
 
 
 def static_metadata(p: Plan) -> bool:

@@ -327,3 +327,26 @@ def test_c_extension_is_built_by_the_environment_compiler(
     assert "src/setuptools_cext/_speedup.c" in compile and MARKER_FLAG in compile  # CFLAGS came from activation
     (link,) = [call for call in calls if "-shared" in call]
     assert f"-Wl,-rpath,{compiler_prefix}/lib" in link  # and LDFLAGS
+
+
+def test_develop_install_verbose_names_the_activation_scripts_that_ran(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from support import copy_project
+
+    from conda_source.testing import make_test_prefix
+
+    prefix = make_test_prefix(tmp_path / "env")
+    script = prefix / "etc" / "conda" / "activate.d" / "demo-compiler.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("export DEMO_CC=demo-gcc\n")
+    project = copy_project("in-tree-editable", tmp_path)
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+    quiet = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "activated by" not in quiet.stderr
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace("0.4.0", "0.4.1"))
+    verbose = subprocess.run([*command, "--no-user-mapping", "-v"], capture_output=True, text=True)
+    assert verbose.returncode == 0, verbose.stderr
+    assert f"conda-source: the build ran in the environment activated by {script}\n" in verbose.stderr

@@ -27,6 +27,13 @@ def copy_project(name: str, destination: Path) -> Path:
     return Path(shutil.copytree(PROJECTS / name, destination / name))
 
 
+def bad_backend_project(destination: Path, mode: str) -> Path:
+    """A copy of tests/projects/bad-backend whose backend fails the way ``mode`` says (see its backend)."""
+    project = copy_project("bad-backend", destination)
+    (project / "MODE").write_text(mode)
+    return project
+
+
 def tree_digest(root: Path) -> str:
     """A hash of every path, mode and content under ``root``: any change shows."""
     digest = hashlib.sha256()

@@ -4,13 +4,12 @@ and the backend's own output shown before it (never hidden, never a traceback of
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from support import PROJECTS, tree_digest
+from support import bad_backend_project, tree_digest
 
 from conda_source.testing import make_test_prefix
 
@@ -59,12 +58,6 @@ def shared_prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_test_prefix(tmp_path_factory.mktemp("bad-backend") / "env")
 
 
-def bad_project(tmp_path: Path, mode: str) -> Path:
-    project = Path(shutil.copytree(PROJECTS / "bad-backend", tmp_path / "bad-backend"))
-    (project / "MODE").write_text(mode)
-    return project
-
-
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "conda_source", *args, "--no-user-mapping"]
     return subprocess.run(command, capture_output=True, text=True)
@@ -75,7 +68,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_a_failing_backend_says_what_failed_after_its_own_output(
     shared_prefix: Path, tmp_path: Path, mode: str, verb: str
 ) -> None:
-    project = bad_project(tmp_path, mode)
+    project = bad_backend_project(tmp_path, mode)
     develop_hook, build_hook, reason, printed = CASES[mode]
     hook = (develop_hook or "build_editable") if verb == "develop-install" else (build_hook or "build_wheel")
     before = tree_digest(shared_prefix)
@@ -93,7 +86,7 @@ def test_a_failing_backend_says_what_failed_after_its_own_output(
 
 
 def test_a_backend_without_pep660_is_told_to_use_no_editable(shared_prefix: Path, tmp_path: Path) -> None:
-    project = bad_project(tmp_path, "no-pep660")
+    project = bad_backend_project(tmp_path, "no-pep660")
     result = run("develop-install", str(project), "-p", str(shared_prefix))
     assert result.returncode == 1
     assert result.stderr == (
@@ -110,7 +103,7 @@ def test_a_backend_without_pep660_is_told_to_use_no_editable(shared_prefix: Path
 
 
 def test_a_backend_that_writes_no_metadata(shared_prefix: Path, tmp_path: Path) -> None:
-    project = bad_project(tmp_path, "no-metadata")
+    project = bad_backend_project(tmp_path, "no-metadata")
     result = run("develop-install", str(project), "-p", str(shared_prefix))
     assert result.returncode == 1
     assert result.stderr == (
@@ -122,7 +115,7 @@ def test_a_backend_that_writes_no_metadata(shared_prefix: Path, tmp_path: Path) 
 def test_a_requirement_the_backend_adds_is_named_as_the_backends(shared_prefix: Path, tmp_path: Path) -> None:
     from conda_source.channel import index_channel
 
-    project = bad_project(tmp_path, "missing-requires")
+    project = bad_backend_project(tmp_path, "missing-requires")
     index_channel(tmp_path / "empty-channel")
     result = run("develop-install", str(project), "-p", str(shared_prefix), "-c", str(tmp_path / "empty-channel"))
     assert result.returncode == 1
@@ -137,7 +130,7 @@ def test_ctrl_c_is_one_line_and_leaves_the_environment_as_it_was(shared_prefix: 
     import signal
     import time
 
-    project = bad_project(tmp_path, "pause")
+    project = bad_backend_project(tmp_path, "pause")
     before = tree_digest(shared_prefix)
     command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(shared_prefix)]
     child = subprocess.Popen([*command, "--no-user-mapping"], stderr=subprocess.PIPE, text=True)

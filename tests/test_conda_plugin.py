@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import copy_project, local_project
+from support import bad_backend_project, copy_project, local_project
 from wheelmaker import make_wheel
 
 from conda_source.testing import make_test_prefix
@@ -296,8 +296,7 @@ def test_pinned_packages_are_respected(home: Path, env: Path, tmp_path: Path) ->
 )
 def test_failing_backends_through_conda(home: Path, env: Path, tmp_path: Path, mode: str, last_line: str) -> None:
     """The failing-backend corpus through conda's front end: the backend's output, then one conda error."""
-    project = copy_project("bad-backend", tmp_path)
-    (project / "MODE").write_text(mode)
+    project = bad_backend_project(tmp_path, mode)
     result = conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr.split("the compiler said no")[-1]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import PROJECTS
+from support import PROJECTS, bad_backend_project
 from wheelmaker import make_wheel
 
 from conda_source.channel import index_channel
@@ -366,23 +366,23 @@ ROWS: dict[str, Row] = {
     "no-pep660": Row(
         (*DEV, "{S}/bad-backend", "-p", "{ENV}"),
         "{S}/bad-backend: build backend failed in build_editable: the backend has no 'build_editable' hook (it predates PEP 660 editable installs); use --no-editable, or upgrade the backend",
-        lambda s: bad_backend(s, "no-pep660"),
+        lambda s: bad_backend_project(s, "no-pep660"),
     ),
     "backend-exits": Row(
         (*DEV, "{S}/bad-backend", "-p", "{ENV}"),
         "{S}/bad-backend: build backend failed in build_editable: the backend exited with status 3; its output is above, fix what it reports and run again",
-        lambda s: bad_backend(s, "exit"),
+        lambda s: bad_backend_project(s, "exit"),
         last_line_only=True,
     ),
     "backend-bad-requires": Row(
         (*DEV, "{S}/bad-backend", "-p", "{ENV}"),
         "{S}/bad-backend: build backend failed in get_requires_for_build_editable: the backend asked for an invalid requirement '=not-a-requirement' (Expected package name at the start of dependency specifier); fix or upgrade it",
-        lambda s: bad_backend(s, "bad-requires"),
+        lambda s: bad_backend_project(s, "bad-requires"),
     ),
     "backend-bad-metadata": Row(
         (*DEV, "{S}/bad-backend", "-p", "{ENV}"),
         "{S}/bad-backend: build backend failed in prepare_metadata_for_build_editable: the backend wrote invalid metadata: 'not a valid requirement !!' is invalid for 'requires-dist'; fix the project's metadata",
-        lambda s: bad_backend(s, "bad-metadata"),
+        lambda s: bad_backend_project(s, "bad-metadata"),
     ),
     "local-cycle": Row(
         (*DEV, "{S}/cyc-a", "{S}/cyc-b", "-p", "{ENV}"),
@@ -390,13 +390,6 @@ ROWS: dict[str, Row] = {
         lambda s: cycle(s),
     ),
 }
-
-
-def bad_backend(s: Path, mode: str) -> None:
-    import shutil
-
-    shutil.copytree(PROJECTS / "bad-backend", s / "bad-backend")
-    (s / "bad-backend" / "MODE").write_text(mode)
 
 
 def cycle(s: Path) -> None:

@@ -87,6 +87,16 @@ def prepare(work: Path) -> tuple[Path, Path]:
     return channel, prefix
 
 
+def compile_bytecode(prefix: Path) -> None:
+    """Byte-compile conda-source and the prefix's packages, as an install would (conda compiles at link time).
+
+    Without it, a checkout run with PYTHONDONTWRITEBYTECODE compiles every module from source on every
+    run, which measures the compiler rather than the tools (pip and uv run from compiled installs).
+    """
+    for tree in (ROOT / "conda_source", *prefix.glob("lib/python*/site-packages")):
+        run(sys.executable, "-m", "compileall", "-q", "-j", "0", tree)
+
+
 def conda_source(*args: str | Path) -> None:
     run(sys.executable, "-m", "conda_source", *args, "--no-user-mapping")
 
@@ -487,6 +497,7 @@ def main() -> int:
             print("\n".join(memory).lstrip())
             return 0
         channel, prefix = prepare(work)
+        compile_bytecode(prefix)
         rows = develop_rows(work, channel, prefix, repeats)
         rows += build_rows(work, channel, prefix, repeats)
         rows += conda_rows(work, channel, prefix, repeats)

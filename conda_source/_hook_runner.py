@@ -211,7 +211,29 @@ HOOKS = {
 }
 
 
-def serve(requests: Any, responses: Any) -> None:
+def import_early() -> list[dict[str, Any]]:
+    """Import the backend before the first request arrives (the caller may start this process ahead of
+    time, so the import overlaps its own work); the warnings it raised, for the first answer.  A backend
+    that fails to import is imported again by the first hook, which reports the failure as usual."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _build_backend()
+        except Exception:
+            return []
+    return _user_warnings(caught)
+
+
+def _user_warnings(caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
+    return [
+        {"message": str(w.message), "filename": w.filename, "lineno": w.lineno}
+        for w in caught
+        if isinstance(w.category, type) and issubclass(w.category, UserWarning)
+    ]
+
+
+def serve(requests: Any, responses: Any, early: list[dict[str, Any]] | None = None) -> None:
+    pending = list(early or ())
     for line in requests:
         request = json.loads(line)
         hook = HOOKS[request["hook"]]
@@ -226,11 +248,8 @@ def serve(requests: Any, responses: Any) -> None:
                 out.update(unsupported=True, traceback=exc.trace)
             except HookMissing as exc:
                 out.update(hook_missing=True, missing_hook_name=exc.hook_name or request["hook"])
-        out["warnings"] = [
-            {"message": str(w.message), "filename": w.filename, "lineno": w.lineno}
-            for w in caught
-            if isinstance(w.category, type) and issubclass(w.category, UserWarning)
-        ]
+        out["warnings"] = [*pending, *_user_warnings(caught)]
+        pending = []
         sys.stdout.flush()
         sys.stderr.flush()
         responses.write(json.dumps(out) + "\n")
@@ -241,8 +260,9 @@ def main() -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # ``-c`` puts the working directory (the project) first; a one-hook script would not
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+    early = import_early()
     with open(read_fd, encoding="utf-8") as requests, open(write_fd, "w", encoding="utf-8") as responses:
-        serve(requests, responses)
+        serve(requests, responses, early)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,17 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from conda_source.early_start import start_backends
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
 from conda_source.engine.develop_install import DevelopRequest, DevelopResult
 from conda_source.engine.develop_install import develop_install as _develop_install
-from conda_source.engine.plan import Plan, PlanRequest, split_path_extras
+from conda_source.engine.plan import Plan, PlanRequest
 from conda_source.engine.plan import plan as _plan
+from conda_source.engine.rerun import nothing_to_do
 from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 from conda_source.mapping.overrides import Overrides
+from conda_source.path_extras import split_path_extras
 from conda_source.target import Environment, resolve_environment, resolve_target
 
 __all__ = [
@@ -93,6 +96,10 @@ def develop_install(
         overrides=Overrides(tuple(mapping), (), user_mapping),
         command="conda_source.api.develop_install",
     )
+    unchanged = nothing_to_do(request)
+    if unchanged is not None:
+        return unchanged
+    start_backends(request.paths, request.environment)
     return _develop_install(request)
 
 

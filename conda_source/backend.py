@@ -32,7 +32,7 @@ from pyproject_hooks import BackendUnavailable, HookMissing
 
 from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
-from conda_source.hook_process import HookProcess
+from conda_source.hook_process import HookProcess, installed_token
 from conda_source.project import ProjectSpec
 
 if TYPE_CHECKING:
@@ -90,11 +90,7 @@ class Backend:
 
     def _context(self) -> tuple[Mapping[str, str], object]:
         """What the hook process runs in: the activated environment, and the state of the installed packages."""
-        try:
-            installed: object = (self._prefix / "conda-meta").stat().st_mtime_ns
-        except OSError:
-            installed = None
-        return self.activation.environ, installed
+        return self.activation.environ, installed_token(self._prefix)
 
     @property
     def activation(self) -> Activation:

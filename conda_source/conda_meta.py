@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
+import hashlib
 import json
 import os
 import time
@@ -140,6 +142,9 @@ class DevelopState:
     forced: Mapping[str, str] = field(default_factory=dict)
     # The channel package this develop install replaced (its record, as it was), put back by --uninstall.
     replaces: Mapping[str, Any] | None = None
+    # What a re-run with the same request needs to see that nothing changed, before anything is planned:
+    # the request's key, the backend, and the specs the install was solved with (engine/rerun.py).
+    rerun: Mapping[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DevelopState:
@@ -153,6 +158,7 @@ class DevelopState:
             tuple(data.get("groups") or ()),
             dict(data.get("forced") or {}),
             data.get("replaces"),
+            data.get("rerun"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -166,6 +172,7 @@ class DevelopState:
             "groups": list(self.groups),
             "forced": dict(sorted(self.forced.items())),
             "replaces": self.replaces,
+            "rerun": self.rerun,
         }
 
 
@@ -215,6 +222,33 @@ def restore_marker(name: str) -> str:
 def read_state(prefix: Path, name: str) -> DevelopState | None:
     path = state_path(prefix, name)
     return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def develop_record(prefix: Path, root: Path) -> Record | None:
+    """The develop install whose source is ``root``, if any.
+
+    Found through conda-source's state files, so only that package's record is read,
+    not every record of a large environment.
+    """
+    states = prefix / "conda-meta" / STATE_DIR
+    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
+        state = read_state(prefix, path.stem)
+        if state is None or state.source != str(root):
+            continue
+        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
+            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            if record.name == path.stem and record.is_develop:
+                return record
+    return None
+
+
+def files_unchanged(prefix: Path, record: Record) -> bool:
+    """Every file of ``record`` still in the prefix with the content it was installed with."""
+    for entry in record.paths:
+        path = prefix / entry.path
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
+            return False
+    return True
 
 
 def owners(prefix: Path, exclude: set[str]) -> dict[str, str]:

@@ -146,11 +146,65 @@ class HookProcess:
         return data["return_val"]
 
     def _start(self, environ: Mapping[str, str], token: object) -> _Running:
-        extra = {"_PYPROJECT_HOOKS_BUILD_BACKEND": self.build_backend}
-        if self.backend_path:
-            extra["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(self.backend_path)
         self.started += 1
-        return _Running(self.python, self.source_dir, {**environ, **extra}, environ, token, self._on_output)
+        key = _key(self.python, self.source_dir, self.build_backend, self.backend_path, environ, token)
+        early = _early.pop(key, None)
+        for other in [k for k in _early if k[:4] == key[:4]]:  # started for this build in another state: unused
+            _early.pop(other).close()
+        if early is not None and early.serves(environ, token):
+            early.adopt(self._on_output)
+            return early
+        if early is not None:
+            early.close()
+        return _launch(
+            self.python, self.source_dir, self.build_backend, self.backend_path, environ, token, self._on_output
+        )
+
+
+def start_early(
+    source_dir: Path, build_backend: str, backend_path: Sequence[str], python: Path, context: Context
+) -> None:
+    """Start the process of a build that is about to come, so the interpreter's start and the backend's import
+    overlap the caller's own work.  ``HookProcess`` takes it over when it asks for exactly that process (same
+    interpreter, project, backend, environment and installed packages); otherwise it is ended unused."""
+    source = os.path.abspath(source_dir)
+    paths = [os.path.normpath(os.path.join(source, p)) for p in backend_path] or None
+    environ, token = context
+    key = _key(str(python), source, build_backend, paths, environ, token)
+    if key not in _early:
+        _early[key] = _launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
+
+
+_early: dict[tuple[Any, ...], _Running] = {}  # started by start_early, not yet taken over
+
+
+def installed_token(prefix: Path) -> object:
+    """Changes when packages are installed into ``prefix`` or removed: a process started before is stale."""
+    try:
+        return (prefix / "conda-meta").stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _key(
+    python: str, source: str, backend: str, paths: list[str] | None, environ: Mapping[str, str], token: object
+) -> tuple[Any, ...]:
+    return (python, source, backend, tuple(paths or ()), tuple(sorted(environ.items())), token)
+
+
+def _launch(
+    python: str,
+    source: str,
+    backend: str,
+    paths: list[str] | None,
+    environ: Mapping[str, str],
+    token: object,
+    on_output: Callable[[str], object],
+) -> _Running:
+    extra = {"_PYPROJECT_HOOKS_BUILD_BACKEND": backend}
+    if paths:
+        extra["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(paths)
+    return _Running(python, source, {**environ, **extra}, environ, token, on_output)
 
 
 class _Running:
@@ -198,6 +252,11 @@ class _Running:
     @property
     def returncode(self) -> int:
         return self._popen.wait()
+
+    def adopt(self, on_output: Callable[[str], object]) -> None:
+        """Hand what it printed so far, and from now on, to ``on_output``."""
+        self._on_output = on_output
+        self._collect()
 
     def serves(self, environ: Mapping[str, str], token: object) -> bool:
         return self._popen.poll() is None and token == self._token and dict(environ) == self._environ

@@ -14,18 +14,19 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote, urlparse
 
 from conda_source import conda_meta, satisfied
 from conda_source.errors import ChannelError, CondaSourceError
 from conda_source.target import Environment
+
+T = TypeVar("T")
 
 
 class SolveError(CondaSourceError):
@@ -114,11 +115,8 @@ def record_files(prefix: Path) -> frozenset[str]:
 
 
 def installed(prefix: Path, specs: Sequence[str]) -> bool:
-    """Whether an installed package matches each spec (nothing to solve for them)."""
-    from rattler import MatchSpec, PrefixRecord
-
-    records = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
-    return all(any(MatchSpec(spec).matches(r) for r in records) for spec in specs)
+    """Whether an installed package matches each spec (nothing to solve for them); see ``satisfied``."""
+    return satisfied.check(prefix, specs)
 
 
 class RattlerInstaller:
@@ -162,7 +160,7 @@ class RattlerInstaller:
 
         settle_at_exit()
         try:
-            solved = asyncio.run(run_solve())
+            solved = _run(run_solve())
         except Exception as exc:  # rattler's solver and gateway errors
             raise SolveError(specs, str(exc).strip()) from exc
         new = [r for r in solved if r.name.normalized not in installed_names]
@@ -187,7 +185,7 @@ class RattlerInstaller:
 
         records_before = conda_meta.snapshot_records(self.prefix)
         try:
-            asyncio.run(run_install())
+            _run(run_install())
         except Exception as exc:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
         # rattler rewrites the records of packages it was handed but left alone, dropping
@@ -226,7 +224,7 @@ class RattlerInstaller:
             )
 
         try:
-            asyncio.run(run_remove())
+            _run(run_remove())
         except Exception as exc:
             names = ", ".join(sorted(r.name.normalized for r in added))
             raise SolveError(
@@ -238,3 +236,10 @@ class RattlerInstaller:
         dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
         conda_meta.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
         return dists
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of py-rattler's coroutines (asyncio is imported only when something is solved or linked)."""
+    import asyncio
+
+    return asyncio.run(coroutine)

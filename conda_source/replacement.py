@@ -12,7 +12,6 @@ byte for byte and drops the marker.  A run interrupted in between finishes the r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -182,6 +181,8 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
             ignored_packages={r.name.normalized for r in installed},
             show_progress=False,
         )
+
+    import asyncio
 
     asyncio.run(run())
     conda_meta.restore_records(snapshot)  # py-rattler rewrites records it was handed but left alone

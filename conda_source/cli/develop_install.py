@@ -48,12 +48,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopRequest | UninstallRequest:
-    from conda_source.engine.develop_install import DevelopRequest
-    from conda_source.engine.plan import split_path_extras
-    from conda_source.engine.uninstall import UninstallRequest
+    from conda_source.engine.develop_types import DevelopRequest
+    from conda_source.path_extras import split_path_extras
 
     parsed = [split_path_extras(p) for p in args.paths]
     if args.uninstall:
+        from conda_source.engine.uninstall import UninstallRequest
+
         paths = tuple(path for path, _ in parsed)
         return UninstallRequest(paths, invocation.environment(), invocation.command, dry_run=args.dry_run)
     return DevelopRequest(
@@ -75,6 +76,17 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> DevelopReque
 
 
 def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) -> DevelopResult:
+    from conda_source.engine.develop_types import DevelopRequest
+    from conda_source.engine.rerun import nothing_to_do
+
+    if isinstance(request, DevelopRequest):
+        unchanged = nothing_to_do(request)  # a re-run with nothing to do: decided before the engine is imported
+        if unchanged is not None:
+            return unchanged
+        if not request.only_deps:
+            from conda_source.early_start import start_backends
+
+            start_backends(request.paths, request.environment)  # their start overlaps the engine's import and plan
     from conda_source.engine.develop_install import develop_install
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 

@@ -45,7 +45,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def to_request(args: argparse.Namespace, invocation: Invocation) -> PlanRequest:
-    from conda_source.engine.plan import PlanRequest, split_path_extras
+    from conda_source.engine.plan import PlanRequest
+    from conda_source.path_extras import split_path_extras
     from conda_source.target import resolve_target
 
     path, path_extras = split_path_extras(args.path)

@@ -29,9 +29,8 @@ from packaging.version import Version
 
 from conda_source import conda_meta, pip_protection, prefix_change
 from conda_source.backend import Backend, ask_before
-from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.conda_meta import DEVELOP_CHANNEL, develop_record
 from conda_source.engine.develop_project import (
-    develop_record,
     install_project,
     is_unchanged,
     project_fingerprint,

@@ -8,7 +8,6 @@ fingerprint and files are unchanged does nothing.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import tempfile
@@ -22,10 +21,11 @@ from packaging.utils import canonicalize_name
 from conda_source import conda_meta, prefix_change, prefix_install
 from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
 from conda_source.backend import Backend, build
-from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record, develop_record
 from conda_source.engine.fingerprint import fingerprint
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan
+from conda_source.engine.rerun import rerun_key
 from conda_source.installer import Installer, SolveError
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.requirements import map_requirements, python_pin
@@ -113,9 +113,16 @@ def install_project(
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),
     )  # fmt: skip
+    solved = [*build_requirements, *((s for item in p.run for s in item.specs) if request.deps else ()), *runtime]
+    rerun = {
+        "key": rerun_key(request),
+        "backend": p.project.build_system.backend,
+        "specs": list(dict.fromkeys(s for s in solved if spec_name(s) not in local)),
+    }
     state = DevelopState(
-        str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups)
-    )
+        str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups),
+        rerun=rerun,
+    )  # fmt: skip
     # Ownership: what this install may replace, take over or (with --force) overwrite; see prefix_change.
     planned = prefix_change.plan_install(
         prefix, staging, record, state, previous, canonicalize_name(metadata.name), request.force
@@ -174,32 +181,10 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
     return f"{'editable' if editable else 'develop'}_h{hashlib.sha256(json.dumps(material).encode()).hexdigest()[:8]}_0"
 
 
-def develop_record(prefix: Path, root: Path) -> Record | None:
-    """The develop install whose source is ``root``, if any.
-
-    Found through conda-source's state files, so only that package's record is read,
-    not every record of a large environment.
-    """
-    states = prefix / "conda-meta" / conda_meta.STATE_DIR
-    for path in sorted(states.glob("*.json")) if states.is_dir() else ():
-        state = conda_meta.read_state(prefix, path.stem)
-        if state is None or state.source != str(root):
-            continue
-        for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
-            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
-            if record.name == path.stem and record.is_develop:
-                return record
-    return None
-
-
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
     """Same source, same settings, every file still exactly as installed, and the libraries its
     compiled code links still there at the versions it was built against."""
     state = conda_meta.read_state(prefix, previous.name)
     if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
         return False
-    for entry in previous.paths:
-        path = prefix / entry.path
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
-            return False
-    return True
+    return conda_meta.files_unchanged(prefix, previous)

@@ -29,14 +29,17 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conda_source import __version__
 from conda_source._toml import loads_toml
-from conda_source.engine.plan import Plan
-from conda_source.project import BUILD_FILES
-from conda_source.target import Environment
+from conda_source.build_files import BUILD_FILES
+
+if TYPE_CHECKING:
+    from conda_source.engine.plan import Plan
+    from conda_source.target import Environment
 
 SKIPPED_DIRS = frozenset({"__pycache__", "build", "dist", "dist-conda", "node_modules", "target"})
 COMPILED_SUFFIXES = frozenset(
@@ -62,13 +65,34 @@ def fingerprint(
     ``installed`` are the prefix-relative files of the install and ``read`` gives their
     content (the staged wheel at install time, the prefix on a re-run).
     """
-    root = p.project.root.resolve()
+    inputs = Inputs(str(p.project.root.resolve()), p.extras, p.groups, p.project.build_system.backend)
+    return fingerprint_of(inputs, environment, editable, installed, read)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the fingerprint takes from the plan: a re-run that has no plan yet keeps them in the state."""
+
+    root: str
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+    backend: str
+
+
+def fingerprint_of(
+    inputs: Inputs,
+    environment: Environment,
+    editable: bool,
+    installed: Iterable[str],
+    read: Callable[[str], bytes],
+) -> str:
+    root = Path(inputs.root)
     material: list[Any] = [
         __version__,
         str(root),
         editable,
-        list(p.extras),
-        list(p.groups),
+        list(inputs.extras),
+        list(inputs.groups),
         _python(environment),
     ]
     digest = hashlib.sha256()
@@ -80,7 +104,7 @@ def fingerprint(
     for path in dynamic_files(root):
         digest.update(b"\0dynamic\0" + str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
     files = sorted(installed)
-    digest.update(json.dumps(sources(root, editable, files, read, p.project.build_system.backend)).encode())
+    digest.update(json.dumps(sources(root, editable, files, read, inputs.backend)).encode())
     return digest.hexdigest()
 
 

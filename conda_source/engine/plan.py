@@ -7,7 +7,6 @@ nothing and never prints.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,9 @@ from conda_source.mapping.names import NameMapper, Provenance, identity_name
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import MappedRequirement, map_requirement, marker_false
 from conda_source.mapping.versions import translate_specifier_set
+from conda_source.path_extras import split_path_extras as split_path_extras  # re-exported: the engine's API
 from conda_source.project import Dependency, ProjectSpec, load_project
 from conda_source.target import Environment, TargetEnv
-
-_TRAILING_EXTRAS = re.compile(r"^(?P<path>.+?)\[(?P<extras>[^\[\]]*)\]$")
 
 
 @dataclass(frozen=True)
@@ -95,15 +93,6 @@ class Plan:
             "specs": list(self.specs),
             "deferred": list(self.deferred),
         }
-
-
-def split_path_extras(text: str) -> tuple[Path, tuple[str, ...]]:
-    """``./proj[test,docs]`` -> (``./proj``, ``("test", "docs")``); an existing path wins."""
-    match = _TRAILING_EXTRAS.match(text)
-    if match is None or Path(text).exists():
-        return Path(text), ()
-    extras = tuple(part.strip() for part in match.group("extras").split(",") if part.strip())
-    return Path(match.group("path")), extras
 
 
 def plan(request: PlanRequest) -> Plan:

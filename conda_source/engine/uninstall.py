@@ -12,9 +12,8 @@ from pathlib import Path
 
 from conda_source import conda_meta, prefix_change
 from conda_source.artifact.layout import Layout
-from conda_source.conda_meta import DEVELOP_CHANNEL, Record
+from conda_source.conda_meta import DEVELOP_CHANNEL, Record, develop_record
 from conda_source.engine.develop_install import checked_prefix
-from conda_source.engine.develop_project import develop_record
 from conda_source.engine.develop_types import DevelopResult
 from conda_source.errors import TargetError
 from conda_source.installer import Installer

@@ -14,10 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conda_source.errors import MappingConfigError
-from conda_source.mapping.names import NameMapper, OverrideLayer, is_depurl, parse_mapping_key
 from conda_source.specs import validate_conda_spec
+
+if TYPE_CHECKING:  # imported where used: building an Overrides value (every command's start) reads no table
+    from conda_source.mapping.names import NameMapper, OverrideLayer
 
 USER_MAPPING_ENV = "CONDA_SOURCE_MAPPING"
 
@@ -41,6 +44,8 @@ class Overrides:
 
     def mapper(self, project_mapping: Mapping[str, tuple[tuple[str, ...], str]] | None = None) -> NameMapper:
         """The layers in precedence order: --map, the project's table, conda's setting, the user's file."""
+        from conda_source.mapping.names import NameMapper, OverrideLayer
+
         project = (OverrideLayer("project", project_mapping),) if project_mapping is not None else ()
         return NameMapper([self._cli, *project, *self._user])
 
@@ -66,6 +71,8 @@ def parse_override_table(table: object, source: str, where: str) -> OverrideLaye
     """Turn a ``{pypi-name: spec(s)}`` table into a layer; ``where`` prefixes errors."""
     if not isinstance(table, dict):
         raise MappingConfigError(where, "expected a table of PyPI name = conda spec(s)")
+    from conda_source.mapping.names import OverrideLayer, parse_mapping_key
+
     entries: dict[str, tuple[tuple[str, ...], str]] = {}
     for raw_key, value in table.items():
         key_where = f"{where}.{raw_key}"
@@ -81,6 +88,8 @@ def parse_override_table(table: object, source: str, where: str) -> OverrideLaye
 def parse_cli_overrides(flags: Sequence[str], source: str = "cli", label: str = "--map") -> OverrideLayer:
     """``PYPI=SPEC[;SPEC...]`` entries (``--map`` flags, or conda's ``conda_source_mapping``
     setting); ``PYPI=`` drops the dependency."""
+    from conda_source.mapping.names import OverrideLayer, is_depurl, parse_mapping_key
+
     entries: dict[str, tuple[tuple[str, ...], str]] = {}
     for flag in flags:
         where = f"{label} {flag}"
@@ -98,6 +107,8 @@ def parse_cli_overrides(flags: Sequence[str], source: str = "cli", label: str = 
 
 def _depurl_problem(text: str) -> str | None:
     """Why ``text``, written as a DepURL, is no override key; ``None`` for anything else."""
+    from conda_source.mapping.names import is_depurl
+
     if not is_depurl(text):
         return None
     from conda_source.mapping.depurl import override_key_problem

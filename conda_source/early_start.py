@@ -1,0 +1,56 @@
+"""Start each project's backend process before the plan is made, so the two overlap.
+
+A develop-install spends its first tenth of a second importing its own modules and
+planning; the backend's process spends about as long starting its interpreter and
+importing the backend.  Neither needs the other until the first hook is called, so
+the front ends start the processes here, right after the quick no-op check
+(``engine/rerun.py``), and ``hook_process.HookProcess`` takes one over when its
+build asks for exactly that process (same interpreter, project, backend,
+activated environment and installed packages); any other is ended unused.
+
+Only what pyproject.toml declares plainly is started early: a project without
+``build-backend`` (or with a value the plan would reject) waits for the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conda_source.target import Environment
+
+
+def start_backends(paths: Iterable[Path], environment: Environment) -> None:
+    """Start the backend process of each project at ``paths`` (directories or their pyproject.toml)."""
+    from conda_source.activation import activate
+    from conda_source.hook_process import installed_token, start_early
+
+    for path in paths:
+        declared = _declared(Path(path))
+        if declared is None:
+            continue
+        root, backend, backend_path = declared
+        context = (activate(environment.prefix, os.environ).environ, installed_token(environment.prefix))
+        start_early(root, backend, backend_path, environment.interpreter, context)
+
+
+def _declared(path: Path) -> tuple[Path, str, list[str]] | None:
+    """The project root, build-backend and backend-path pyproject.toml declares; None when not plainly there."""
+    from conda_source._toml import loads_toml
+
+    root, file = (path.parent, path) if path.name == "pyproject.toml" else (path, path / "pyproject.toml")
+    try:
+        document = loads_toml(file.read_text(encoding="utf-8"), str(file))
+    except Exception:  # unreadable or invalid: the plan reports it
+        return None
+    table = document.get("build-system")
+    backend = table.get("build-backend") if isinstance(table, dict) else None
+    backend_path = table.get("backend-path", []) if isinstance(table, dict) else []
+    if not isinstance(backend, str) or not backend or not isinstance(backend_path, list):
+        return None
+    if not all(isinstance(entry, str) for entry in backend_path):
+        return None
+    return root, backend, backend_path

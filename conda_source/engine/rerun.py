@@ -1,0 +1,137 @@
+"""A re-run with nothing to do, seen before anything is planned, solved or even imported.
+
+A develop-install run that changes nothing (the projects' fingerprints and files as
+installed, their dependencies still satisfied) must cost little more than the
+interpreter's start.  The full path sees it too, but only after planning every
+project (``packaging``, the mapping table) and asking the installer; this path
+decides from what the last install left in the project's state: the *key* of the
+request it ran for (projects, extras, groups, editable, deps, the mapping overrides
+and the user's mapping file, conda-source's version), the fingerprint's inputs, and
+the specs it was solved with, checked against the records that satisfied them
+(``satisfied.remembered``: unchanged record files, no solve).
+
+Anything it cannot vouch for (another request, no state from this version, an open
+journal or a package waiting to be put back, a record changed since) sends the run
+down the full path, which decides exactly as before; so this path can only say
+"unchanged" where the full path would say the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from conda_source import __version__, conda_meta, satisfied
+
+if TYPE_CHECKING:
+    from conda_source.engine.develop_types import DevelopRequest, DevelopResult
+
+_NORMALIZE = str.maketrans({"_": "-", ".": "-"})
+
+
+def rerun_key(request: DevelopRequest) -> str:
+    """Everything of a develop-install request that decides its plan, beside the checkouts' own files."""
+    from conda_source.mapping.overrides import user_mapping_file
+
+    user = user_mapping_file()[0] if request.overrides.user_file else None
+    try:
+        user_stat = [str(user), user.stat().st_size, user.stat().st_mtime_ns] if user else None
+    except OSError:
+        user_stat = [str(user), None, None]
+    material = [
+        __version__,
+        sorted(str(Path(path).resolve()) for path in request.paths),
+        [_canonical(extra) for extra in request.extras],
+        [_canonical(group) for group in request.groups],
+        request.editable,
+        request.deps,
+        list(request.overrides.flags),
+        list(request.overrides.config),
+        user_stat,
+    ]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
+
+
+def _canonical(name: str) -> str:
+    """PEP 503's normal form, as the plan compares extras and groups (runs of -_. are one -)."""
+    text = name.lower().translate(_NORMALIZE)
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text
+
+
+def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
+    """The result of a re-run that has nothing to do, or None: then the full path decides."""
+    if request.dry_run or request.only_deps or not request.paths:
+        return None
+    prefix = request.environment.prefix
+    meta = prefix / "conda-meta"
+    state_dir = meta / conda_meta.STATE_DIR
+    if not state_dir.is_dir() or not os.access(meta, os.W_OK) or _pending(prefix):
+        return None
+    if not request.allow_base and ((prefix / "condabin").is_dir() or (prefix / "envs").is_dir()):
+        return None  # the full path says why not
+    key = rerun_key(request)
+    with conda_meta.prefix_lock(prefix):
+        if _pending(prefix):
+            return None
+        found = [_unchanged(request, Path(path).resolve(), key) for path in request.paths]
+        if any(f is None for f in found):
+            return None
+        specs = list(dict.fromkeys(s for f in found if f is not None for s in f[1]))
+        if not satisfied.remembered(prefix, specs):
+            return None
+        return _result(request, [f[0] for f in found if f is not None], specs)
+
+
+def _pending(prefix: Path) -> bool:
+    """An interrupted change, a leftover partial file or a package waiting to be put back: the full path's work."""
+    state_dir = prefix / "conda-meta" / conda_meta.STATE_DIR
+    return (
+        (state_dir / "journal").exists()
+        or any((state_dir / "restore").glob("*.json"))
+        or any((prefix / "conda-meta").glob("*.partial"))
+    )
+
+
+def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_meta.Record, list[str]] | None:
+    from conda_source.engine.fingerprint import Inputs, fingerprint_of
+
+    prefix = request.environment.prefix
+    record = conda_meta.develop_record(prefix, root)
+    state = conda_meta.read_state(prefix, record.name) if record is not None else None
+    rerun: Any = state.rerun if state is not None else None
+    if record is None or state is None or not isinstance(rerun, dict) or rerun.get("key") != key:
+        return None
+    if state.editable != request.editable:
+        return None
+    inputs = Inputs(str(root), tuple(state.extras), tuple(state.groups), str(rerun.get("backend", "")))
+    files, read = record.files, lambda path: (prefix / path).read_bytes()
+    now = fingerprint_of(inputs, request.environment, request.editable, files, read)
+    if now != state.fingerprint or not conda_meta.files_unchanged(prefix, record):
+        return None
+    if state.linked:
+        from conda_source.artifact.linked import linked_library_problems
+
+        if linked_library_problems(prefix, state.linked):
+            return None
+    return record, [str(spec) for spec in rerun.get("specs", ())]
+
+
+def _result(request: DevelopRequest, records: list[conda_meta.Record], specs: list[str]) -> DevelopResult:
+    from conda_source.engine.develop_types import DevelopResult, InstalledProject
+    from conda_source.installer import Transaction
+    from conda_source.reporting import Change
+
+    prefix = request.environment.prefix
+    projects = tuple(
+        InstalledProject(
+            r.name, r.version, r.build, Path(str(r.source)), request.editable, r.file(prefix), len(r.files), True
+        )
+        for r in records
+    )
+    changes = tuple(Change(p.source, "unchanged", p.name, p.version, request.editable) for p in projects)
+    return DevelopResult((), Transaction(tuple(specs), ()), projects, changes=changes, prefix=prefix)

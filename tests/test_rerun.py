@@ -1,0 +1,167 @@
+"""The quick no-op (engine/rerun.py) says "unchanged" only where the full path would, and then nothing is imported.
+
+Each case installs, checks the quick path sees the re-run as a no-op, changes one input, and checks the
+quick path steps aside (None) so the full path decides; the full path's own decisions are tested in
+test_noop.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import local_project
+
+from conda_source import conda_meta
+from conda_source.engine.develop_install import DevelopRequest, develop_install
+from conda_source.engine.rerun import nothing_to_do
+from conda_source.mapping.overrides import Overrides
+from conda_source.target import probe
+
+
+def request_for(prefix: Path, *projects: Path, **changes: object) -> DevelopRequest:
+    request = DevelopRequest(
+        tuple(projects), probe(prefix), (), overrides=Overrides(user_file=False), command="conda-source develop-install"
+    )
+    return dataclasses.replace(request, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def installed(prefix: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A project installed, and re-run once through the full path (which remembers what satisfies its specs)."""
+    project = local_project(tmp_path, "quick-demo", [])
+    develop_install(request_for(prefix, project))
+    assert develop_install(request_for(prefix, project)).projects[0].unchanged
+    return prefix, project
+
+
+def test_an_unchanged_rerun_is_answered_without_planning(installed: tuple[Path, Path]) -> None:
+    prefix, project = installed
+    record = next(prefix.glob("conda-meta/quick-demo-*.json"))
+    stamp = record.stat().st_mtime_ns
+    result = nothing_to_do(request_for(prefix, project))
+    assert result is not None
+    (only,) = result.projects
+    assert only.unchanged and only.record == record and only.name == "quick-demo"
+    assert [c.action for c in result.changes] == ["unchanged"]
+    assert result.to_dict()["actions"] == {"PREFIX": str(prefix), "LINK": [], "UNLINK": []}
+    assert record.stat().st_mtime_ns == stamp  # nothing written
+
+
+def _edit_pyproject(prefix: Path, project: Path) -> None:
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write("\n# edited\n")
+
+
+def _new_module(prefix: Path, project: Path) -> None:
+    (project / "src" / "another_module.py").write_text("")
+
+
+def _installed_file_edited(prefix: Path, project: Path) -> None:
+    pth = next(prefix.glob("lib/python*/site-packages/*quick_demo*.pth"))
+    pth.write_text(pth.read_text() + "\n")
+
+
+def _dependency_record_rewritten(prefix: Path, project: Path) -> None:
+    python_record = next(prefix.glob("conda-meta/python-3*.json"))
+    data = json.loads(python_record.read_text())
+    python_record.write_text(json.dumps(data, indent=1))  # another size: what satisfied the spec may have changed
+
+
+def _open_journal(prefix: Path, project: Path) -> None:
+    journal = prefix / "conda-meta" / conda_meta.STATE_DIR / "journal"
+    journal.mkdir(parents=True)
+
+
+def _partial_record(prefix: Path, project: Path) -> None:
+    (prefix / "conda-meta" / "something-1-0.json.partial").write_text("{")
+
+
+def _state_from_an_older_version(prefix: Path, project: Path) -> None:
+    state = prefix / "conda-meta" / conda_meta.STATE_DIR / "quick-demo.json"
+    data = json.loads(state.read_text())
+    del data["rerun"]
+    state.write_text(json.dumps(data))
+
+
+CHANGES: dict[str, Callable[[Path, Path], None]] = {
+    "pyproject.toml edited": _edit_pyproject,
+    "a new top-level module": _new_module,
+    "an installed file edited": _installed_file_edited,
+    "a dependency's record rewritten": _dependency_record_rewritten,
+    "an interrupted change (journal)": _open_journal,
+    "a partial record left behind": _partial_record,
+    "a state without rerun data": _state_from_an_older_version,
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_changed_input_goes_down_the_full_path(installed: tuple[Path, Path], change: str) -> None:
+    prefix, project = installed
+    assert nothing_to_do(request_for(prefix, project)) is not None
+    CHANGES[change](prefix, project)
+    assert nothing_to_do(request_for(prefix, project)) is None
+
+
+REQUESTS: dict[str, dict[str, object]] = {
+    "--map": {"overrides": Overrides(("six=six-custom",), (), False)},
+    "conda's mapping setting": {"overrides": Overrides((), ("six=six-custom",), False)},
+    "an extra": {"extras": ("test",)},
+    "a group": {"groups": ("lint",)},
+    "--no-editable": {"editable": False},
+    "--no-deps": {"deps": False},
+    "--only-deps": {"only_deps": True},
+    "--dry-run": {"dry_run": True},
+}
+
+
+@pytest.mark.parametrize("asked", sorted(REQUESTS))
+def test_another_request_goes_down_the_full_path(installed: tuple[Path, Path], asked: str) -> None:
+    prefix, project = installed
+    assert nothing_to_do(request_for(prefix, project, **REQUESTS[asked])) is None
+
+
+def test_the_users_mapping_file_counts(prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = local_project(tmp_path, "quick-mapped", [])
+    mapping = tmp_path / "mapping.toml"
+    monkeypatch.setenv("CONDA_SOURCE_MAPPING", str(mapping))
+    mapping.write_text("[mapping]\n")
+    request = request_for(prefix, project, overrides=Overrides())
+    develop_install(request)
+    develop_install(request)
+    assert nothing_to_do(request) is not None
+    mapping.write_text('[mapping]\nsix = "six-custom"\n')  # may map a dependency elsewhere: plan again
+    assert nothing_to_do(request) is None
+
+
+def test_another_project_set_goes_down_the_full_path(installed: tuple[Path, Path], tmp_path: Path) -> None:
+    prefix, project = installed
+    other = local_project(tmp_path, "quick-other", [])
+    assert nothing_to_do(request_for(prefix, project, other)) is None
+
+
+def test_the_cli_answers_a_no_op_without_importing_the_engine(installed: tuple[Path, Path]) -> None:
+    """The point of the quick path: neither the planner (packaging), the engine nor py-rattler is imported."""
+    prefix, project = installed
+    probe_script = (
+        "import sys, runpy; sys.argv = ['conda-source', *sys.argv[1:]]\n"
+        "from conda_source.cli import main\n"
+        "code = main()\n"
+        "heavy = sorted(m for m in ('conda_source.engine.develop_install', 'conda_source.engine.plan', "
+        "'packaging.requirements', 'rattler', 'asyncio') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+        "sys.exit(code)\n"
+    )
+    command = [sys.executable, "-c", probe_script, "develop-install", str(project), "-p", str(prefix)]
+    completed = subprocess.run(
+        [*command, "--no-user-mapping"], capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "unchanged, nothing to do" in completed.stdout
+    assert "HEAVY []" in completed.stdout

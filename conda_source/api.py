@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from conda_source.early_start import start_backends
+from conda_source.early_start import backends_started
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
 from conda_source.engine.develop_install import DevelopRequest, DevelopResult
@@ -99,8 +99,8 @@ def develop_install(
     unchanged = nothing_to_do(request)
     if unchanged is not None:
         return unchanged
-    start_backends(request.paths, request.environment)
-    return _develop_install(request)
+    with backends_started(request.paths, request.environment):
+        return _develop_install(request)
 
 
 def uninstall(

@@ -182,11 +182,23 @@ def records(prefix: Path) -> dict[str, Record]:
 
 
 def all_records(prefix: Path) -> list[Record]:
-    """Every package record of the prefix, two of one name included (conda-source never makes that)."""
-    return [
-        Record.from_json(json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted((prefix / "conda-meta").glob("*.json"))
-    ]
+    """Every package record of the prefix, two of one name included (conda-source never makes that).
+
+    A large environment's records take a good part of a second to read; one run reads them
+    once, and again only the files that changed since (inode, size, mtime).
+    """
+    found = []
+    for path in sorted((prefix / "conda-meta").glob("*.json")):
+        stat = path.stat()
+        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        record = _read.get(key)
+        if record is None:
+            record = _read[key] = Record.from_json(json.loads(path.read_text(encoding="utf-8")))
+        found.append(record)
+    return found
+
+
+_read: dict[tuple[str, int, int, int], Record] = {}  # records this process read: file, inode, size, mtime
 
 
 def write_record(prefix: Path, record: Record) -> Path:

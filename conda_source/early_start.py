@@ -14,13 +14,26 @@ Only what pyproject.toml declares plainly is started early: a project without
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conda_source.target import Environment
+
+
+@contextlib.contextmanager
+def backends_started(paths: Iterable[Path], environment: Environment) -> Iterator[None]:
+    """``start_backends``, and at the end of the block, end those no build took over."""
+    from conda_source.hook_process import end_early
+
+    try:
+        start_backends(paths, environment)
+        yield
+    finally:
+        end_early()
 
 
 def start_backends(paths: Iterable[Path], environment: Environment) -> None:

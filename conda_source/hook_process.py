@@ -178,6 +178,12 @@ def start_early(
 _early: dict[tuple[Any, ...], _Running] = {}  # started by start_early, not yet taken over
 
 
+def end_early() -> None:
+    """End every process started early that no build took over (the run is over)."""
+    while _early:
+        _early.popitem()[1].close()
+
+
 def installed_token(prefix: Path) -> object:
     """Changes when packages are installed into ``prefix`` or removed: a process started before is stale."""
     try:

@@ -76,6 +76,9 @@ def dependents(installed: Iterable[Record], name: str) -> list[tuple[Record, str
 
 def unsatisfied(needs: Iterable[tuple[Record, str]], version: str) -> list[tuple[Record, str]]:
     """The dependency specs whose version constraint ``version`` does not meet (py-rattler decides)."""
+    needs = list(needs)
+    if not needs:
+        return []  # nothing depends on it: py-rattler is not even imported
     from rattler import MatchSpec, Version, VersionSpec
 
     failing = []

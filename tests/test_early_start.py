@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from support import local_project
 
 from conda_source import hook_process
 from conda_source.backend import Backend
-from conda_source.early_start import start_backends
+from conda_source.early_start import backends_started, start_backends
 from conda_source.project import load_project
 from conda_source.target import probe
 
@@ -29,11 +30,10 @@ if os.environ.get("LOUD_LOG"):
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers() -> None:
+def no_leftovers() -> Iterator[None]:
+    hook_process.end_early()
     yield
-    for running in hook_process._early.values():
-        running.close()
-    hook_process._early.clear()
+    hook_process.end_early()
 
 
 def loud_project(tmp_path: Path) -> Path:
@@ -76,6 +76,14 @@ def test_a_process_started_before_packages_changed_is_ended_unused(prefix: Path,
     assert early._popen.wait(timeout=10) == 0  # its request pipe closed: it ended on its own
     assert f"imported in {early._popen.pid}" not in "".join(backend.output)
     backend.close()
+
+
+def test_a_process_no_build_took_over_ends_with_the_run(prefix: Path, tmp_path: Path) -> None:
+    project = loud_project(tmp_path)
+    with backends_started([project], probe(prefix)):
+        (early,) = hook_process._early.values()  # e.g. the user answered "no", or the run failed before building
+    assert hook_process._early == {}
+    assert early._popen.wait(timeout=10) == 0
 
 
 @pytest.mark.parametrize(

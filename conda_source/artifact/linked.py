@@ -44,6 +44,8 @@ def linked_libraries(prefix: Path, installed: Mapping[str, bytes], source: Path 
     ]
     if source is not None:
         binaries += [(str(file), file.parent, file.read_bytes()) for file in _built_in_tree(source)]
+    if not binaries:
+        return ()  # pure Python: no need to read every record of the environment
     records = conda_meta.records(prefix)
     owners = {file: name for name, record in records.items() for file in record.files}
     found: list[LinkedLibrary] = []
@@ -96,6 +98,8 @@ def _built_in_tree(source: Path) -> list[Path]:
 
 def linked_library_problems(prefix: Path, linked: Sequence[LinkedLibrary]) -> list[str]:
     """What changed since the build, one sentence each: a library gone, or its package at another version."""
+    if not linked:
+        return []  # pure Python: no need to read every record of the environment
     records = conda_meta.records(prefix)
     problems = []
     for link in linked:

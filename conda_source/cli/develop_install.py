@@ -84,9 +84,14 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
         if unchanged is not None:
             return unchanged
         if not request.only_deps:
-            from conda_source.early_start import start_backends
+            from conda_source.early_start import backends_started
 
-            start_backends(request.paths, request.environment)  # their start overlaps the engine's import and plan
+            with backends_started(request.paths, request.environment):  # they start while the engine plans
+                return _execute(request, invocation)
+    return _execute(request, invocation)
+
+
+def _execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) -> DevelopResult:
     from conda_source.engine.develop_install import develop_install
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 

@@ -232,3 +232,16 @@ def test_protect_env_writes_pep_668s_file_only_when_asked(build_channel: str, pr
     (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n# again\n")
     assert conda_source(*args, "--protect-env").returncode == 0
     assert marker.read_text() == "[externally-managed]\nError=someone else's\n"  # kept as it is
+
+
+def test_protect_env_on_a_re_run_with_nothing_to_do(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """Asking for protection is a change of its own: a re-run that installs nothing still writes the file."""
+    project = uses_six(tmp_path)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    marker = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "EXTERNALLY-MANAGED"
+    assert conda_source(*args).returncode == 0
+    assert "unchanged, nothing to do" in conda_source(*args).stdout and not marker.exists()
+    result = conda_source(*args, "--protect-env")
+    assert result.returncode == 0, result.stderr
+    assert "unchanged, nothing to do" in result.stdout
+    assert f"protected from pip: wrote {marker}" in result.stdout and marker.is_file()

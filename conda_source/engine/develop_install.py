@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import os
 from pathlib import Path
@@ -116,10 +117,14 @@ def _solve_and_install(
     unchanged = {c.source for c in shown if c.action == "unchanged"}
     nothing = not transaction.link and not transaction.unlink and len(unchanged) == len(shown)
     if nothing:  # a no-op re-run: no question, no snapshot, no transaction
+        protected = pip_protection.protect(request.environment) if request.protect_env else None
         if request.only_deps:
-            return result
+            return dataclasses.replace(result, protected=str(protected) if protected else None)
         projects = tuple(unchanged_project(by_name[name], request) for name in _build_order(by_name))
-        return DevelopResult(plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix)
+        return DevelopResult(
+            plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix,
+            protected=str(protected) if protected else None,
+        )  # fmt: skip
     if not reporter.confirm(shown, transaction.link, transaction.unlink):
         return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
     snapshot = installer.snapshot()

@@ -65,8 +65,8 @@ def _canonical(name: str) -> str:
 
 def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
     """The result of a re-run that has nothing to do, or None: then the full path decides."""
-    if request.dry_run or request.only_deps or not request.paths:
-        return None
+    if request.dry_run or request.only_deps or request.protect_env or not request.paths:
+        return None  # --protect-env writes a file even when nothing else changes: the full path does it
     prefix = request.environment.prefix
     meta = prefix / "conda-meta"
     state_dir = meta / conda_meta.STATE_DIR

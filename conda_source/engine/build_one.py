@@ -2,7 +2,7 @@
 
 1. A wheel goes straight to the package writer.
 2. An sdist is unpacked safely (no absolute paths, no ``..``, no links out) and built as a checkout.
-3. A checkout: its mapped build requirements are installed into the target prefix
+3. A checkout (engine/build_checkout.py): its mapped build requirements are installed into the target prefix
    (one transaction), then what ``get_requires_for_build_wheel`` adds, then
    ``build_wheel`` runs with the prefix's interpreter.  The wheel is converted, and its
    compiled code relocated and checked against the prefix (artifact/native.py).
@@ -15,27 +15,18 @@ dependency waves through ``engine.build_many``.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from packaging.requirements import Requirement
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.artifact.limits import Limits
 from conda_source.artifact.native import BuildEnvironment
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
-from conda_source.backend import Backend, build
 from conda_source.channel import file_into_channel
-from conda_source.engine.origins import explained
-from conda_source.engine.plan import PlanRequest, plan
-from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError
-from conda_source.mapping.names import NameMapper
+from conda_source.errors import ArtifactError
+from conda_source.installer import Installer
 from conda_source.mapping.overrides import Overrides
-from conda_source.mapping.requirements import map_requirements
-from conda_source.specs import spec_name
 from conda_source.target import Environment
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
@@ -125,11 +116,14 @@ def _build(request: BuildRequest, installer: Installer | None, source: Path, kin
         if kind == "wheel":
             wheel, mapper = source, request.overrides.mapper()
         else:
+            from conda_source.engine.build_checkout import build_checkout
+
             root = source if kind == "checkout" else unpack_sdist(source, Path(scratch, "src"), request.limits)
-            wheel, mapper, installed, conda_depends, host = _build_wheel(
-                root, request, installer, Path(scratch, "wheel")
+            environment, overrides, out = request.environment, request.overrides, Path(scratch, "wheel")
+            wheel, mapper, installed, conda_depends, host = build_checkout(
+                root, environment, overrides, request.channels, request.command, installer, out
             )
-            assert request.environment is not None  # _build_wheel refuses to build without one
+            assert request.environment is not None  # build_checkout refuses to build without one
             built_in = BuildEnvironment(request.environment.prefix, host, request.allow_system_libs)
         wheel_request = WheelRequest(
             wheel,
@@ -156,37 +150,3 @@ def _kind(source: Path) -> str:
     if source.name.endswith(SDIST_SUFFIXES):
         return "sdist"
     raise ArtifactError(source, "not a project directory, wheel (.whl) or sdist (.tar.gz, .zip)")
-
-
-def _build_wheel(
-    root: Path, request: BuildRequest, installer: Installer | None, out: Path
-) -> tuple[Path, NameMapper, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Returns the wheel, the mapper, what was installed, the project's conda-only run deps,
-    and the names of the packages the build asked for (whose run_exports apply)."""
-    environment = request.environment
-    if environment is None:
-        raise TargetError("building from source needs a target environment: pass -p PREFIX or activate one")
-    planned = plan(PlanRequest(root, environment, overrides=request.overrides))
-    installer = installer or RattlerInstaller(environment, request.channels, command=request.command)
-    build_specs = [spec for item in planned.build for spec in item.specs]
-    try:
-        linked = list(installer.install(build_specs).link)
-    except SolveError as exc:
-        raise explained(exc, (planned,)) from None
-
-    def install(requirements: Sequence[Requirement], hook: str) -> None:
-        specs = [
-            s for s in map_requirements(requirements, hook, planned.target, planned.mapper) if s not in build_specs
-        ]
-        build_specs.extend(specs)
-        try:
-            linked.extend(installer.install(specs).link)
-        except SolveError as exc:
-            asked_by = ((spec, f"requested by the backend's {hook}") for spec in specs)
-            raise explained(exc, (planned,), asked_by) from None
-
-    out.mkdir(parents=True, exist_ok=True)
-    backend = Backend(planned.project, environment.interpreter, environment.prefix)
-    built = build(backend, out, editable=False, install=install, metadata_first=False)
-    host = tuple(dict.fromkeys(spec_name(spec) for spec in build_specs))
-    return built.wheel, planned.mapper, tuple(linked), planned.conda_depends, host

@@ -165,3 +165,13 @@ def test_the_cli_answers_a_no_op_without_importing_the_engine(installed: tuple[P
     assert completed.returncode == 0, completed.stderr
     assert "unchanged, nothing to do" in completed.stdout
     assert "HEAVY []" in completed.stdout
+
+
+def test_a_no_deps_install_is_seen_unchanged_by_the_quick_path(prefix: Path, tmp_path: Path) -> None:
+    """--no-deps installs no runtime dependency, so the quick path must not require them either."""
+    project = local_project(tmp_path, "quick-nodeps", ["not-installed-anywhere"])
+    request = request_for(prefix, project, deps=False)
+    develop_install(request)
+    assert develop_install(request).projects[0].unchanged
+    assert nothing_to_do(request) is not None
+    assert nothing_to_do(dataclasses.replace(request, deps=True)) is None  # another request: the full path

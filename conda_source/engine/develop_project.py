@@ -113,7 +113,8 @@ def install_project(
         conda_name, version, build_string, DEVELOP_CHANNEL, environment.subdir, tuple(depends),
         tuple(sorted(staging.files)), paths, str(root),
     )  # fmt: skip
-    solved = [*build_requirements, *((s for item in p.run for s in item.specs) if request.deps else ()), *runtime]
+    wanted = [*(s for item in p.run for s in item.specs), *runtime] if request.deps else []  # --no-deps: build only
+    solved = [*build_requirements, *wanted]
     rerun = {
         "key": rerun_key(request),
         "backend": p.project.build_system.backend,

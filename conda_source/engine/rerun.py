@@ -82,7 +82,7 @@ def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
         if any(f is None for f in found):
             return None
         specs = list(dict.fromkeys(s for f in found if f is not None for s in f[1]))
-        if not satisfied.remembered(prefix, specs):
+        if specs and not satisfied.remembered(prefix, specs):
             return None
         return _result(request, [f[0] for f in found if f is not None], specs)
 

@@ -95,7 +95,9 @@ class Record:
             "channel": self.channel,
             "subdir": self.subdir,
             "fn": fn,
-            "url": f"{Path(self.source).as_uri()}/{fn}",
+            # No package file exists for a develop install: its url names the checkout, which does
+            # (conda list --explicit prints it; conda create --file refuses it, with a hint).
+            "url": Path(self.source).as_uri(),
             "depends": list(self.depends),
             "constrains": [],
             "files": list(self.files),
@@ -253,12 +255,14 @@ def append_history(
     specs: Sequence[str],
     unlinked: Sequence[str] = (),
     requirements: Mapping[str, Sequence[str]] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> None:
     """Append one transaction (``channel::name-version-build`` per package) to the history.
 
     ``specs`` are what the user asked for: conda reads them as requested (``conda env export
     --from-history``, the classic solver's history specs).  ``requirements`` (build, run) name what
-    was installed only because a project needs it, on comment lines conda does not read as specs.
+    was installed only because a project needs it, and ``sources`` the checkout of each develop install,
+    on comment lines conda does not read as specs (``history_sources`` reads them back).
     """
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     lines = [
@@ -274,10 +278,22 @@ def append_history(
     for kind, listed in (requirements or {}).items():
         if listed:
             lines.append(f"# conda-source {kind + ' ' if kind else ''}requirements: {list(listed)!r}")
+    lines += [f"{_SOURCE_LINE}{name}: {source}" for name, source in sorted((sources or {}).items())]
     history = prefix / "conda-meta" / "history"
     with history.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     step("history appended")
+
+
+_SOURCE_LINE = "# conda-source source of "
+
+
+def history_sources(prefix: Path) -> dict[str, str]:
+    """The checkout of every develop install the history names, the latest one of each name."""
+    history = prefix / "conda-meta" / "history"
+    lines = history.read_text(encoding="utf-8").splitlines() if history.is_file() else []
+    named = (line.removeprefix(_SOURCE_LINE) for line in lines if line.startswith(_SOURCE_LINE))
+    return dict(entry.split(": ", 1) for entry in named if ": " in entry)
 
 
 def snapshot_records(prefix: Path) -> dict[Path, bytes]:

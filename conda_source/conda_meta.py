@@ -58,6 +58,12 @@ class Record:
         return f"{self.name}-{self.version}-{self.build}"
 
     @property
+    def url(self) -> str:
+        """No package file exists for a develop install: its url names the checkout, which does
+        (conda list --explicit prints it; conda create --file refuses it, with a hint)."""
+        return Path(self.source).as_uri()
+
+    @property
     def is_develop(self) -> bool:
         return self.channel == DEVELOP_CHANNEL
 
@@ -95,9 +101,7 @@ class Record:
             "channel": self.channel,
             "subdir": self.subdir,
             "fn": fn,
-            # No package file exists for a develop install: its url names the checkout, which does
-            # (conda list --explicit prints it; conda create --file refuses it, with a hint).
-            "url": Path(self.source).as_uri(),
+            "url": self.url,
             "depends": list(self.depends),
             "constrains": [],
             "files": list(self.files),

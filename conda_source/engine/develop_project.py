@@ -193,10 +193,12 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
 
 
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
-    """Same source, same settings, every file still exactly as installed, and the libraries its
-    compiled code links still there at the versions it was built against."""
+    """Same source, same settings, every file still exactly as installed, the libraries its
+    compiled code links still there at the versions it was built against, and a record as written now."""
     state = conda_meta.read_state(prefix, previous.name)
     if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
+        return False
+    if previous.raw.get("url") != previous.url:  # an older record: its url named a .conda that never existed
         return False
     for entry in previous.paths:
         path = prefix / entry.path

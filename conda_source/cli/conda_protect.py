@@ -159,7 +159,7 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
             f"with conda develop-install {checkout} {_spelled(prefix)}.",
             "conda_source_develop_install_checkout",
         )
-    if (names or DEVELOP_CHANNEL in text) and not _arguments().get("revision"):
+    if (names or DEVELOP_CHANNEL in text) and _arguments().get("revision") is None:
         yield (
             f"'{DEVELOP_CHANNEL}' is no channel: it marks conda-source develop installs. To carry them to another "
             "environment, export with conda export --format conda-source --file env.conda-source.yml and re-create "

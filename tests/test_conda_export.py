@@ -13,33 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import local_project
+import test_conda_issue14
 from test_conda_plugin import SOLVER, conda, conda_env, listed
-from wheelmaker import make_wheel
 
 from conda_source.testing import make_test_prefix
-from conda_source.testing.channel import make_channel
 
 pytestmark = pytest.mark.conda
+# The fixtures of test_conda_issue14: a HOME per test, a channel with helper-lib 1.2, uses-helper needing it.
+home, channel, project = test_conda_issue14.home, test_conda_issue14.channel, test_conda_issue14.project
 
 FIXTURE_CHANNEL = "file:///conda-source-testing"  # make_test_prefix's python record: no such channel exists
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    (tmp_path / "home").mkdir()
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def channel(tmp_path: Path) -> str:
-    make_channel(tmp_path / "channel", [make_wheel(tmp_path, name="helper_lib", version="1.2")])
-    return (tmp_path / "channel").as_uri()
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return local_project(tmp_path, "uses-helper", ["helper-lib>=1"])
 
 
 def on(home: Path, env: Path, channel: str, *args: str) -> tuple[int, str, str]:

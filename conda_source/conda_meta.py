@@ -1,14 +1,8 @@
-"""The only writer of conda-meta: package records, develop-install state, history, and the prefix lock.
+"""The writer of conda-meta's records: package records, develop-install state, and the prefix lock.
 
 conda reads every ``conda-meta/*.json`` as a package record; conda-source keeps
-its own state one level down, in ``conda-meta/conda-source/``.  conda's history
-format, one block per transaction::
-
-    ==> 2026-11-21 04:48:51 <==
-    # cmd: conda-source build-local .
-    # conda-source version: 0.1.0
-    +file:///channel::six-1.16.0-pyh1453b35_0
-    # update specs: ['six >=1.16']
+its own state one level down, in ``conda-meta/conda-source/``.  The history file
+is history.py's.
 """
 
 from __future__ import annotations
@@ -20,12 +14,11 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conda_source import __version__
 from conda_source.journal import step
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
@@ -58,6 +51,12 @@ class Record:
     @property
     def dist(self) -> str:
         return f"{self.name}-{self.version}-{self.build}"
+
+    @property
+    def url(self) -> str:
+        """No package file exists for a develop install: its url names the checkout, which does
+        (conda list --explicit prints it; conda create --file refuses it, with a hint)."""
+        return Path(self.source).as_uri()
 
     @property
     def is_develop(self) -> bool:
@@ -97,7 +96,7 @@ class Record:
             "channel": self.channel,
             "subdir": self.subdir,
             "fn": fn,
-            "url": f"{Path(self.source).as_uri()}/{fn}",
+            "url": self.url,
             "depends": list(self.depends),
             "constrains": [],
             "files": list(self.files),
@@ -255,7 +254,10 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
 
 
 def files_unchanged(prefix: Path, record: Record) -> bool:
-    """Every file of ``record`` still in the prefix with the content it was installed with."""
+    """Every file of ``record`` still in the prefix with the content it was installed with, and the
+    record itself as this version writes it (an older one's url named a .conda that never existed)."""
+    if record.raw.get("url") != record.url:
+        return False
     for entry in record.paths:
         path = prefix / entry.path
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry.sha256:
@@ -290,40 +292,6 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
-
-
-def append_history(
-    prefix: Path,
-    command: str,
-    linked: Sequence[str],
-    specs: Sequence[str],
-    unlinked: Sequence[str] = (),
-    requirements: Mapping[str, Sequence[str]] | None = None,
-) -> None:
-    """Append one transaction (``channel::name-version-build`` per package) to the history.
-
-    ``specs`` are what the user asked for: conda reads them as requested (``conda env export
-    --from-history``, the classic solver's history specs).  ``requirements`` (build, run) name what
-    was installed only because a project needs it, on comment lines conda does not read as specs.
-    """
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    lines = [
-        f"==> {stamp} <==",
-        f"# cmd: {command or 'conda-source'}",
-        # Never "# conda version:": conda parses that line as its own version (and fails on ours).
-        f"# conda-source version: {__version__}",
-    ]
-    lines += [f"-{dist}" for dist in unlinked]
-    lines += [f"+{dist}" for dist in linked]
-    if specs:
-        lines.append(f"# {'update' if linked else 'remove'} specs: {list(specs)!r}")
-    for kind, listed in (requirements or {}).items():
-        if listed:
-            lines.append(f"# conda-source {kind + ' ' if kind else ''}requirements: {list(listed)!r}")
-    history = prefix / "conda-meta" / "history"
-    with history.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    step("history appended")
 
 
 def snapshot_records(prefix: Path) -> dict[Path, bytes]:

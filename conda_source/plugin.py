@@ -15,8 +15,8 @@ except ImportError:  # no conda: nothing loads this module as a plugin (the test
         return function
 
 
-HOOKS: tuple[str, ...] = ("subcommands", "settings", "health_checks", "pre_solves", "post_solves")
-HOOKS += ("post_commands", "environment_exporters", "environment_specifiers")
+HOOKS: tuple[str, ...] = ("subcommands", "settings", "health_checks", "pre_solves", "post_solves", "pre_commands")
+HOOKS += ("post_commands", "prefix_data_loaders", "environment_exporters", "environment_specifiers")
 
 
 def _hook(name: str) -> Callable[[], Iterator[Any]]:

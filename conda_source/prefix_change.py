@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conda_source import conda_meta, prefix_install
+from conda_source import conda_meta, history, prefix_install
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
 from conda_source.errors import TargetError
 from conda_source.installer import Installer
@@ -63,6 +63,7 @@ class Change:
     unlinked: tuple[str, ...] = ()
     specs: tuple[str, ...] = ()
     requirements: dict[str, list[str]] = field(default_factory=dict)  # history: not requested, only needed
+    sources: dict[str, str] = field(default_factory=dict)  # history: the checkout of each develop install linked
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def plan_install(
     change.linked = (f"{DEVELOP_CHANNEL}::{record.dist}",)
     change.unlinked = tuple(f"{channel_of(r)}::{r.dist}" for r in displaced)
     change.specs = (name,)
+    change.sources = {name: state.source}
     return InstallChange(change, forced, describe(channel, needs) if channel is not None else None)
 
 
@@ -208,7 +210,9 @@ def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
             write.apply(journal)
             if index == len(change.writes) // 2:
                 fault("mid-files")
-        conda_meta.append_history(prefix, command, change.linked, change.specs, change.unlinked, change.requirements)
+        history.append_history(
+            prefix, command, change.linked, change.specs, change.unlinked, change.requirements, change.sources
+        )
         journal.mark_done()
     except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once

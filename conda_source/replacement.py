@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source import conda_meta
+from conda_source import conda_meta, history
 from conda_source.conda_meta import STATE_DIR, Record
 from conda_source.errors import CondaSourceError
 from conda_source.installer import Installer
@@ -128,7 +128,7 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
                 failures.append(str(exc))
                 continue
             dist = f"{channel_of(original)}::{original.dist}"
-            conda_meta.append_history(prefix, command, (dist,), (original.requested_spec or original.name,))
+            history.append_history(prefix, command, (dist,), (original.requested_spec or original.name,))
             restored.append(dist)
         marker.unlink()  # restored, or something else has that name now: nothing to put back
         step(f"restored {original.dist}")

@@ -93,27 +93,6 @@ def test_a_file_whose_checkout_is_gone_changes_nothing(home: Path, channel: str,
     assert state(fresh) == before
 
 
-def test_condas_own_export_fails_with_a_hint_to_the_round_trip(
-    home: Path, channel: str, project: Path, tmp_path: Path
-) -> None:
-    """conda env export lists the develop install as a package no channel has (conda's exporter; documented)."""
-    env = make_test_prefix(tmp_path / "env")
-    assert develop(home, env, channel, str(project), "-y").returncode == 0
-    exported = conda(home, "env", "export", "-p", str(env))
-    assert exported.returncode == 0, exported.stderr
-    lines = [line for line in exported.stdout.splitlines() if "local-develop" not in line and "testing" not in line]
-    (tmp_path / "plain.yml").write_text("\n".join(line for line in lines if not line.startswith("prefix:")) + "\n")
-    fresh = make_test_prefix(tmp_path / "fresh")
-    result = conda(home, "env", "update", "-f", str(tmp_path / "plain.yml"), "-p", str(fresh), "--json", *SOLVER)
-    assert result.returncode == 1
-    hints = [hint["text"] for hint in json.loads(result.stdout)["guidance"]["hints"]]
-    assert (
-        "uses-helper was a develop install; conda cannot download it. Re-create it with conda develop-install "
-        "PATH-OF-ITS-CHECKOUT, then run the command again."
-    ) in hints
-    assert any("export with conda export --format conda-source" in hint for hint in hints)
-
-
 def test_no_changes_nothing_for_install_reinstall_and_uninstall(
     home: Path, channel: str, project: Path, tmp_path: Path
 ) -> None:

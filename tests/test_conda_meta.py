@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rattler import PrefixRecord
 
-from conda_source import conda_meta
+from conda_source import conda_meta, history
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 
 
@@ -36,6 +36,29 @@ def test_a_develop_record_is_what_rattler_reads(tmp_path: Path) -> None:
     for key in ("url", "fn", "channel", "subdir", "requested_spec", "package_type", "link", "paths_data"):
         assert key in raw, key
     assert raw["paths_data"]["paths"][0]["path_type"] == "hardlink"
+    # No package file exists for a develop install: the url names its checkout (what conda list --explicit prints).
+    assert raw["url"] == (tmp_path / "src").as_uri() and str(read.url) == (tmp_path / "src").as_uri()
+
+
+def test_the_history_keeps_the_checkout_of_each_develop_install(tmp_path: Path) -> None:
+    """conda install --revision N of a develop install long uninstalled still names the checkout to re-create."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    assert history.history_sources(prefix) == {}
+    first, second = tmp_path / "old checkout", tmp_path / "src: new"
+    history.append_history(
+        prefix, "c", ["local-develop::demo-1.0-editable_h1_0"], ["demo"], sources={"demo": str(first)}
+    )
+    history.append_history(
+        prefix, "c", ["local-develop::demo-1.1-editable_h2_0"], ["demo"], sources={"demo": str(second)}
+    )
+    history.append_history(prefix, "c", [], ["demo"], unlinked=["local-develop::demo-1.1-editable_h2_0"])
+    assert history.history_sources(prefix) == {"demo": str(second)}
+    text = (prefix / "conda-meta" / "history").read_text()
+    assert f"\n# conda-source source of demo: {first}\n" in text
+    with (prefix / "conda-meta" / "history").open("a") as handle:
+        handle.write("# conda-source source of broken\n")  # not a line we write: ignored
+    assert history.history_sources(prefix) == {"demo": str(second)}
 
 
 def test_records_round_trip_through_json(tmp_path: Path) -> None:

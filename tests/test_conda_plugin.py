@@ -136,12 +136,13 @@ def test_errors_reach_the_user_as_one_conda_error(home: Path, env: Path, tmp_pat
     assert f"{tmp_path / 'missing'}: no such file or directory" in result.stderr
 
 
-def test_env_export_includes_the_develop_install(home: Path, env: Path, project: Path) -> None:
+def test_env_export_leaves_the_develop_install_out(home: Path, env: Path, project: Path) -> None:
+    """No channel has it, so conda env create could not use a file that lists it (more in test_conda_export)."""
     assert conda(home, "develop-install", str(project), "-p", str(env), "--no-user-mapping").returncode == 0
     exported = conda(home, "env", "export", "-p", str(env), "--json")
     assert exported.returncode == 0, exported.stderr
-    dependencies = json.loads(exported.stdout)["dependencies"]
-    assert [d for d in dependencies if isinstance(d, str) and d.startswith("in-tree-editable=0.4.0=")]
+    assert "in-tree-editable" not in exported.stdout and "local-develop" not in exported.stdout
+    assert f"conda-source: in-tree-editable 0.4.0 (develop install of {project}) is left out" in exported.stderr
 
 
 def project_needing(tmp_path: Path, name: str, dependency: str) -> Path:
@@ -171,7 +172,7 @@ def test_dependencies_go_through_condas_own_transaction(home: Path, env: Path, t
     exported = conda(home, "env", "export", "-p", str(env), "--from-history", "--json")
     assert exported.returncode == 0, exported.stderr
     requested = [d for d in json.loads(exported.stdout)["dependencies"] if isinstance(d, str)]
-    assert sorted(spec.split("=")[0] for spec in requested) == ["python", "uses-helper"]
+    assert sorted(spec.split("=")[0] for spec in requested) == ["python"]  # the develop install: left out
 
 
 @pytest.mark.parametrize("source", ["condarc", "environment"])

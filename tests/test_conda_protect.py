@@ -164,6 +164,6 @@ def test_a_revision_with_a_develop_install_says_how_to_get_it_back(
     code, output = run(home, developed, "install", "--revision", "1", "-y")
     assert code == 1
     assert (
-        "in-tree-editable was a develop install; conda cannot download it. Re-create it with conda develop-install "
-        f"{project}, then run the command again."
+        f"in-tree-editable was a develop install of {project}; conda cannot download it. Re-create it with conda "
+        f"develop-install {project} -p {developed[0]}, then run the command again."
     ) in output

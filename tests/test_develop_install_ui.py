@@ -140,6 +140,7 @@ def test_history_names_what_was_asked_for_and_what_was_required(
     assert "# conda-source build requirements: ['setuptools >=61', 'wheel']" in project_block
     assert "# conda-source run requirements: ['packaging >=21', 'six']" in project_block
     assert "# cmd: conda-source develop-install " in project_block
+    assert f"# conda-source source of setuptools-basic: {project}\n" in project_block  # for conda install --revision
 
 
 def test_verbose_streams_the_backend_output_and_quiet_prints_only_the_result(

@@ -5,6 +5,7 @@ What counts is listed in conda_source/engine/fingerprint.py; each case here chan
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,16 @@ def _python(project: Path, prefix: Path) -> None:
     python.touch()
 
 
+def _older_record(project: Path, prefix: Path) -> None:
+    """A record as conda-source wrote it before: its url named a .conda in the checkout that never existed."""
+    (record,) = prefix.glob("conda-meta/change-demo-*.json")
+    data = json.loads(record.read_text())
+    data["url"] = f"{project.as_uri()}/{record.stem}.conda"
+    record.write_text(json.dumps(data))
+
+
 CHANGES: dict[str, Callable[[Path, Path], None]] = {
+    "older record": _older_record,
     "version": _version,
     "entry point": _entry_point,
     "dependency": _dependency,
@@ -106,6 +116,8 @@ def test_a_change_that_matters_reinstalls_once(prefix: Path, tmp_path: Path, cha
         assert (prefix / "bin" / "change-demo-two").is_file()
     if change == "dependency":
         assert "base-demo" in second.record.read_text()
+    if change == "older record":
+        assert json.loads(second.record.read_text())["url"] == project.as_uri()
     if change == "version":
         assert second.version == "0.5.0" and not first.record.exists()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rattler import PrefixRecord
 
+from conda_source import history
 from conda_source.errors import TargetError
 from conda_source.target import TargetEnv, host_subdir, probe, python_in, resolve_target
 from conda_source.testing import make_test_prefix
@@ -220,9 +221,7 @@ def test_history_entries_are_in_conda_format(prefix: Path) -> None:
     """conda parses history itself: '# conda version:' must be conda's own, specs a python list."""
     import re
 
-    from conda_source import conda_meta
-
-    conda_meta.append_history(prefix, "conda-source develop-install .", ["local-develop::a-1-0"], ["a"], ["ch::b-1-0"])
+    history.append_history(prefix, "conda-source develop-install .", ["local-develop::a-1-0"], ["a"], ["ch::b-1-0"])
     block = (prefix / "conda-meta" / "history").read_text().split("==> ")[-1].splitlines()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d <==", block[0])
     assert block[1:] == [

@@ -1,9 +1,9 @@
 """The verbs inside conda: conda's options, settings, installer and errors around the same verbs.
 
-``plugin.py`` yields what each hook function here makes (``subcommands``, ``settings``,
-``health_checks``, ``pre_solves``, ``post_solves``, ``post_commands``, ``environment_exporters``,
-``environment_specifiers``, ``error_hints``).  conda calls those at every start-up, so this module
-imports conda's plugin types only, and everything else when a hook or a command runs.
+``plugin.py`` yields what each hook function here makes (``subcommands``, ``settings``, ``health_checks``,
+``pre_solves``, ``post_solves``, ``pre_commands``, ``post_commands``, ``prefix_data_loaders``,
+``environment_exporters``, ``environment_specifiers``, ``error_hints``).  conda calls those at every start-up,
+so this module imports conda's plugin types only, and everything else when a hook or a command runs.
 """
 
 from __future__ import annotations
@@ -187,9 +187,35 @@ def post_commands() -> Iterator[Any]:
         conda_environment.recreate_develop_installs(command)
 
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
+    yield CondaPostCommand(name="conda-source-export-left-out", action=_export("after_export"), run_for={"export"})
 
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
+
+
+def pre_commands() -> Iterator[Any]:
+    from conda.plugins.types import CondaPreCommand
+
+    yield CondaPreCommand(name="conda-source-export-left-out", action=_export("before_export"), run_for={"export"})
+
+
+def prefix_data_loaders() -> Iterator[Any]:
+    from conda.plugins.types import CondaPrefixDataLoader
+
+    # conda runs the loaders in the order of their names: this one after conda's "pypi", which would otherwise
+    # list a develop install taken out of the records as a pip package.
+    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_export("load"))
+
+
+def _export(name: str) -> Any:
+    """A function of conda_export, imported when conda calls it (conda's own exports: develop installs left out)."""
+
+    def call(*args: Any) -> Any:
+        from conda_source.cli import conda_export
+
+        return getattr(conda_export, name)(*args)
+
+    return call
 
 
 def environment_exporters() -> Iterator[Any]:

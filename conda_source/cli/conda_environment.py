@@ -59,6 +59,9 @@ def export(environment: Any) -> str:
     """The file for ``environment`` (conda's model of a prefix): packages, channels, develop installs."""
     from conda.common.serialize import yaml
 
+    from conda_source.cli import conda_export
+
+    conda_export.carried()  # conda's own formats leave develop installs out and say so; this one carries them
     prefix = Path(environment.prefix or "")
     develop = {record.name: (record, state) for record, state in conda_meta.develop_installs(prefix)}
     # A prefix's path is no name: conda env create would take it for one (give -n/-p when re-creating).

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source import conda_meta
+from conda_source import conda_meta, history
 from conda_source.conda_meta import DEVELOP_CHANNEL
 
 
@@ -141,15 +141,25 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
                 "conda_source_develop_install_kept",
             )
     names = _develop_names_in(text)
+    has_meta = (prefix / "conda-meta").is_dir()
+    known = history.history_sources(prefix) if names and has_meta else {}
     for name in sorted(names):
-        state = conda_meta.read_state(prefix, name) if (prefix / "conda-meta").is_dir() else None
-        source = state.source if state else "PATH-OF-ITS-CHECKOUT"
+        state = conda_meta.read_state(prefix, name) if has_meta else None
+        source = state.source if state else known.get(name, "")
         yield (
-            f"{name} was a develop install; conda cannot download it. Re-create it with conda develop-install "
-            f"{source}, then run the command again.",
+            f"{name} was a develop install{f' of {source}' if source else ''}; conda cannot download it. Re-create "
+            f"it with conda develop-install {source or 'PATH-OF-ITS-CHECKOUT'} {_spelled(prefix)}, then run the "
+            "command again.",
             "conda_source_develop_install_missing",
         )
-    if names or DEVELOP_CHANNEL in text:
+    for url, checkout in _checkouts_in(text):
+        yield (
+            f"{url} is the checkout of a conda-source develop install (conda list --explicit names it), not a "
+            "package. Take that line out of the file and run the command again, then re-create the develop install "
+            f"with conda develop-install {checkout} {_spelled(prefix)}.",
+            "conda_source_develop_install_checkout",
+        )
+    if (names or DEVELOP_CHANNEL in text) and _arguments().get("revision") is None:
         yield (
             f"'{DEVELOP_CHANNEL}' is no channel: it marks conda-source develop installs. To carry them to another "
             "environment, export with conda export --format conda-source --file env.conda-source.yml and re-create "
@@ -170,3 +180,25 @@ def _develop_names_in(text: str) -> set[str]:
         dist = re.fullmatch(r"(.+?)-[^-]+-(?:editable|develop)_h[0-9a-f]{8}_\d+", name)
         names.add(dist.group(1) if dist else name)
     return names
+
+
+def _arguments() -> Any:
+    from conda.base.context import context
+
+    return getattr(context, "_argparse_args", None) or {}
+
+
+def _spelled(prefix: Path) -> str:
+    """The environment as the user named it: -n NAME, or -p PATH."""
+    name = _arguments().get("name")
+    return f"-n {name}" if name else f"-p {prefix}"
+
+
+def _checkouts_in(text: str) -> Iterator[tuple[str, Path]]:
+    """file:// URLs conda could not read as packages that name a checkout (develop records' URLs)."""
+    from urllib.parse import unquote, urlparse
+
+    for match in re.finditer(r"Could not parse explicit URL: (file://\S+)", text):
+        path = Path(unquote(urlparse(match.group(1)).path))
+        if (path / "pyproject.toml").is_file() or (path / "setup.py").is_file():
+            yield match.group(1), path

@@ -183,8 +183,8 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 
 
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
-    """Same source, same settings, every file still exactly as installed, and the libraries its
-    compiled code links still there at the versions it was built against."""
+    """Same source, same settings, every file still exactly as installed, the libraries its
+    compiled code links still there at the versions it was built against, and a record as written now."""
     state = conda_meta.read_state(prefix, previous.name)
     if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
         return False

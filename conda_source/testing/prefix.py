@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conda_source import conda_meta
+from conda_source import history
 from conda_source.errors import TargetError
 from conda_source.target import probe
 
@@ -60,7 +60,7 @@ def make_test_prefix(prefix: Path, python: str | Path = sys.executable) -> Path:
     (meta / f"python-{version}-0.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     (meta / "history").write_text("")
     # As `conda create -p PREFIX python` would: python was asked for (conda keeps it on `conda remove X`).
-    conda_meta.append_history(
+    history.append_history(
         prefix, f"conda_source.testing prefix {prefix}", [f"{CHANNEL}::python-{version}-0"], ["python"]
     )
     return prefix

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda_source.backend import Asked, Backend
-from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
 from conda_source.engine.plan import Plan
 from conda_source.installer import Transaction
 from conda_source.mapping.overrides import Overrides
@@ -15,7 +15,7 @@ from conda_source.reporting import Change
 from conda_source.target import Environment
 
 if TYPE_CHECKING:
-    pass
+    from conda_source.artifact.staging import StagingDestination
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,18 @@ def _dist_dict(dist: str) -> dict[str, str]:
     name, version, build = name_version_build.rsplit("-", 2)
     dist_name = name_version_build
     return {"channel": channel, "name": name, "version": version, "build_string": build, "dist_name": dist_name}
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A project built and staged, not written yet: what its install writes and records."""
+
+    root: Path
+    staging: StagingDestination
+    record: Record
+    state: DevelopState
+    project: str  # the canonical PyPI name (a pip install of it is taken over)
+    requirements: dict[str, list[str]]  # for the history: "build" and "run", needed, not requested
 
 
 @dataclass

@@ -9,6 +9,10 @@ older install, a channel package replaced, a file kept under --force).  Each cas
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -151,4 +155,33 @@ def test_a_failing_build_after_a_project_it_needed_was_installed_puts_that_back(
         "its output is above, fix what it reports and run again"
     )
     assert tree_digest(prefix) == digest
+    check_invariants(prefix, then)
+
+
+def second_change_step(prefix: Path, paths: list[str], tmp_path: Path) -> str:
+    """The fault that kills a run of ``paths`` once its second project's files are being written: a step
+    counted in a run on a copy of the prefix."""
+    copy = tmp_path / "copy"
+    shutil.copytree(prefix, copy, symlinks=True)
+    log = tmp_path / "steps.log"
+    ok(cli(copy, *paths, log=log))
+    steps = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    return "step:" + next(n for n, label in steps if label == "wrote __editable__.lab_two.pth")
+
+
+@pytest.mark.parametrize("done", [False, True], ids=["before-the-commit-point", "after-it"])
+def test_a_kill_is_undone_or_completed_for_every_project_of_the_run(prefix: Path, tmp_path: Path, done: bool) -> None:
+    first = write_project(tmp_path / "first", "lab-proj", "1.0")
+    second = write_project(tmp_path / "second", "lab-two", dependencies=["lab-proj"])
+    paths = [str(second), str(first)]
+    fault = "before-commit" if done else second_change_step(prefix, paths, tmp_path)
+    then = before(prefix)
+    assert cli(prefix, *paths, fault=fault).returncode == -signal.SIGKILL
+    again = cli(prefix, *paths, "--json")
+    ok(again)
+    document = json.loads(again.stdout)
+    verb = "completed" if done else "rolled back"
+    pattern = rf"{verb} an interrupted change \(conda-meta/lab-proj-1\.0-\w+\.json, conda-meta/lab-two-1\.0-\w+\.json\)"
+    assert re.fullmatch(pattern, document["recovered"]), document["recovered"]
+    assert [p["unchanged"] for p in document["projects"]] == [done, done]  # completed: nothing left to do
     check_invariants(prefix, then)

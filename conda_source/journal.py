@@ -18,6 +18,11 @@ paths this change created are deleted, the history is cut back to its old length
 and directories the change created and left empty are removed.  So recovery can
 never delete a file the change did not create.
 
+Several changes can be made as one (``Group``: the projects of one develop-install run):
+each has a journal of its own, opened in turn and left open, and the group's file holds
+the one commit point.  Until it is marked done, recovery undoes every change of the group,
+the last first; once it is, recovery finishes them all.
+
 ``step(label)`` marks every point where the prefix changes; it is the test seam
 for killing a run there.  ``CONDA_SOURCE_FAULT`` names where to die: a named point
 (``mid-files``) or the N-th step (``step:N``); ``CONDA_SOURCE_FAULT_LOG=FILE``
@@ -32,11 +37,12 @@ import os
 import shutil
 import signal
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 JOURNAL_DIR = Path("conda-meta") / "conda-source" / "journal"
+GROUP_FILE = JOURNAL_DIR / "group.json"
 HISTORY = "conda-meta/history"
 FAULT_ENV = "CONDA_SOURCE_FAULT"
 FAULT_LOG_ENV = "CONDA_SOURCE_FAULT_LOG"
@@ -46,10 +52,11 @@ PARTIAL_SUFFIXES = (".partial", ".conda-source-partial")  # atomic writes go thr
 @dataclass
 class Journal:
     prefix: Path
+    slot: str = ""  # a change of a group: its journal lives in a directory of its own
 
     @property
     def directory(self) -> Path:
-        return self.prefix / JOURNAL_DIR
+        return self.prefix / JOURNAL_DIR / self.slot
 
     @property
     def file(self) -> Path:
@@ -85,7 +92,7 @@ class Journal:
         if self.backup.exists():
             shutil.rmtree(self.backup)  # a leftover of a committed change whose clean-up was cut short
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._write(entry)
+        _write(self.file, entry)
         for index, relative in enumerate(existing):
             if index == 1:
                 fault("mid-backup")
@@ -102,7 +109,7 @@ class Journal:
         """The commit point: from here on, recovery completes the change instead of undoing it."""
         entry = json.loads(self.file.read_text(encoding="utf-8"))
         entry["done"] = True
-        self._write(entry)
+        _write(self.file, entry)
 
     def commit(self) -> None:
         """Finish a change marked done: prune what the removals emptied, then drop the journal and the backup."""
@@ -124,6 +131,8 @@ class Journal:
         """
         for partial in (self.prefix / "conda-meta").glob("*.partial"):
             partial.unlink(missing_ok=True)
+        if not self.slot and (self.prefix / GROUP_FILE).exists():
+            return Group.recover(self.prefix)
         if not self.file.exists():
             if self.directory.exists():
                 self._discard()
@@ -133,6 +142,13 @@ class Journal:
         if entry.get("done"):
             self.commit()
             return f"completed an interrupted change ({label})"
+        self.undo()
+        return f"rolled back an interrupted change ({label})"
+
+    def undo(self) -> str:
+        """Put back what existed before the change and delete what it created (done or not: its backup
+        is there until ``commit``); returns the change's label."""
+        entry = json.loads(self.file.read_text(encoding="utf-8"))
         existing = set(entry.get("existing", entry.get("moved", [])))
         keep = set(entry.get("existing_dirs", [])) | set(entry.get("keep_dirs", []))
         for relative in entry.get("written", []):
@@ -155,19 +171,84 @@ class Journal:
                 handle.truncate(size)
         self.file.unlink()
         self._discard()
-        return f"rolled back an interrupted change ({label})"
+        return str(entry.get("label", ""))
 
     def _discard(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
         with contextlib.suppress(OSError):
-            self.directory.parent.rmdir()  # conda-meta/conda-source, when nothing else is kept there
+            self.directory.parent.rmdir()  # conda-meta/conda-source (or, for a slot, the group's directory)
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        partial = self.file.with_name("journal.json.partial")
-        partial.write_text(json.dumps(entry, indent=2), encoding="utf-8")
-        step("journal written")
-        partial.replace(self.file)
-        step("journal in place")
+
+@dataclass
+class Group:
+    """Changes made as one: each under a journal of its own, all committed at one point, or all undone."""
+
+    prefix: Path
+    journals: list[Journal] = field(default_factory=list)
+
+    @property
+    def file(self) -> Path:
+        return self.prefix / GROUP_FILE
+
+    def journal(self) -> Journal:
+        """The journal of the group's next change (the group's file is written before the first)."""
+        if not self.journals:
+            if self.file.exists() or Journal(self.prefix).file.exists():
+                raise RuntimeError("a journal is already open; recover() first")
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            _write(self.file, {"done": False})
+        self.journals.append(Journal(self.prefix, str(len(self.journals) + 1)))
+        return self.journals[-1]
+
+    def mark_done(self) -> None:
+        """The commit point of every change of the group."""
+        if self.journals:
+            _write(self.file, {"done": True})
+
+    def commit(self) -> None:
+        """Finish every change of a group marked done, in order."""
+        for journal in self.journals:
+            if journal.file.exists():
+                journal.commit()
+            else:
+                journal._discard()
+        self._close()
+
+    def rollback(self) -> list[str]:
+        """Undo every change of the group, the last first; returns their labels, in order."""
+        labels: list[str] = []
+        for journal in reversed(self.journals):
+            if journal.file.exists():
+                labels.insert(0, journal.undo())
+            else:
+                journal._discard()  # its begin was cut short before anything was moved
+        self._close()
+        return labels
+
+    def _close(self) -> None:
+        if self.journals or self.file.exists():
+            self.file.unlink(missing_ok=True)
+            step("group removed")
+            Journal(self.prefix)._discard()
+
+    @classmethod
+    def recover(cls, prefix: Path) -> str:
+        slots = [p.name for p in (prefix / JOURNAL_DIR).iterdir() if p.is_dir() and p.name.isdigit()]
+        group = cls(prefix, [Journal(prefix, slot) for slot in sorted(slots, key=int)])
+        if json.loads(group.file.read_text(encoding="utf-8")).get("done"):
+            open_ = [j for j in group.journals if j.file.exists()]
+            labels = [json.loads(j.file.read_text(encoding="utf-8"))["label"] for j in open_]
+            group.commit()
+            return f"completed an interrupted change ({', '.join(labels)})"
+        return f"rolled back an interrupted change ({', '.join(group.rollback())})"
+
+
+def _write(file: Path, entry: dict[str, Any]) -> None:
+    partial = file.with_name(file.name + ".partial")
+    partial.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+    step("journal written")
+    partial.replace(file)
+    step("journal in place")
 
 
 def _is_file(path: Path) -> bool:

@@ -31,7 +31,7 @@ from conda_source import conda_meta, history, prefix_install
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
 from conda_source.errors import TargetError
 from conda_source.installer import Installer
-from conda_source.journal import Journal, fault
+from conda_source.journal import Group, Journal, fault
 from conda_source.replacement import (
     Replaced,
     ReplaceError,
@@ -199,9 +199,12 @@ def plan_uninstall(prefix: Path, record: Record) -> Change:
     return change
 
 
-def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
-    """Make ``change`` under the journal: all of it, or (after an error or a kill) none of it."""
-    journal = Journal(prefix)
+def apply(prefix: Path, change: Change, layout: Layout, command: str, group: Group | None = None) -> None:
+    """Make ``change`` under the journal: all of it, or (after an error or a kill) none of it.
+
+    In a ``group`` the change stays open until the group's commit point (``group.mark_done``, then ``finish``).
+    """
+    journal = group.journal() if group is not None else Journal(prefix)
     try:
         journal.begin(change.removed, [w.path for w in change.writes], change.label, prefix_install.keep_dirs(layout))
         for index, write in enumerate(change.writes):
@@ -213,7 +216,8 @@ def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
         history.append_history(
             prefix, command, change.linked, change.specs, change.unlinked, change.requirements, change.sources
         )
-        journal.mark_done()
+        if group is None:
+            journal.mark_done()
     except BaseException as exc:
         journal.recover()  # an error or Ctrl-C here: back to how it was, at once
         if isinstance(exc, OSError):
@@ -223,8 +227,15 @@ def apply(prefix: Path, change: Change, layout: Layout, command: str) -> None:
                 "fix the permissions or free space, then run again"
             ) from None
         raise
+    if group is None:
+        fault("before-commit")
+        journal.commit()
+
+
+def finish(group: Group) -> None:
+    """Finish the changes of a group past its commit point (``group.mark_done``): a kill here is completed."""
     fault("before-commit")
-    journal.commit()
+    group.commit()
 
 
 def recover(prefix: Path, installer: Installer | None = None, command: str = "") -> str | None:

@@ -169,6 +169,8 @@ def _link(prefix: Path, original: Record, text: str, installer: Installer | None
 def _link_with_rattler(prefix: Path, text: str) -> None:
     from rattler import PrefixRecord, install
 
+    from conda_source._rattler import settle_at_exit
+
     installed = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
     with tempfile.TemporaryDirectory(prefix="conda-source-restore-") as scratch:
         kept = Path(scratch) / "record.json"
@@ -187,5 +189,6 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
 
     import asyncio
 
+    settle_at_exit()
     asyncio.run(run())
     conda_meta.restore_records(snapshot)  # py-rattler rewrites records it was handed but left alone

@@ -67,31 +67,15 @@ def pypi_wheels(request: pytest.FixtureRequest) -> dict[str, Path]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """conda-source's per-user cache (probes, satisfied specs) goes to a fresh directory for the session."""
+    """conda-source's per-user cache (probes, satisfied specs) goes to a fresh directory for the session;
+    tests call py-rattler directly too, so its threads are waited for at exit, as conda-source does."""
     import tempfile
+
+    from conda_source._rattler import settle_at_exit
 
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="conda-source-test-cache-")
     os.environ.pop("CONDA_SOURCE_NO_CACHE", None)
-
-
-_exit_status: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _exit_status.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Leave without interpreter finalization, as the conda-source command does.
-
-    py-rattler's native threads intermittently crash CPython's finalization
-    (see conda_source.cli.entry); the summary and exit status are final here.
-    """
-    if _exit_status:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[-1])
+    settle_at_exit()
 
 
 @pytest.fixture

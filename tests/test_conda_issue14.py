@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import copy_project, local_project
+from support import copy_project, local_project, prefix_state
 from test_conda_plugin import SOLVER, conda, conda_env, listed
 from wheelmaker import make_wheel
 
@@ -132,6 +132,32 @@ def test_a_failed_build_unlinks_what_conda_linked(home: Path, channel: str, proj
     assert error["hook"] == "build_editable" and error["project"] == str(project)
     assert state(env) == before
     assert "helper-lib" not in names(home, env)
+
+
+def test_a_later_project_refused_puts_every_project_and_dependency_back(
+    home: Path, channel: str, project: Path, tmp_path: Path
+) -> None:
+    """conda develop-install A B: A's reinstall is written, conda linked B's dependency, then B's install is
+    refused (its script clashes with A's): A's older install is back byte for byte, the dependency unlinked."""
+    env = make_test_prefix(tmp_path / "env")
+    assert develop(home, env, channel, str(project), "-y").returncode == 0
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.4.0"', 'version = "0.5.0"'))
+    more = tmp_path / "more-channel"
+    make_channel(more, [make_wheel(tmp_path, name="other_lib", version="1.0")])
+    second = local_project(tmp_path, "second-proj", ["uses-helper", "other-lib"])
+    (second / "pyproject.toml").write_text(
+        (second / "pyproject.toml").read_text().replace("second-proj = ", "uses-helper = ")
+    )
+    before = prefix_state(env)
+    result = develop(home, env, channel, str(second), str(project), "-y", "-c", more.as_uri())
+    assert result.returncode == 1, result.stdout
+    assert (
+        "second-proj: would overwrite bin/uses-helper, which belongs to the conda package 'uses-helper'; remove that "
+        "package, or pass --force to overwrite it (it is kept, and --uninstall puts it back)"
+    ) in result.stderr
+    assert prefix_state(env) == before
+    assert "other-lib" not in names(home, env) and "uses-helper" in names(home, env)
 
 
 def test_json_carries_condas_keys(home: Path, channel: str, project: Path, tmp_path: Path) -> None:

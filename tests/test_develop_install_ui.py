@@ -207,6 +207,24 @@ def test_the_python_api_exits_cleanly_after_py_rattler_ran(build_channel: str, t
         assert list(out.glob("*.conda"))
 
 
+def test_the_standalone_command_finalizes_normally(lab_channel: Path, tmp_path: Path) -> None:
+    """No os._exit: the interpreter finalizes (atexit handlers run) after py-rattler solved and installed."""
+    prefix = make_test_prefix(tmp_path / "env")
+    project = local_project(tmp_path, "uses-helper", ["helper-lib"])
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('finalized', file=sys.stderr))\n"
+        "from conda_source.cli import entry\n"
+        "sys.argv = ['conda-source', 'develop-install', *sys.argv[1:]]\n"
+        "entry()\n"
+    )
+    arguments = [str(project), "-p", str(prefix), "-c", str(lab_channel), "--no-user-mapping", "-q"]
+    result = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "finalized\n"
+    assert [p.name.split("-1.0-")[0] for p in (prefix / "conda-meta").glob("helper-lib-*.json")] == ["helper-lib"]
+
+
 def test_make_test_prefix_records_python_as_requested(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
     history = (prefix / "conda-meta" / "history").read_text()

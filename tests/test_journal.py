@@ -24,7 +24,7 @@ from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 
-JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "journal.json"
+JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "1" / "journal.json"  # the run's first change
 
 NO_USER_MAPPING = Overrides(user_file=False)
 

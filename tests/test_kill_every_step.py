@@ -5,6 +5,7 @@ change is run once to count its steps (``CONDA_SOURCE_FAULT_LOG``) and to see th
 then, from the same starting prefix each time, a real ``conda-source`` process is killed (SIGKILL)
 at step k, the next run's recovery follows, and the prefix must be exactly the one before the
 change (k before the commit point) or the one after it (k at or past it), and pass the invariants.
+A run of several projects has one commit point: it is never left with some of them installed.
 
 The normal test run kills at a spread of steps of each scenario; ``CONDA_SOURCE_EVERY_STEP=1``
 kills at every one of them.
@@ -71,6 +72,14 @@ def replace(prefix: Path, project: Path, channel: Path) -> list[str]:
     return [str(project)]
 
 
+def several(prefix: Path, project: Path, channel: Path) -> list[str]:
+    """One run of three projects: a reinstall, a channel package replaced, a fresh install (one change)."""
+    reinstalled = reinstall(prefix, project, channel)
+    replacing = replace(prefix, project.with_name("replacing"), channel)
+    fresh_one = write_project(project.with_name("fresh"), "lab-two", dependencies=["lab-proj", "chanpkg"])
+    return [str(fresh_one), *replacing, *reinstalled]
+
+
 def uninstall_forced(prefix: Path, project: Path, channel: Path) -> list[str]:
     args = force(prefix, project, channel)
     assert cli(prefix, *args).returncode == 0
@@ -89,6 +98,7 @@ SCENARIOS = [
     pytest.param(force, id="force"),
     pytest.param(pip_takeover, id="pip-takeover"),
     pytest.param(replace, id="replace-channel-package"),
+    pytest.param(several, id="several-projects-as-one"),
     pytest.param(uninstall_forced, id="uninstall-forced"),
     pytest.param(uninstall_replaced, id="uninstall-replaced"),
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -96,14 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The console script: run, flush, and leave without interpreter finalization.
-
-    py-rattler's native worker threads can crash CPython's finalization after all
-    work is done (an intermittent "PyGILState_Release" abort or segfault), which
-    would turn a success into exit code 134.  Skipping finalization avoids it;
-    everything conda-source writes is flushed or closed before this point.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The console script.  The interpreter finalizes normally: py-rattler's threads are waited for at exit
+    (``_rattler.settle_at_exit``), so a run that did its work never ends in a crash."""
+    sys.exit(main())

@@ -11,10 +11,15 @@
    ends the run with nothing changed.
 4. Install them in one transaction.  For each project, dependencies first, unless
    nothing changed since its last install: run the backend's hook sequence
-   (``backend.build``), installing what it adds, then stage the wheel in the prefix.
-5. Write the files, the state and the conda-meta record last, under the journal,
-   and a history entry.  Whatever fails, the packages this run linked are unlinked
-   again: the environment ends as it was.
+   (``backend.build``), installing what it adds, then stage the wheel in memory.
+   Every project is built before any is written (but one whose build needs another
+   project of the run, which is written first).
+5. Write each project's files, state and conda-meta record (last) under a journal of its
+   own, with a history entry; the journals of the run stay open and are committed at one
+   point (``journal.Group``).  Whatever fails, every project is put back as it was (a
+   reinstall's older install, a replaced channel package, files kept under --force), the
+   last first, and the packages this run linked are unlinked again: the environment ends
+   as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import dataclasses
 import graphlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -32,25 +36,24 @@ from conda_source import conda_meta, pip_protection, prefix_change
 from conda_source.backend import Backend, ask_before
 from conda_source.conda_meta import DEVELOP_CHANNEL, develop_record
 from conda_source.engine.develop_project import (
-    install_project,
+    build_project,
+    install_built,
     is_unchanged,
     project_fingerprint,
     static_metadata,
     unchanged_project,
 )
-from conda_source.engine.develop_types import DevelopRequest, DevelopResult, InstalledProject, Prepared
+from conda_source.engine.develop_types import DevelopRequest, DevelopResult, InstalledProject, Prepared, Ready
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
 from conda_source.installer import Installer, RattlerInstaller, SolveError, installed
+from conda_source.journal import Group
 from conda_source.mapping.requirements import map_requirements
 from conda_source.replacement import replacing
 from conda_source.reporting import LINKING, SOLVING, Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DevelopRequest", "DevelopResult", "InstalledProject", "develop_install", "develop_record"]
 
@@ -128,21 +131,21 @@ def _solve_and_install(
     if not reporter.confirm(shown, transaction.link, transaction.unlink):
         return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
     snapshot = installer.snapshot()
+    group = Group(prefix)
     try:
         with reporter.phase(LINKING):
             installer.install(specs)
         if request.only_deps:
             return result
-        local = set(by_name)
-        projects = tuple(
-            unchanged_project(p, request)
-            if p.project.root.resolve() in unchanged
-            else install_project(p, request, installer, local, reporter, prepared.pop(p.project.root.resolve(), None))
-            for p in (by_name[name] for name in _build_order(by_name))
-        )
+        projects = _install_projects(by_name, unchanged, request, installer, reporter, prepared, group)
+        group.mark_done()  # the commit point of every project of the run
     except BaseException:
-        installer.restore(snapshot)  # every package this run linked goes again: all or nothing
+        try:
+            group.rollback()  # every project of the run back as it was, the last first
+        finally:
+            installer.restore(snapshot)  # and every package this run linked goes again: all or nothing
         raise
+    prefix_change.finish(group)
     protected = pip_protection.protect(request.environment) if request.protect_env else None
     return DevelopResult(
         plans,
@@ -153,6 +156,40 @@ def _solve_and_install(
         prefix=prefix,
         protected=str(protected) if protected else None,
     )
+
+
+def _install_projects(
+    by_name: dict[str, Plan],
+    unchanged: set[Path],
+    request: DevelopRequest,
+    installer: Installer,
+    reporter: Reporter,
+    prepared: dict[Path, Prepared],
+    group: Group,
+) -> tuple[InstalledProject, ...]:
+    """Every project's backend runs before any project is written, so a failing build changes no project;
+    then each is written as a change of ``group``.  A project whose build requirements name another
+    project of the run is built once that one is written (still undone with the group)."""
+    order = _build_order(by_name)
+    done: dict[str, InstalledProject] = {}
+    ready: list[tuple[str, Ready]] = []
+
+    def write_ready() -> None:
+        for name, built in ready:
+            done[name] = install_built(built, request, reporter, group)
+        ready.clear()
+
+    for name in order:
+        p = by_name[name]
+        root = p.project.root.resolve()
+        if root in unchanged:
+            done[name] = unchanged_project(p, request)
+            continue
+        if _build_needs(p, by_name) & {pending for pending, _ in ready}:
+            write_ready()
+        ready.append((name, build_project(p, request, installer, set(by_name), reporter, prepared.pop(root, None))))
+    write_ready()
+    return tuple(done[name] for name in order)
 
 
 def _change(p: Plan, request: DevelopRequest) -> Change:
@@ -226,10 +263,15 @@ def checked_prefix(environment: Environment, allow_base: bool) -> Path:
     return prefix
 
 
+def _build_needs(p: Plan, by_name: dict[str, Plan]) -> set[str]:
+    """The projects of the run that ``p``'s build-system requirements name."""
+    return {spec_name(s) for item in p.build for s in item.specs} & set(by_name) - {p.conda_name}
+
+
 def _build_order(by_name: dict[str, Plan]) -> list[str]:
-    """Local projects (by conda name) that need each other are built dependencies first."""
+    """Local projects (by conda name) that need each other, to build or to run, are built dependencies first."""
     needs = {
-        name: {spec_name(s) for item in p.run for s in item.specs} & set(by_name) - {name}
+        name: ({spec_name(s) for item in p.run for s in item.specs} & set(by_name) - {name}) | _build_needs(p, by_name)
         for name, p in by_name.items()
     }
     try:

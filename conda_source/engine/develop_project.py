@@ -1,9 +1,10 @@
-"""One project of a develop-install: build it, stage the wheel, and write files, state and record.
+"""One project of a develop-install: build it and stage the wheel (``build_project``), then write
+files, state and record (``install_built``).
 
 The backend's hook sequence (``backend.build``) installs what it adds; the wheel is staged
 in the prefix's scheme (``prefix_install``); files, the state and the conda-meta record
-(last) are written under the journal, and a history entry follows.  A re-run whose
-fingerprint and files are unchanged does nothing.
+(last) are written under the journal, as one change of the run's group, and a history entry
+follows.  A re-run whose fingerprint and files are unchanged does nothing.
 """
 
 from __future__ import annotations
@@ -37,25 +38,26 @@ if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
     from conda_source.artifact.staging import StagingDestination
+    from conda_source.journal import Group
 
-from conda_source.engine.develop_types import DevelopRequest, InstalledProject, Prepared
+from conda_source.engine.develop_types import DevelopRequest, InstalledProject, Prepared, Ready
 
 
-def install_project(
+def build_project(
     p: Plan,
     request: DevelopRequest,
     installer: Installer,
     local: set[str],
     reporter: Reporter,
     prepared: Prepared | None = None,
-) -> InstalledProject:
-    """Install (or reinstall) one project whose install is not unchanged (see ``unchanged_project``).
+) -> Ready:
+    """Build one project whose install is not unchanged (see ``unchanged_project``) and stage its wheel:
+    the backend's hooks run, and what they add is installed; the project itself is not written yet.
 
     ``prepared``: its backend, asked before anything changed, whose answers are reused.
     """
     environment, prefix = request.environment, request.environment.prefix
     root = p.project.root.resolve()
-    previous = develop_record(prefix, root)
 
     runtime: list[str] = []
     build_requirements = [s for item in p.build for s in item.specs]
@@ -75,7 +77,7 @@ def install_project(
     def install_runtime(metadata: Metadata) -> None:
         runtime.extend(map_requirements(metadata.requires_dist or [], "Requires-Dist", p.target, p.mapper, p.extras))
         if request.deps:
-            # Local projects are satisfied by each other, built earlier in this run, not from channels.
+            # Local projects are satisfied by each other, installed in this run, not from channels.
             specs = [s for s in runtime if spec_name(s) not in local]
             install(specs, "Requires-Dist of the metadata the backend prepared")
 
@@ -124,19 +126,23 @@ def install_project(
         str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups),
         rerun=rerun,
     )  # fmt: skip
+    requirements = {"build": list(dict.fromkeys(build_requirements)), "run": list(dict.fromkeys(runtime))}
+    return Ready(root, staging, record, state, canonicalize_name(metadata.name), requirements)
+
+
+def install_built(ready: Ready, request: DevelopRequest, reporter: Reporter, group: Group) -> InstalledProject:
+    """Write a built project's files, state and conda-meta record (last) as a change of ``group``."""
+    prefix, staging, record = request.environment.prefix, ready.staging, ready.record
+    previous = develop_record(prefix, ready.root)
     # Ownership: what this install may replace, take over or (with --force) overwrite; see prefix_change.
-    planned = prefix_change.plan_install(
-        prefix, staging, record, state, previous, canonicalize_name(metadata.name), request.force
-    )
-    planned.change.requirements = {
-        "build": list(dict.fromkeys(build_requirements)),
-        "run": list(dict.fromkeys(runtime)),
-    }
-    with reporter.phase(f"{root.name}: writing {len(staging.files)} files and the conda-meta record"):
-        prefix_change.apply(prefix, planned.change, staging.layout, request.command)
+    planned = prefix_change.plan_install(prefix, staging, record, ready.state, previous, ready.project, request.force)
+    planned.change.requirements = ready.requirements
+    with reporter.phase(f"{ready.root.name}: writing {len(staging.files)} files and the conda-meta record"):
+        prefix_change.apply(prefix, planned.change, staging.layout, request.command, group)
     return InstalledProject(
-        conda_name, version, build_string, root, request.editable, record.file(prefix), len(staging.files),
-        replaced=f"replaces {planned.replaced}" if planned.replaced else None, forced=tuple(sorted(planned.forced)),
+        record.name, record.version, record.build, ready.root, request.editable, record.file(prefix),
+        len(staging.files), replaced=f"replaces {planned.replaced}" if planned.replaced else None,
+        forced=tuple(sorted(planned.forced)),
     )  # fmt: skip
 
 

@@ -10,7 +10,9 @@ from conda_source.conda_meta import DEVELOP_CHANNEL
 from conda_source.mapping.overrides import Overrides
 
 if TYPE_CHECKING:  # only named here: a re-run with nothing to do imports none of them
+    from conda_source.artifact.staging import StagingDestination
     from conda_source.backend import Asked, Backend
+    from conda_source.conda_meta import DevelopState, Record
     from conda_source.engine.plan import Plan
     from conda_source.installer import Transaction
     from conda_source.reporting import Change
@@ -116,6 +118,18 @@ def _dist_dict(dist: str) -> dict[str, str]:
     name, version, build = name_version_build.rsplit("-", 2)
     dist_name = name_version_build
     return {"channel": channel, "name": name, "version": version, "build_string": build, "dist_name": dist_name}
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A project built and staged, not written yet: what its install writes and records."""
+
+    root: Path
+    staging: StagingDestination
+    record: Record
+    state: DevelopState
+    project: str  # the canonical PyPI name (a pip install of it is taken over)
+    requirements: dict[str, list[str]]  # for the history: "build" and "run", needed, not requested
 
 
 @dataclass

@@ -37,6 +37,11 @@ def make_test_prefix(prefix: Path, python: str | Path = sys.executable) -> Path:
         )
     except subprocess.CalledProcessError as exc:
         raise TargetError(f"{python} -m venv {prefix} failed: {exc.stderr.strip()}") from exc
+    return record_python(prefix)
+
+
+def record_python(prefix: Path) -> Path:
+    """Make ``prefix``, which has a working ``bin/python`` and no conda-meta yet, a conda environment."""
     target = probe(prefix)
     version = str(target.python)
     fn = f"python-{version}-0.conda"

@@ -19,6 +19,12 @@ VERBS = {
     "develop-install": "conda_source.cli.develop_install",
 }
 PURPOSES = {"build-local": "build in", "develop-install": "install into"}
+INTERRUPTED = {  # what Ctrl-C leaves: a develop-install is one change, whole or not at all
+    "develop-install": "conda-source: interrupted; everything the run had changed was put back, so the environment "
+    "is as it was before it",
+    "": "conda-source: interrupted; a change under way was rolled back, so the environment is as it was before it "
+    "(packages an earlier step linked stay)",
+}
 
 
 def verb(name: str) -> ModuleType:
@@ -86,11 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(invocation.spell(message) if invocation else message, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            "conda-source: interrupted; a change under way was rolled back, so the environment is as it was "
-            "before it (packages an earlier step linked stay)",
-            file=sys.stderr,
-        )
+        print(INTERRUPTED.get(args.verb, INTERRUPTED[""]), file=sys.stderr)
         return 130
 
 

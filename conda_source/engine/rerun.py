@@ -34,13 +34,6 @@ _NORMALIZE = str.maketrans({"_": "-", ".": "-"})
 
 def rerun_key(request: DevelopRequest) -> str:
     """Everything of a develop-install request that decides its plan, beside the checkouts' own files."""
-    from conda_source.mapping.overrides import user_mapping_file
-
-    user = user_mapping_file()[0] if request.overrides.user_file else None
-    try:
-        user_stat = [str(user), user.stat().st_size, user.stat().st_mtime_ns] if user else None
-    except OSError:
-        user_stat = [str(user), None, None]
     material = [
         __version__,
         sorted(str(Path(path).resolve()) for path in request.paths),
@@ -50,7 +43,7 @@ def rerun_key(request: DevelopRequest) -> str:
         request.deps,
         list(request.overrides.flags),
         list(request.overrides.config),
-        user_stat,
+        request.overrides.user_file_stat,  # as the plan read it
     ]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
@@ -85,6 +78,18 @@ def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
         if specs and not satisfied.remembered(prefix, specs):
             return None
         return _result(request, [f[0] for f in found if f is not None], specs)
+
+
+def _build_order(records: list[conda_meta.Record]) -> list[conda_meta.Record]:
+    """The order the full path lists the projects in: those the others depend on first (``_build_order``
+    of engine/develop_install.py, from the records' depends instead of the plans)."""
+    from graphlib import TopologicalSorter
+
+    from conda_source.specs import spec_name
+
+    by_name = {record.name: record for record in records}
+    needs = {name: {spec_name(s) for s in r.depends} & set(by_name) - {name} for name, r in by_name.items()}
+    return [by_name[name] for name in TopologicalSorter(needs).static_order()]
 
 
 def _pending(prefix: Path) -> bool:
@@ -131,7 +136,7 @@ def _result(request: DevelopRequest, records: list[conda_meta.Record], specs: li
         InstalledProject(
             r.name, r.version, r.build, Path(str(r.source)), request.editable, r.file(prefix), len(r.files), True
         )
-        for r in records
+        for r in _build_order(records)
     )
-    changes = tuple(Change(p.source, "unchanged", p.name, p.version, request.editable) for p in projects)
+    changes = tuple(Change(Path(r.source), "unchanged", r.name, r.version, request.editable) for r in records)
     return DevelopResult((), Transaction(tuple(specs), ()), projects, changes=changes, prefix=prefix)

@@ -254,6 +254,17 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
     return None
 
 
+def change_pending(prefix: Path) -> bool:
+    """An interrupted change (its journal), a partial file or a replaced package waiting to be put back:
+    what the next run puts right first (``prefix_change.recover``), not always touching conda-meta/ itself."""
+    state_dir = prefix / "conda-meta" / STATE_DIR
+    return (
+        (state_dir / "journal").exists()
+        or any((state_dir / "restore").glob("*.json"))
+        or any((prefix / "conda-meta").glob("*.partial"))
+    )
+
+
 def files_unchanged(prefix: Path, record: Record) -> bool:
     """Every file of ``record`` still in the prefix with the content it was installed with, and the
     record itself as this version writes it (an older one's url named a .conda that never existed)."""

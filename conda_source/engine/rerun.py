@@ -63,13 +63,13 @@ def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
     prefix = request.environment.prefix
     meta = prefix / "conda-meta"
     state_dir = meta / conda_meta.STATE_DIR
-    if not state_dir.is_dir() or not os.access(meta, os.W_OK) or _pending(prefix):
+    if not state_dir.is_dir() or not os.access(meta, os.W_OK) or conda_meta.change_pending(prefix):
         return None
     if not request.allow_base and ((prefix / "condabin").is_dir() or (prefix / "envs").is_dir()):
         return None  # the full path says why not
     key = rerun_key(request)
     with conda_meta.prefix_lock(prefix):
-        if _pending(prefix):
+        if conda_meta.change_pending(prefix):
             return None
         found = [_unchanged(request, Path(path).resolve(), key) for path in request.paths]
         if any(f is None for f in found):
@@ -90,16 +90,6 @@ def _build_order(records: list[conda_meta.Record]) -> list[conda_meta.Record]:
     by_name = {record.name: record for record in records}
     needs = {name: {spec_name(s) for s in r.depends} & set(by_name) - {name} for name, r in by_name.items()}
     return [by_name[name] for name in TopologicalSorter(needs).static_order()]
-
-
-def _pending(prefix: Path) -> bool:
-    """An interrupted change, a leftover partial file or a package waiting to be put back: the full path's work."""
-    state_dir = prefix / "conda-meta" / conda_meta.STATE_DIR
-    return (
-        (state_dir / "journal").exists()
-        or any((state_dir / "restore").glob("*.json"))
-        or any((prefix / "conda-meta").glob("*.partial"))
-    )
 
 
 def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_meta.Record, list[str]] | None:

@@ -77,11 +77,14 @@ class _BackendPathFinder:
 
 
 _backend: list[Any] = []  # the imported backend object, once it imported
+_failed: list[Exception] = []  # why the import before the first request failed: the first hook reports it
 
 
 def _build_backend() -> Any:
     if _backend:
         return _backend[0]
+    if _failed:
+        raise _failed[0]  # as it was raised: an import runs once per process, as in a one-hook process
     paths = json.loads(os.environ.get("_PYPROJECT_HOOKS_BACKEND_PATH_JSON") or "[]")
     mod_path, _, obj_path = os.environ["_PYPROJECT_HOOKS_BUILD_BACKEND"].partition(":")
     if paths and not any(isinstance(f, _BackendPathFinder) for f in sys.meta_path):
@@ -214,12 +217,13 @@ HOOKS = {
 def import_early() -> list[dict[str, Any]]:
     """Import the backend before the first request arrives (the caller may start this process ahead of
     time, so the import overlaps its own work); the warnings it raised, for the first answer.  A backend
-    that fails to import is imported again by the first hook, which reports the failure as usual."""
+    that fails to import is not imported again: the first hook reports the failure as usual."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             _build_backend()
-        except Exception:
+        except Exception as exc:
+            _failed.append(exc)
             return []
     return _user_warnings(caught)
 

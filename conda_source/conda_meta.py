@@ -184,12 +184,13 @@ def all_records(prefix: Path) -> list[Record]:
     """Every package record of the prefix, two of one name included (conda-source never makes that).
 
     A large environment's records take a good part of a second to read; one run reads them
-    once, and again only the files that changed since (inode, size, mtime).
+    once, and again only the files that changed since (inode, size, mtime, and ctime: no
+    writer can set it, so a file rewritten in place with its old mtime put back is read again).
     """
     found = []
     for path in sorted((prefix / "conda-meta").glob("*.json")):
         stat = path.stat()
-        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         record = _read.get(key)
         if record is None:
             record = _read[key] = Record.from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -197,7 +198,7 @@ def all_records(prefix: Path) -> list[Record]:
     return found
 
 
-_read: dict[tuple[str, int, int, int], Record] = {}  # records this process read: file, inode, size, mtime
+_read: dict[tuple[str, int, int, int, int], Record] = {}  # records this process read: file, inode, size, times
 
 
 def write_record(prefix: Path, record: Record) -> Path:
@@ -251,6 +252,17 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
             if record.name == path.stem and record.is_develop:
                 return record
     return None
+
+
+def change_pending(prefix: Path) -> bool:
+    """An interrupted change (its journal), a partial file or a replaced package waiting to be put back:
+    what the next run puts right first (``prefix_change.recover``), not always touching conda-meta/ itself."""
+    state_dir = prefix / "conda-meta" / STATE_DIR
+    return (
+        (state_dir / "journal").exists()
+        or any((state_dir / "restore").glob("*.json"))
+        or any((prefix / "conda-meta").glob("*.partial"))
+    )
 
 
 def files_unchanged(prefix: Path, record: Record) -> bool:

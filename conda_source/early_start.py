@@ -9,7 +9,10 @@ build asks for exactly that process (same interpreter, project, backend,
 activated environment and installed packages); any other is ended unused.
 
 Only what pyproject.toml declares plainly is started early: a project without
-``build-backend`` (or with a value the plan would reject) waits for the plan.
+``build-backend`` (or with a value the plan would reject) waits for the plan.  Nothing
+starts while the environment is mid-change (an interrupted run, which the run puts right
+first, not always touching ``conda-meta/``), and a start that fails (a broken activation
+script) is left to the build, which reports it if it is reached at all.
 """
 
 from __future__ import annotations
@@ -38,16 +41,23 @@ def backends_started(paths: Iterable[Path], environment: Environment) -> Iterato
 
 def start_backends(paths: Iterable[Path], environment: Environment) -> None:
     """Start the backend process of each project at ``paths`` (directories or their pyproject.toml)."""
+    from conda_source import conda_meta
     from conda_source.activation import activate
+    from conda_source.errors import CondaSourceError
     from conda_source.hook_process import installed_token, start_early
 
+    if conda_meta.change_pending(environment.prefix):
+        return
     for path in paths:
         declared = _declared(Path(path))
         if declared is None:
             continue
         root, backend, backend_path = declared
-        context = (activate(environment.prefix, os.environ).environ, installed_token(environment.prefix))
-        start_early(root, backend, backend_path, environment.interpreter, context)
+        try:
+            context = (activate(environment.prefix, os.environ).environ, installed_token(environment.prefix))
+            start_early(root, backend, backend_path, environment.interpreter, context)
+        except (CondaSourceError, OSError):
+            continue
 
 
 def _declared(path: Path) -> tuple[Path, str, list[str]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -109,3 +110,21 @@ def test_the_prefix_lock_makes_a_second_run_wait(tmp_path: Path) -> None:
     holder.wait()
     holder.stdout.close()
     assert waited > 0.5  # it waited for the holder, not a timing claim about speed
+
+
+def test_a_record_rewritten_in_place_is_read_again_even_with_its_old_size_and_mtime(tmp_path: Path) -> None:
+    """The per-process memo of records must not serve a record whose file was rewritten in place (same inode)
+    with the same size and its mtime put back (``cp -p``, a restore, or one mtime tick on a coarse clock)."""
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    path = conda_meta.write_record(prefix, develop_record(tmp_path / "src"))
+    assert conda_meta.records(prefix)["demo"].version == "1.0"
+    before = path.stat()
+    with path.open("r+", encoding="utf-8") as handle:  # same inode, same size
+        text = handle.read().replace('"version": "1.0"', '"version": "2.0"')
+        handle.seek(0)
+        handle.write(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    assert conda_meta.records(prefix)["demo"].version == "2.0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +131,82 @@ def test_develop_install_through_the_cli_uses_one_backend_process(prefix: Path, 
     python = prefix / "bin" / "python"
     check = subprocess.run([str(python), "-c", "import early_demo"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+# A backend installed in the environment (not in the checkout): what an interrupted change may have half-written.
+SITE_BACKEND = """
+print("imported", flush=True)
+
+def get_requires_for_build_editable(config_settings=None):
+    return [{requirement!r}]
+"""
+
+
+def _wait_for_output(early: hook_process._Running) -> None:
+    deadline = time.monotonic() + 30
+    while os.fstat(early._output.fileno()).st_size == 0 and early._popen.poll() is None:
+        assert time.monotonic() < deadline, "the early process printed nothing"
+        time.sleep(0.01)
+
+
+def test_a_process_started_before_an_interrupted_change_is_undone_is_not_taken_over(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """The early process imports what the interrupted change left; the run first undoes that change (recover),
+    which need not touch conda-meta itself.  The build must then run the backend as it is after the undo."""
+    from conda_source import conda_meta, prefix_change
+    from conda_source.journal import Journal
+
+    environment = probe(prefix)
+    site = Path(environment.paths["purelib"])
+    relative = (site / "review_site_backend.py").relative_to(prefix).as_posix()
+    (prefix / relative).write_text(SITE_BACKEND.format(requirement="as-before"))
+    state_dir = prefix / "conda-meta" / conda_meta.STATE_DIR
+    state_dir.mkdir()
+    (state_dir / "other.json").write_text("{}")  # another develop install's state: the directory stays
+    Journal(prefix).begin([], [relative], "an interrupted develop-install")
+    (prefix / relative).write_text(SITE_BACKEND.format(requirement="half-written"))
+    project = tmp_path / "site-demo"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "review_site_backend"\n'
+        '[project]\nname = "site-demo"\nversion = "1.0"\n'
+    )
+    start_backends([project], environment)
+    for early in hook_process._early.values():  # as the plan would take, give it the time to import
+        _wait_for_output(early)
+    assert prefix_change.recover(prefix) is not None
+    assert "as-before" in (prefix / relative).read_text()
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    assert [str(r) for r in backend.get_requires(editable=True)] == ["as-before"]
+    backend.close()
+
+
+def test_a_broken_activation_script_does_not_fail_a_dry_run_that_builds_nothing(prefix: Path, tmp_path: Path) -> None:
+    """Starting early is only a head start: what it cannot start (here the activation fails) is left to the build,
+    which a dry run of an unchanged project never reaches."""
+    from conda_source import api
+
+    project = local_project(tmp_path, "early-activation", [])
+    api.develop_install(project, prefix=prefix, user_mapping=False)
+    script = prefix / "etc" / "conda" / "activate.d" / "broken.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("exit 3\n")
+    result = api.develop_install(project, prefix=prefix, user_mapping=False, dry_run=True)
+    assert [c.action for c in result.changes] == ["unchanged"]
+    assert hook_process._early == {}
+
+
+def test_a_backend_that_fails_to_import_is_imported_once(prefix: Path, tmp_path: Path) -> None:
+    """The runner imports the backend before the first request; a failed import is reported by the first hook
+    as it was, not tried again (which ran the backend's import a second time and printed its output twice)."""
+    project = local_project(tmp_path, "twice-demo", [])
+    (project / "_backend" / "failing_backend.py").write_text("print('importing failing_backend')\nimport nowhere\n")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"minimal_backend"', '"failing_backend"'))
+    environment = probe(prefix)
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    with pytest.raises(Exception, match="cannot import 'failing_backend'"):
+        backend.get_requires(editable=True)
+    assert "".join(backend.output).count("importing failing_backend") == 1
+    backend.close()

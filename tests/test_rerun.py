@@ -90,6 +90,25 @@ def _state_from_an_older_version(prefix: Path, project: Path) -> None:
     state.write_text(json.dumps(data))
 
 
+def _dependency_record_removed(prefix: Path, project: Path) -> None:
+    next(prefix.glob("conda-meta/python-3*.json")).unlink()
+
+
+def _dependency_replaced_by_an_older_version(prefix: Path, project: Path) -> None:
+    """What satisfied ``python >=3.11`` replaced by a python that does not (another record file)."""
+    record = next(prefix.glob("conda-meta/python-3*.json"))
+    data = json.loads(record.read_text())
+    data.update(version="3.10.0", fn="python-3.10.0-0.conda")
+    record.unlink()
+    (record.parent / "python-3.10.0-0.json").write_text(json.dumps(data))
+
+
+def _restore_marker(prefix: Path, project: Path) -> None:
+    marker = prefix / conda_meta.restore_marker("chanpkg")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("{}")
+
+
 CHANGES: dict[str, Callable[[Path, Path], None]] = {
     "pyproject.toml edited": _edit_pyproject,
     "a new top-level module": _new_module,
@@ -98,6 +117,9 @@ CHANGES: dict[str, Callable[[Path, Path], None]] = {
     "an interrupted change (journal)": _open_journal,
     "a partial record left behind": _partial_record,
     "a state without rerun data": _state_from_an_older_version,
+    "a dependency's record removed": _dependency_record_removed,
+    "a dependency replaced by a version outside its spec": _dependency_replaced_by_an_older_version,
+    "a channel package waiting to be put back": _restore_marker,
 }
 
 
@@ -137,7 +159,7 @@ def test_the_users_mapping_file_counts(prefix: Path, tmp_path: Path, monkeypatch
     develop_install(request)
     assert nothing_to_do(request) is not None
     mapping.write_text('[mapping]\nsix = "six-custom"\n')  # may map a dependency elsewhere: plan again
-    assert nothing_to_do(request) is None
+    assert nothing_to_do(dataclasses.replace(request, overrides=Overrides())) is None  # a new run reads it anew
 
 
 def test_another_project_set_goes_down_the_full_path(installed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -175,3 +197,99 @@ def test_a_no_deps_install_is_seen_unchanged_by_the_quick_path(prefix: Path, tmp
     assert develop_install(request).projects[0].unchanged
     assert nothing_to_do(request) is not None
     assert nothing_to_do(dataclasses.replace(request, deps=True)) is None  # another request: the full path
+
+
+@pytest.mark.parametrize("appears", [True, False], ids=["appears", "disappears"])
+def test_the_users_default_mapping_file_appearing_or_going_counts(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, appears: bool
+) -> None:
+    project = local_project(tmp_path, "quick-default", [])
+    monkeypatch.delenv("CONDA_SOURCE_MAPPING", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    mapping = tmp_path / "config" / "conda-source" / "mapping.toml"
+    mapping.parent.mkdir(parents=True)
+    if not appears:
+        mapping.write_text("[mapping]\n")
+    request = request_for(prefix, project, overrides=Overrides())
+    develop_install(request)
+    develop_install(request)
+    assert nothing_to_do(dataclasses.replace(request, overrides=Overrides())) is not None
+    if appears:
+        mapping.write_text("[mapping]\n")
+    else:
+        mapping.unlink()
+    assert nothing_to_do(dataclasses.replace(request, overrides=Overrides())) is None
+
+
+def test_naming_a_mapping_file_in_the_environment_counts(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = local_project(tmp_path, "quick-env-mapping", [])
+    monkeypatch.delenv("CONDA_SOURCE_MAPPING", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    request = request_for(prefix, project, overrides=Overrides())
+    develop_install(request)
+    develop_install(request)
+    assert nothing_to_do(dataclasses.replace(request, overrides=Overrides())) is not None
+    (tmp_path / "mapping.toml").write_text("[mapping]\n")
+    monkeypatch.setenv("CONDA_SOURCE_MAPPING", str(tmp_path / "mapping.toml"))
+    assert nothing_to_do(dataclasses.replace(request, overrides=Overrides())) is None
+
+
+EDITING_BACKEND = """
+import os
+import minimal_backend
+from minimal_backend import *
+
+def build_editable(*args, **kwargs):
+    with open(os.environ["REVIEW_EDIT_MAPPING"], "w") as handle:
+        handle.write('[mapping]\\npython = "python >=99"\\n')
+    return minimal_backend.build_editable(*args, **kwargs)
+"""
+
+
+def test_a_mapping_file_edited_during_the_build_is_not_vouched_for(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The install was planned with the file as it was before the build; the key must say so, or the next
+    run is called unchanged while the full path plans with the edited file (here: a spec nothing satisfies)."""
+    project = local_project(tmp_path, "quick-race", ["python"])
+    (project / "_backend" / "editing_backend.py").write_text(EDITING_BACKEND)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"minimal_backend"', '"editing_backend"'))
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text("[mapping]\n")
+    monkeypatch.setenv("CONDA_SOURCE_MAPPING", str(mapping))
+    monkeypatch.setenv("REVIEW_EDIT_MAPPING", str(mapping))
+    develop_install(request_for(prefix, project, overrides=Overrides()))
+    assert "python >=99" in mapping.read_text()  # edited while the build ran
+    assert nothing_to_do(request_for(prefix, project, overrides=Overrides())) is None
+
+
+def test_a_dependency_that_is_another_develop_install_reinstalled_counts(prefix: Path, tmp_path: Path) -> None:
+    base = local_project(tmp_path, "quick-base", [])
+    user = local_project(tmp_path, "quick-user", ["quick-base"])
+    develop_install(request_for(prefix, base))
+    develop_install(request_for(prefix, user))
+    develop_install(request_for(prefix, user))
+    assert nothing_to_do(request_for(prefix, user)) is not None
+    pyproject = base / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.4.0"', 'version = "0.5.0"'))
+    develop_install(request_for(prefix, base))
+    assert nothing_to_do(request_for(prefix, user)) is None
+
+
+def test_the_quick_answer_is_the_full_paths_answer(prefix: Path, tmp_path: Path) -> None:
+    """Same --json (but the plans, which the quick path never makes) and the same text, projects in build order."""
+    from conda_source.cli.develop_install import render
+
+    base = local_project(tmp_path, "quick-a", [])
+    user = local_project(tmp_path, "quick-b", ["quick-a"])
+    request = request_for(prefix, user, base)
+    develop_install(request)
+    full = develop_install(request)
+    quick = nothing_to_do(request)
+    assert quick is not None
+    assert [p.name for p in full.projects] == ["quick-a", "quick-b"]
+    assert {**full.to_dict(), "plans": []} == quick.to_dict()
+    assert render(full) == render(quick)

@@ -34,13 +34,6 @@ _NORMALIZE = str.maketrans({"_": "-", ".": "-"})
 
 def rerun_key(request: DevelopRequest) -> str:
     """Everything of a develop-install request that decides its plan, beside the checkouts' own files."""
-    from conda_source.mapping.overrides import user_mapping_file
-
-    user = user_mapping_file()[0] if request.overrides.user_file else None
-    try:
-        user_stat = [str(user), user.stat().st_size, user.stat().st_mtime_ns] if user else None
-    except OSError:
-        user_stat = [str(user), None, None]
     material = [
         __version__,
         sorted(str(Path(path).resolve()) for path in request.paths),
@@ -50,7 +43,7 @@ def rerun_key(request: DevelopRequest) -> str:
         request.deps,
         list(request.overrides.flags),
         list(request.overrides.config),
-        user_stat,
+        request.overrides.user_file_stat,  # as the plan read it
     ]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
@@ -70,13 +63,13 @@ def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
     prefix = request.environment.prefix
     meta = prefix / "conda-meta"
     state_dir = meta / conda_meta.STATE_DIR
-    if not state_dir.is_dir() or not os.access(meta, os.W_OK) or _pending(prefix):
+    if not state_dir.is_dir() or not os.access(meta, os.W_OK) or conda_meta.change_pending(prefix):
         return None
     if not request.allow_base and ((prefix / "condabin").is_dir() or (prefix / "envs").is_dir()):
         return None  # the full path says why not
     key = rerun_key(request)
     with conda_meta.prefix_lock(prefix):
-        if _pending(prefix):
+        if conda_meta.change_pending(prefix):
             return None
         found = [_unchanged(request, Path(path).resolve(), key) for path in request.paths]
         if any(f is None for f in found):
@@ -87,14 +80,16 @@ def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:
         return _result(request, [f[0] for f in found if f is not None], specs)
 
 
-def _pending(prefix: Path) -> bool:
-    """An interrupted change, a leftover partial file or a package waiting to be put back: the full path's work."""
-    state_dir = prefix / "conda-meta" / conda_meta.STATE_DIR
-    return (
-        (state_dir / "journal").exists()
-        or any((state_dir / "restore").glob("*.json"))
-        or any((prefix / "conda-meta").glob("*.partial"))
-    )
+def _build_order(records: list[conda_meta.Record]) -> list[conda_meta.Record]:
+    """The order the full path lists the projects in: those the others depend on first (``_build_order``
+    of engine/develop_install.py, from the records' depends instead of the plans)."""
+    from graphlib import TopologicalSorter
+
+    from conda_source.specs import spec_name
+
+    by_name = {record.name: record for record in records}
+    needs = {name: {spec_name(s) for s in r.depends} & set(by_name) - {name} for name, r in by_name.items()}
+    return [by_name[name] for name in TopologicalSorter(needs).static_order()]
 
 
 def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_meta.Record, list[str]] | None:
@@ -131,7 +126,7 @@ def _result(request: DevelopRequest, records: list[conda_meta.Record], specs: li
         InstalledProject(
             r.name, r.version, r.build, Path(str(r.source)), request.editable, r.file(prefix), len(r.files), True
         )
-        for r in records
+        for r in _build_order(records)
     )
-    changes = tuple(Change(p.source, "unchanged", p.name, p.version, request.editable) for p in projects)
+    changes = tuple(Change(Path(r.source), "unchanged", r.name, r.version, request.editable) for r in records)
     return DevelopResult((), Transaction(tuple(specs), ()), projects, changes=changes, prefix=prefix)

@@ -36,8 +36,23 @@ class Overrides:
         return parse_cli_overrides(self.flags)
 
     @cached_property
+    def user_file_stat(self) -> list[object] | None:
+        """The user's mapping file (path, size, mtime) as this value read it, or None (--no-user-mapping):
+        taken before the file is read, so a file edited later (during a long build) never passes for it."""
+        if not self.user_file:
+            return None
+        path = user_mapping_file()[0]
+        assert path is not None
+        try:
+            stat = path.stat()
+        except OSError:
+            return [str(path.absolute()), None, None]
+        return [str(path.absolute()), stat.st_size, stat.st_mtime_ns]
+
+    @cached_property
     def _user(self) -> tuple[OverrideLayer, ...]:
         """conda's setting, then the user's file: both read once."""
+        self.user_file_stat  # noqa: B018 (taken before the file is read)
         layers = [parse_cli_overrides(self.config, "conda-config", "plugins.conda_source_mapping")]
         user = load_user_layer() if self.user_file else None
         return (*layers, *((user,) if user is not None else ()))

@@ -99,6 +99,8 @@ def develop_install(
     unchanged = nothing_to_do(request)
     if unchanged is not None:
         return unchanged
+    if dry_run:  # a dry run starts no backend it may not need
+        return _develop_install(request)
     with backends_started(request.paths, request.environment):
         return _develop_install(request)
 

@@ -190,15 +190,16 @@ def all_records(prefix: Path) -> list[Record]:
     found = []
     for path in sorted((prefix / "conda-meta").glob("*.json")):
         stat = path.stat()
-        key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        record = _read.get(key)
-        if record is None:
-            record = _read[key] = Record.from_json(json.loads(path.read_text(encoding="utf-8")))
-        found.append(record)
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        seen = _read.get(str(path))
+        if seen is None or seen[0] != key:
+            seen = _read[str(path)] = (key, Record.from_json(json.loads(path.read_text(encoding="utf-8"))))
+        found.append(seen[1])
     return found
 
 
-_read: dict[tuple[str, int, int, int, int], Record] = {}  # records this process read: file, inode, size, times
+# The records this process read, by file: the latest content of each (inode, size, times) only.
+_read: dict[str, tuple[tuple[int, int, int, int], Record]] = {}
 
 
 def write_record(prefix: Path, record: Record) -> Path:

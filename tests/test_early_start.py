@@ -210,3 +210,19 @@ def test_a_backend_that_fails_to_import_is_imported_once(prefix: Path, tmp_path:
         backend.get_requires(editable=True)
     assert "".join(backend.output).count("importing failing_backend") == 1
     backend.close()
+
+
+def test_a_dry_run_starts_no_backend(prefix: Path, tmp_path: Path) -> None:
+    """A dry run of an unchanged project needs no backend: none is started (a real run would start one early)."""
+    project = loud_project(tmp_path)
+    log = tmp_path / "imports.log"
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+    environ = {**os.environ, "LOUD_LOG": str(log)}
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True, env=environ).returncode == 0
+    log.unlink()
+    completed = subprocess.run(
+        [*command, "--no-user-mapping", "--dry-run"], capture_output=True, text=True, env=environ
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Dry run: nothing was changed." in completed.stdout
+    assert not log.exists()  # the backend was never imported

@@ -293,3 +293,13 @@ def test_the_quick_answer_is_the_full_paths_answer(prefix: Path, tmp_path: Path)
     assert [p.name for p in full.projects] == ["quick-a", "quick-b"]
     assert {**full.to_dict(), "plans": []} == quick.to_dict()
     assert render(full) == render(quick)
+
+
+def test_a_state_with_hand_edited_specs_goes_down_the_full_path(installed: tuple[Path, Path]) -> None:
+    prefix, project = installed
+    state = prefix / "conda-meta" / conda_meta.STATE_DIR / "quick-demo.json"
+    data = json.loads(state.read_text())
+    data["rerun"]["specs"] = None
+    state.write_text(json.dumps(data))
+    assert nothing_to_do(request_for(prefix, project)) is None
+    assert develop_install(request_for(prefix, project)).projects[0].unchanged

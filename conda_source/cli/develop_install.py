@@ -83,7 +83,7 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
         unchanged = nothing_to_do(request)  # a re-run with nothing to do: decided before the engine is imported
         if unchanged is not None:
             return unchanged
-        if not request.only_deps:
+        if not (request.only_deps or request.dry_run):  # a dry run starts no backend it may not need
             from conda_source.early_start import backends_started
 
             with backends_started(request.paths, request.environment):  # they start while the engine plans

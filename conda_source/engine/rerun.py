@@ -113,7 +113,10 @@ def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_met
 
         if linked_library_problems(prefix, state.linked):
             return None
-    return record, [str(spec) for spec in rerun.get("specs", ())]
+    specs = rerun.get("specs")
+    if not isinstance(specs, list) or not all(isinstance(spec, str) for spec in specs):
+        return None  # not as this version writes it: the full path decides
+    return record, specs
 
 
 def _result(request: DevelopRequest, records: list[conda_meta.Record], specs: list[str]) -> DevelopResult:

@@ -172,11 +172,6 @@ def build_editable(*args, **kwargs):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (review of issue 13): the fingerprint reads the build files after the build, so an edit made "
-    "while the backend ran passes for installed; both the full path and the quick no-op then call it unchanged",
-)
 def test_pyproject_edited_during_the_build_reinstalls_next_time(prefix: Path, tmp_path: Path) -> None:
     project = local_project(tmp_path, "edited-during-build", [])
     (project / "_backend" / "editing_backend.py").write_text(EDITING_AFTER_BUILD)

@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conda_source import __version__
-from conda_source._toml import loads_toml
-from conda_source.build_files import BUILD_FILES
+from conda_source.build_files import build_inputs
 
 if TYPE_CHECKING:
     from conda_source.engine.plan import Plan
@@ -66,7 +65,7 @@ def fingerprint(
     content (the staged wheel at install time, the prefix on a re-run).
     """
     inputs = Inputs(str(p.project.root.resolve()), p.extras, p.groups, p.project.build_system.backend)
-    return fingerprint_of(inputs, environment, editable, installed, read)
+    return fingerprint_of(inputs, environment, editable, installed, read, p.build_inputs or None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,13 @@ def fingerprint_of(
     editable: bool,
     installed: Iterable[str],
     read: Callable[[str], bytes],
+    captured: tuple[tuple[str, bytes], ...] | None = None,
 ) -> str:
+    """``captured``: the build files as the plan read them (``build_inputs``); read now when not given.
+
+    An install passes what its plan read, so a build file edited while the backend ran counts as
+    changed on the next run; a re-run reads them now.
+    """
     root = Path(inputs.root)
     material: list[Any] = [
         __version__,
@@ -97,12 +102,8 @@ def fingerprint_of(
     ]
     digest = hashlib.sha256()
     digest.update(json.dumps(material).encode())
-    for name in BUILD_FILES:
-        path = root / name
-        if path.is_file():
-            digest.update(b"\0" + name.encode() + b"\0" + path.read_bytes())
-    for path in dynamic_files(root):
-        digest.update(b"\0dynamic\0" + str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+    for label, data in captured if captured is not None else build_inputs(root):
+        digest.update(b"\0" + label.encode() + b"\0" + data)
     files = sorted(installed)
     digest.update(json.dumps(sources(root, editable, files, read, inputs.backend)).encode())
     return digest.hexdigest()
@@ -118,45 +119,6 @@ def _python(environment: Environment) -> list[Any]:
     scheme = {k: environment.paths.get(k) for k in ("purelib", "platlib", "scripts", "data")}
     implementation = environment.target.markers.get("implementation_name")
     return [str(interpreter), identity, str(environment.python), implementation, scheme]
-
-
-def dynamic_files(root: Path) -> list[Path]:
-    """Files that pyproject.toml's dynamic metadata reads: setuptools' ``file`` entries, hatch's requirements files."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return []
-    try:
-        document = loads_toml(pyproject.read_text(encoding="utf-8"), str(pyproject))
-    except Exception:  # an invalid pyproject.toml fails the plan before this is reached
-        return []
-    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
-    assert isinstance(tool, dict)
-    names: list[str] = []
-    setuptools_dynamic = (
-        (tool.get("setuptools") or {}).get("dynamic") if isinstance(tool.get("setuptools"), dict) else {}
-    )
-    for value in _values(setuptools_dynamic):
-        if isinstance(value, dict) and "file" in value:
-            names += [value["file"]] if isinstance(value["file"], str) else list(value["file"])
-    hatch = tool.get("hatch") if isinstance(tool.get("hatch"), dict) else {}
-    assert isinstance(hatch, dict)
-    hooks = ((hatch.get("metadata") or {}).get("hooks") or {}) if isinstance(hatch.get("metadata"), dict) else {}
-    requirements = hooks.get("requirements_txt") if isinstance(hooks, dict) else None
-    if isinstance(requirements, dict):
-        for value in _values(requirements):
-            if isinstance(value, list):
-                names += [v for v in value if isinstance(v, str)]
-        if "files" not in requirements:
-            names.append("requirements.txt")
-    return sorted({root / n for n in names if isinstance(n, str)})
-
-
-def _values(table: object) -> Iterator[object]:
-    """Every value of a (nested) TOML table."""
-    if isinstance(table, dict):
-        for value in table.values():
-            yield value
-            yield from _values(value)
 
 
 def sources(root: Path, editable: bool, installed: list[str], read: Callable[[str], bytes], backend: str) -> list[Any]:

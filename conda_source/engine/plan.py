@@ -14,6 +14,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from conda_source.build_files import build_inputs
 from conda_source.engine.external import map_external_requirements
 from conda_source.errors import SelectionError, TargetError
 from conda_source.mapping.names import NameMapper, Provenance, identity_name
@@ -45,6 +46,7 @@ class Plan:
     deferred: tuple[str, ...] = field(default=())  # what only the backend can tell
     mapper: NameMapper = field(default_factory=NameMapper, compare=False)  # this project's mapping layers
     prefix: Path | None = None  # the probed environment, if any
+    build_inputs: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)  # the build files as planned
 
     @property
     def conda_depends(self) -> tuple[str, ...]:
@@ -131,7 +133,8 @@ def plan(request: PlanRequest) -> Plan:
 
     deferred = _deferred(project, extras)
     prefix = environment.prefix if environment else None
-    return Plan(project, target, extras, groups, tuple(build), tuple(run), deferred, mapper, prefix)
+    inputs = build_inputs(project.root.resolve())  # what the install's fingerprint counts, as planned
+    return Plan(project, target, extras, groups, tuple(build), tuple(run), deferred, mapper, prefix, inputs)
 
 
 def _select(

@@ -256,8 +256,12 @@ def serve(requests: Any, responses: Any, early: list[dict[str, Any]] | None = No
         pending = []
         sys.stdout.flush()
         sys.stderr.flush()
-        responses.write(json.dumps(out) + "\n")
-        responses.flush()
+        try:
+            responses.write(json.dumps(out) + "\n")
+            responses.flush()
+        except BrokenPipeError:  # nobody waits for the answer (a hook asked ahead, then not needed): done
+            os.dup2(os.open(os.devnull, os.O_WRONLY), responses.fileno())
+            return
 
 
 def main() -> None:

@@ -101,7 +101,7 @@ def develop_install(
         return unchanged
     if dry_run:  # a dry run starts no backend it may not need
         return _develop_install(request)
-    with backends_started(request.paths, request.environment):
+    with backends_started(request.paths, request.environment, editable):
         return _develop_install(request)
 
 

@@ -28,19 +28,20 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def backends_started(paths: Iterable[Path], environment: Environment) -> Iterator[None]:
+def backends_started(paths: Iterable[Path], environment: Environment, editable: bool = True) -> Iterator[None]:
     """``start_backends``, and at the end of the block, end those no build took over."""
     from conda_source.hook_process import end_early
 
     try:
-        start_backends(paths, environment)
+        start_backends(paths, environment, editable)
         yield
     finally:
         end_early()
 
 
-def start_backends(paths: Iterable[Path], environment: Environment) -> None:
-    """Start the backend process of each project at ``paths`` (directories or their pyproject.toml)."""
+def start_backends(paths: Iterable[Path], environment: Environment, editable: bool = True) -> None:
+    """Start the backend process of each project at ``paths`` (directories or their pyproject.toml), and ask
+    it at once what a build asks first (``get_requires_for_build_editable``, or ``_wheel``)."""
     from conda_source import conda_meta
     from conda_source.activation import activate
     from conda_source.errors import CondaSourceError
@@ -55,7 +56,8 @@ def start_backends(paths: Iterable[Path], environment: Environment) -> None:
         root, backend, backend_path = declared
         try:
             context = (activate(environment.prefix, os.environ).environ, installed_token(environment.prefix))
-            start_early(root, backend, backend_path, environment.interpreter, context)
+            hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
+            start_early(root, backend, backend_path, environment.interpreter, context, hook)
         except (CondaSourceError, OSError):
             continue
 

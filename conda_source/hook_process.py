@@ -123,7 +123,7 @@ class HookProcess:
         process = self._process
         if process is None or not process.serves(environ, token):
             self.close()
-            process = self._process = self._start(environ, token)
+            process = self._process = self._start(environ, token, _request(hook, kwargs))
         data = process.call(hook, kwargs)
         if data is None:  # the process ended during the hook: its exit status says how
             self._process = None
@@ -145,13 +145,15 @@ class HookProcess:
             )
         return data["return_val"]
 
-    def _start(self, environ: Mapping[str, str], token: object) -> _Running:
+    def _start(self, environ: Mapping[str, str], token: object, first: str) -> _Running:
+        """A process for ``first`` (the request about to be sent): one started early for exactly this build,
+        if it was asked nothing or just that ahead, else a new one."""
         self.started += 1
         key = _key(self.python, self.source_dir, self.build_backend, self.backend_path, environ, token)
         early = _early.pop(key, None)
         for other in [k for k in _early if k[:4] == key[:4]]:  # started for this build in another state: unused
             _early.pop(other).close()
-        if early is not None and early.serves(environ, token):
+        if early is not None and early.serves(environ, token) and early.ahead in (None, first):
             early.adopt(self._on_output)
             return early
         if early is not None:
@@ -162,17 +164,27 @@ class HookProcess:
 
 
 def start_early(
-    source_dir: Path, build_backend: str, backend_path: Sequence[str], python: Path, context: Context
+    source_dir: Path,
+    build_backend: str,
+    backend_path: Sequence[str],
+    python: Path,
+    context: Context,
+    first_hook: str | None = None,
 ) -> None:
     """Start the process of a build that is about to come, so the interpreter's start and the backend's import
     overlap the caller's own work.  ``HookProcess`` takes it over when it asks for exactly that process (same
-    interpreter, project, backend, environment and installed packages); otherwise it is ended unused."""
+    interpreter, project, backend, environment and installed packages); otherwise it is ended unused.
+
+    ``first_hook`` (a ``get_requires_for_build_*`` hook, without config settings) is asked at once, as the
+    build's first call will: the answer waits in the pipe for that call, which then costs nothing."""
     source = os.path.abspath(source_dir)
     paths = [os.path.normpath(os.path.join(source, p)) for p in backend_path] or None
     environ, token = context
     key = _key(str(python), source, build_backend, paths, environ, token)
     if key not in _early:
         _early[key] = _launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
+        if first_hook is not None:
+            _early[key].send_ahead(first_hook, {"config_settings": None})
 
 
 _early: dict[tuple[Any, ...], _Running] = {}  # started by start_early, not yet taken over
@@ -182,6 +194,10 @@ def end_early() -> None:
     """End every process started early that no build took over (the run is over)."""
     while _early:
         _early.popitem()[1].close()
+
+
+def _request(hook: str, kwargs: Mapping[str, Any]) -> str:
+    return json.dumps({"hook": hook, "kwargs": kwargs})
 
 
 def installed_token(prefix: Path) -> object:
@@ -230,6 +246,7 @@ class _Running:
         self._on_output = on_output
         self._output: IO[bytes] = tempfile.TemporaryFile(prefix="conda-source-hooks-")  # noqa: SIM115 (closed in close)
         self._read = 0
+        self._ahead: str | None = None  # a request sent before anyone asked (start_early), not answered yet
         _reap()
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
@@ -267,11 +284,36 @@ class _Running:
     def serves(self, environ: Mapping[str, str], token: object) -> bool:
         return self._popen.poll() is None and token == self._token and dict(environ) == self._environ
 
+    @property
+    def ahead(self) -> str | None:
+        """The request sent ahead (``send_ahead``) whose answer nobody has read yet."""
+        return self._ahead
+
+    def send_ahead(self, hook: str, kwargs: Mapping[str, Any]) -> None:
+        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (or dropped by another)."""
+        self._ahead = _request(hook, kwargs)
+        try:
+            self._requests.write(self._ahead + "\n")
+            self._requests.flush()
+        except BrokenPipeError:
+            pass  # it ended already: the call that comes reads its end
+
     def call(self, hook: str, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Send one request and read its answer; None when the process ended instead."""
+        request, ahead, self._ahead = _request(hook, kwargs), self._ahead, None
+        if ahead is not None and ahead != request and self._answer() is None:
+            return None  # the hook asked ahead ended the process
         try:
-            self._requests.write(json.dumps({"hook": hook, "kwargs": kwargs}) + "\n")
-            self._requests.flush()
+            if ahead != request:
+                self._requests.write(request + "\n")
+                self._requests.flush()
+        except BrokenPipeError:
+            pass
+        return self._answer()
+
+    def _answer(self) -> dict[str, Any] | None:
+        """Read the answer to the request sent last; None when the process ended instead."""
+        try:
             while not select.select([self._responses], [], [], 0.2)[0]:
                 self._collect()  # what the backend prints, while it runs (-v shows it live)
             line = self._responses.readline()

@@ -226,3 +226,109 @@ def test_a_dry_run_starts_no_backend(prefix: Path, tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "Dry run: nothing was changed." in completed.stdout
     assert not log.exists()  # the backend was never imported
+
+
+# A backend that logs every get_requires hook (with its process) and fails it when told to.
+ASKED_BACKEND = """
+import os
+from minimal_backend import *
+
+def _log(hook):
+    with open(os.environ["ASKED_LOG"], "a") as log:
+        log.write(hook + " " + str(os.getpid()) + chr(10))
+    if os.environ.get("ASKED_FAIL"):
+        print("asked backend: refusing", hook, flush=True)
+        raise RuntimeError("refused")
+    return []
+
+def get_requires_for_build_editable(config_settings=None):
+    return _log("get_requires_for_build_editable")
+
+def get_requires_for_build_wheel(config_settings=None):
+    return _log("get_requires_for_build_wheel")
+"""
+
+
+def asked_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> tuple[Path, Path]:
+    project = local_project(tmp_path, "asked-demo", [])
+    (project / "_backend" / "asked_backend.py").write_text(ASKED_BACKEND)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('build-backend = "minimal_backend"', 'build-backend = "asked_backend"')
+    )
+    log = tmp_path / "asked.log"
+    monkeypatch.setenv("ASKED_LOG", str(log))
+    if fail:
+        monkeypatch.setenv("ASKED_FAIL", "1")
+    return project, log
+
+
+def test_the_first_hook_is_asked_ahead_and_its_answer_used(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, log = asked_project(tmp_path, monkeypatch)
+    environment = probe(prefix)
+    start_backends([project], environment, editable=True)
+    (early,) = hook_process._early.values()
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    assert backend.get_requires(editable=True) == []
+    assert log.read_text().split(chr(10))[:-1] == [f"get_requires_for_build_editable {early._popen.pid}"]  # once
+    backend.close()
+
+
+def test_a_process_asked_another_first_hook_is_not_taken_over(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, log = asked_project(tmp_path, monkeypatch)
+    environment = probe(prefix)
+    start_backends([project], environment, editable=True)
+    (early,) = hook_process._early.values()
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    assert backend.get_requires(editable=False) == []  # a regular build: get_requires_for_build_wheel
+    (editable, wheel) = log.read_text().splitlines()
+    assert editable == f"get_requires_for_build_editable {early._popen.pid}"
+    assert (
+        wheel.startswith("get_requires_for_build_wheel ")
+        and wheel != f"get_requires_for_build_wheel {early._popen.pid}"
+    )
+    assert hook_process._early == {}
+    backend.close()
+
+
+def test_a_hook_asked_ahead_that_fails_is_reported_by_the_build(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conda_source.backend import BackendError
+
+    project, log = asked_project(tmp_path, monkeypatch, fail=True)
+    environment = probe(prefix)
+    start_backends([project], environment, editable=True)
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    with pytest.raises(BackendError) as caught:
+        backend.get_requires(editable=True)
+    assert str(caught.value).endswith(
+        "build backend failed in get_requires_for_build_editable: the backend exited with status 1; its output is "
+        "above, fix what it reports and run again"
+    )
+    assert "asked backend: refusing get_requires_for_build_editable" in caught.value.output
+    assert "RuntimeError: refused" in caught.value.output
+    assert len(log.read_text().splitlines()) == 1  # asked once: ahead
+    backend.close()
+
+
+def test_a_hook_asked_ahead_that_fails_does_not_fail_another_first_hook(
+    prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early process (whose hook asked ahead failed) is not taken over: the build's hook runs on its own."""
+    from conda_source.backend import BackendError
+
+    project, _ = asked_project(tmp_path, monkeypatch, fail=True)
+    environment = probe(prefix)
+    start_backends([project], environment, editable=True)
+    backend = Backend(load_project(project), environment.interpreter, prefix)
+    with pytest.raises(BackendError) as caught:
+        backend.get_requires(editable=False)
+    assert "build backend failed in get_requires_for_build_wheel" in str(caught.value)
+    assert "refusing get_requires_for_build_wheel" in caught.value.output
+    assert "refusing get_requires_for_build_editable" not in caught.value.output  # the early one's: not shown
+    backend.close()

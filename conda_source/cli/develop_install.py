@@ -86,7 +86,9 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
         if not (request.only_deps or request.dry_run):  # a dry run starts no backend it may not need
             from conda_source.early_start import backends_started
 
-            with backends_started(request.paths, request.environment):  # they start while the engine plans
+            with backends_started(
+                request.paths, request.environment, request.editable
+            ):  # they start while the engine plans
                 return _execute(request, invocation)
     return _execute(request, invocation)
 

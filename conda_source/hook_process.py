@@ -312,13 +312,19 @@ class _Running:
         return self._answer()
 
     def _answer(self) -> dict[str, Any] | None:
-        """Read the answer to the request sent last; None when the process ended instead."""
+        """Read the answer to the request sent last; None when the process ended instead.
+
+        Interrupted while it waits (Ctrl-C, an error elsewhere), it ends the process: no backend
+        goes on building for a run that is over."""
         try:
             while not select.select([self._responses], [], [], 0.2)[0]:
                 self._collect()  # what the backend prints, while it runs (-v shows it live)
             line = self._responses.readline()
         except BrokenPipeError:
             line = ""
+        except BaseException:
+            self._popen.terminate()
+            raise
         if not line:
             self._popen.wait()
             self._collect()

@@ -147,6 +147,7 @@ def test_ctrl_c_is_one_line_and_leaves_the_environment_as_it_was(shared_prefix: 
     )
     assert "Traceback" not in err
     assert tree_digest(shared_prefix) == before
+    assert backend_stopped(project)  # the backend does not go on building for a run that is over
 
 
 def test_ctrl_c_in_build_local_is_one_line_and_says_what_stays(shared_prefix: Path, tmp_path: Path) -> None:
@@ -171,3 +172,22 @@ def test_ctrl_c_in_build_local_is_one_line_and_says_what_stays(shared_prefix: Pa
         "(packages an earlier step linked stay)"
     )
     assert "Traceback" not in err and not out.exists()  # a failed run leaves no output behind
+    assert backend_stopped(project)
+
+
+def backend_stopped(project: Path, timeout: float = 10) -> bool:
+    """The paused backend's process (its pid in PAUSED) has ended (gone, or a zombie nobody reaped yet)."""
+    import time
+
+    pid = int((project / "PAUSED").read_text())
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.05)
+    (project / "PAUSED").unlink()  # let it finish rather than linger after the test
+    return False

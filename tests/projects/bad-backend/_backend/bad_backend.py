@@ -29,7 +29,7 @@ def _fail(hook):
         print("about to crash", flush=True)
         os.kill(os.getpid(), signal.SIGSEGV)
     if MODE == "pause":
-        (ROOT / "PAUSED").write_text("")
+        (ROOT / "PAUSED").write_text(str(os.getpid()))
         while (ROOT / "PAUSED").exists():
             time.sleep(0.05)
 

@@ -478,8 +478,9 @@ def render(rows: list[Row], repeats: int) -> str:
         ours = f"{row.ours:.3f}" if row.ours is not None else "n/a"
         theirs = f"{row.theirs:.3f}" if row.theirs is not None else "n/a"
         lines.append(f"| {row.name} | {ours} | {row.peer} | {theirs} | {row.ratio()} | {row.note} |")
+    conda_ran = any(row.peer == "conda pypi install -e" and row.theirs is not None for row in rows)
     not_here = [
-        "conda-pypi: needs conda with its solver plugin; not run here",
+        *([] if conda_ran else ["conda-pypi: needs conda (and conda-pypi) in this interpreter; not run here"]),
         "conda-build (`conda develop`, `conda build`): not installable from the registries these machines reach",
     ]
     lines += ["", "Peers that cannot run here:"] + [f"- {item}" for item in not_here]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,67 @@ def test_protect_env_on_a_re_run_with_nothing_to_do(build_channel: str, prefix: 
     assert result.returncode == 0, result.stderr
     assert "unchanged, nothing to do" in result.stdout
     assert f"protected from pip: wrote {marker}" in result.stdout and marker.is_file()
+
+
+def test_uninstall_names_the_environment_in_its_remove_hint(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """What only the project needed is reported with a command that works as it is, for the environment as named."""
+    project = uses_six(tmp_path)
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping")
+    assert conda_source(*args).returncode == 0
+    removed = conda_source(*args, "--uninstall")
+    assert removed.returncode == 0, removed.stderr
+    assert f"  remove them with: conda remove -p {prefix} six" in removed.stdout
+    envs = tmp_path / "root" / "envs"
+    named = make_test_prefix(envs / "dev")
+    by_name = ("develop-install", str(project), "-n", "dev", "-c", build_channel, "--no-user-mapping")
+    root = {"CONDA_ROOT_PREFIX": str(tmp_path / "root"), "CONDA_ENVS_PATH": str(envs)}
+    assert conda_source(*by_name, **root).returncode == 0, conda_source(*by_name, **root).stderr
+    removed = conda_source(*by_name, "--uninstall", **root)
+    assert removed.returncode == 0, removed.stderr
+    assert "  remove them with: conda remove -n dev six" in removed.stdout
+    assert named.is_dir()
+
+
+# An in-tree backend that builds needing packaging, and asks for six besides (get_requires_for_build_editable).
+ASKS_FOR_SIX = """
+from minimal_backend import *
+
+def get_requires_for_build_editable(config_settings=None):
+    return ["six"]
+"""
+
+
+def test_what_the_backend_asks_for_later_is_reported_as_linked(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """Build requirements not installed yet: the backend is asked after the first transaction, and what it adds
+    is linked then. The report (text and --json) lists every package the run linked, those included."""
+    project = local_project(tmp_path, "asks-later", [])
+    (project / "_backend" / "asking_backend.py").write_text(ASKS_FOR_SIX)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text().replace('build-backend = "minimal_backend"', 'build-backend = "asking_backend"')
+    pyproject.write_text(text.replace("requires = []", 'requires = ["packaging"]'))
+    assert 'requires = ["packaging"]' in pyproject.read_text()
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping", "--json")
+    result = conda_source(*args)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    linked = {entry["name"] for entry in document["actions"]["LINK"]}
+    assert {"packaging", "six", "asks-later"} <= linked
+    assert any(dist.startswith("six-") for dist in document["link"])
+    history = (prefix / "conda-meta" / "history").read_text()
+    assert "::six-" in history  # it was linked by a later transaction of the run, and is reported
+
+
+def test_a_project_named_only_by_its_backend_is_named_in_the_json_changes(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """No [project] table (a setup.py project): the plan cannot name it, the build can; the result does."""
+    project = Path(shutil.copytree(Path(__file__).parent / "projects" / "legacy-setup-py", tmp_path / "legacy"))
+    args = ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping", "--json")
+    result = conda_source(*args)
+    assert result.returncode == 0, result.stderr
+    (change,) = json.loads(result.stdout)["changes"]
+    (installed,) = json.loads(result.stdout)["projects"]
+    assert change["name"] == installed["name"] == "legacy-setup-py"
+    assert change["version"] == installed["version"] != ""

@@ -148,5 +148,5 @@ def render(result: DevelopResult) -> str:
         lines.append(f"put back {dist}")
     if result.left_behind:
         lines.append(f"still installed, needed by nothing else: {', '.join(result.left_behind)}")
-        lines.append(f"  remove them with: conda remove {' '.join(result.left_behind)}")
+        lines.append(f"  remove them with: conda remove -p {result.prefix} {' '.join(result.left_behind)}")
     return "\n".join(lines)

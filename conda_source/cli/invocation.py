@@ -89,7 +89,7 @@ def overrides_from(args: argparse.Namespace, config: tuple[str, ...] = ()) -> Ov
 
 def run_verb(verb: Verb, args: argparse.Namespace, invocation: Invocation) -> int:
     result = verb.execute(verb.to_request(args, invocation), invocation)
-    print(json.dumps(result.to_dict(), indent=2) if invocation.json else verb.render(result))
+    print(json.dumps(result.to_dict(), indent=2) if invocation.json else invocation.spell(verb.render(result)))
     return 0
 
 

@@ -47,7 +47,7 @@ from conda_source.engine.develop_types import DevelopRequest, DevelopResult, Ins
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError, installed
+from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction, installed, record_files
 from conda_source.journal import Group
 from conda_source.mapping.requirements import map_requirements
 from conda_source.replacement import replacing
@@ -149,13 +149,33 @@ def _solve_and_install(
     protected = pip_protection.protect(request.environment) if request.protect_env else None
     return DevelopResult(
         plans,
-        transaction,
+        _whole_transaction(transaction, snapshot.records, record_files(prefix), projects),
         projects,
         recovered=recovered,
-        changes=shown,
+        changes=tuple(_named(c, projects) for c in shown),
         prefix=prefix,
         protected=str(protected) if protected else None,
     )
+
+
+def _whole_transaction(
+    first: Transaction, before: frozenset[str], after: frozenset[str], projects: tuple[InstalledProject, ...]
+) -> Transaction:
+    """The run's dependency changes as they ended: the first transaction's, and what the builds added
+    (what the backends asked for, runtime dependencies only their metadata named)."""
+    ours = {f"{p.name}-{p.version}-{p.build}" for p in projects}
+    listed = {dist.rpartition("::")[2] for dist in first.link}
+    added = sorted(f.removesuffix(".json") for f in after - before)
+    later = [dist for dist in added if dist not in listed and dist not in ours]
+    return Transaction(first.specs, (*first.link, *later), first.unlink)
+
+
+def _named(change: Change, projects: tuple[InstalledProject, ...]) -> Change:
+    """A change whose project's name and version only the backend knew (no [project] table), named now."""
+    if change.name and change.version:
+        return change
+    built = next((p for p in projects if p.source == change.source), None)
+    return dataclasses.replace(change, name=built.name, version=built.version) if built else change
 
 
 def _install_projects(

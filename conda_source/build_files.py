@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from conda_source._toml import loads_toml
 
@@ -21,22 +23,117 @@ def build_files_digest(root: Path) -> str:
 
 
 def build_inputs(root: Path) -> tuple[tuple[str, bytes], ...]:
-    """The build files and the files their dynamic metadata reads, as (label, content) pairs, in order."""
+    """The build files and the files their dynamic metadata reads, as (label, content) pairs, in order;
+    for a dynamic version, where it comes from too (``version_inputs``)."""
     found = [(name, (root / name).read_bytes()) for name in BUILD_FILES if (root / name).is_file()]
     for path in dynamic_files(root):
         found.append((f"dynamic\0{path}", path.read_bytes() if path.is_file() else b"-"))
-    return tuple(found)
+    return (*found, *version_inputs(root))
+
+
+def version_inputs(root: Path) -> list[tuple[str, bytes]]:
+    """Where a dynamic version comes from, beside the build files: the file it is read from (hatch's
+    ``version.path``, setuptools' ``version.attr`` module, flit's module), and for version-control
+    versions (setuptools-scm, hatch-vcs, ...) the commit checked out, the tags and the
+    ``SETUPTOOLS_SCM_PRETEND_VERSION*`` variables.  Not whether the tree is dirty: that changes
+    with every edit an editable install follows anyway."""
+    document = _pyproject(root)
+    project = document.get("project") if isinstance(document.get("project"), dict) else None
+    if not isinstance(project, dict) or "version" not in (project.get("dynamic") or []):
+        return []
+    found = [
+        (f"version\0{path}", path.read_bytes() if path.is_file() else b"-") for path in _version_files(root, document)
+    ]
+    pretend = sorted((k, v) for k, v in os.environ.items() if k.startswith("SETUPTOOLS_SCM_PRETEND_VERSION"))
+    found.append(("version\0env", repr(pretend).encode()))
+    found.append(("version\0vcs", _git_identity(root)))
+    return found
+
+
+def _version_files(root: Path, document: dict[str, Any]) -> list[Path]:
+    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    assert isinstance(tool, dict)
+    files: list[Path] = []
+    hatch_version = (tool.get("hatch") or {}).get("version") if isinstance(tool.get("hatch"), dict) else None
+    if isinstance(hatch_version, dict) and isinstance(hatch_version.get("path"), str):
+        files.append(root / hatch_version["path"])
+    setuptools = tool.get("setuptools") if isinstance(tool.get("setuptools"), dict) else {}
+    dynamic = setuptools.get("dynamic") if isinstance(setuptools, dict) else None
+    version = dynamic.get("version") if isinstance(dynamic, dict) else None
+    if isinstance(version, dict) and isinstance(version.get("attr"), str):
+        files += _module_files(root, version["attr"].rsplit(".", 1)[0])
+    backend = (
+        (document.get("build-system") or {}).get("build-backend")
+        if isinstance(document.get("build-system"), dict)
+        else None
+    )
+    name = (document.get("project") or {}).get("name")
+    if isinstance(backend, str) and backend.startswith("flit_core") and isinstance(name, str):
+        flit_module = (
+            ((tool.get("flit") or {}).get("module") or {}).get("name") if isinstance(tool.get("flit"), dict) else None
+        )
+        files += _module_files(root, flit_module if isinstance(flit_module, str) else name.replace("-", "_"))
+    return sorted(set(files))
+
+
+def _module_files(root: Path, module: str) -> list[Path]:
+    """Where ``module`` (dotted) can live in a checkout: flat or src/ layout, package or module."""
+    parts = module.split(".")
+    return [
+        base.joinpath(*parts[:-1], parts[-1] + suffix)
+        for base in (root, root / "src")
+        for suffix in ("/__init__.py", ".py")
+    ]
+
+
+def _git_identity(root: Path) -> bytes:
+    """The commit checked out and every tag, read from the repository's files (no git process)."""
+    for directory in (root, *root.parents):
+        dot_git = directory / ".git"
+        if dot_git.exists():
+            break
+    else:
+        return b"-"
+    try:
+        git_dir = dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: PATH"
+            git_dir = (directory / dot_git.read_text(encoding="utf-8").split(":", 1)[1].strip()).resolve()
+        common = git_dir
+        if (git_dir / "commondir").is_file():
+            common = (git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+        head = (git_dir / "HEAD").read_bytes()
+        parts = [head]
+        if head.startswith(b"ref: "):
+            ref = head[5:].strip().decode()
+            parts.append((common / ref).read_bytes() if (common / ref).is_file() else b"(packed)")
+        tags = common / "refs" / "tags"
+        if tags.is_dir():
+            parts += [
+                f"{t.relative_to(tags)}={t.read_text().strip()}".encode()
+                for t in sorted(tags.rglob("*"))
+                if t.is_file()
+            ]
+        if (common / "packed-refs").is_file():
+            parts.append((common / "packed-refs").read_bytes())
+        return b"\0".join(parts)
+    except (OSError, UnicodeDecodeError, IndexError):
+        return b"?"
+
+
+def _pyproject(root: Path) -> dict[str, Any]:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    try:
+        document = loads_toml(pyproject.read_text(encoding="utf-8"), str(pyproject))
+    except Exception:  # an invalid pyproject.toml fails the plan before this is reached
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def dynamic_files(root: Path) -> list[Path]:
     """Files that pyproject.toml's dynamic metadata reads: setuptools' ``file`` entries, hatch's requirements files."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return []
-    try:
-        document = loads_toml(pyproject.read_text(encoding="utf-8"), str(pyproject))
-    except Exception:  # an invalid pyproject.toml fails the plan before this is reached
-        return []
+    document = _pyproject(root)
     tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
     assert isinstance(tool, dict)
     names: list[str] = []

@@ -59,6 +59,12 @@ class Record:
         return Path(self.source).as_uri()
 
     @property
+    def history_dist(self) -> str:
+        """How conda's history names this develop install (``local-develop/linux-64::NAME-VER-BUILD``), so
+        conda's next transaction does not see it as changed."""
+        return f"{self.channel}/{self.subdir}::{self.dist}" if self.subdir else f"{self.channel}::{self.dist}"
+
+    @property
     def is_develop(self) -> bool:
         return self.channel == DEVELOP_CHANNEL
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from conda_source import conda_meta, history, prefix_install
-from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, Record
+from conda_source.conda_meta import DevelopState, Record
 from conda_source.errors import TargetError
 from conda_source.installer import Installer
 from conda_source.journal import Group, Journal, fault
@@ -168,8 +168,8 @@ def plan_install(
         Write(conda_meta.state_relative(name), lambda _: conda_meta.write_state(prefix, name, new_state))
     )
     change.writes.append(Write(record.relative_file(), lambda _: _write_record(prefix, record)))
-    change.linked = (f"{DEVELOP_CHANNEL}::{record.dist}",)
-    change.unlinked = tuple(f"{channel_of(r)}::{r.dist}" for r in displaced)
+    change.linked = (record.history_dist,)
+    change.unlinked = tuple(r.history_dist if r.is_develop else f"{channel_of(r)}::{r.dist}" for r in displaced)
     change.specs = (name,)
     change.sources = {name: state.source}
     return InstallChange(change, forced, describe(channel, needs) if channel is not None else None)
@@ -195,7 +195,7 @@ def plan_uninstall(prefix: Path, record: Record) -> Change:
         marker = conda_meta.restore_marker(record.name)
         change.writes.append(Write(marker, _json(prefix, marker, dict(state.replaces))))
     change.removed.append(record.relative_file())  # the record last: while it exists, the install is whole
-    change.unlinked = (f"{DEVELOP_CHANNEL}::{record.dist}",)
+    change.unlinked = (record.history_dist,)
     return change
 
 

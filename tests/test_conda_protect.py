@@ -91,6 +91,10 @@ def test_install_other_keeps_a_develop_install(home: Path, developed: tuple[Path
     code, output = run(home, developed, "install", "other-pkg", "-y")
     assert code == 0, output
     assert kept(home, developed[0]) and "other-pkg" in [row["name"] for row in listed(home, developed[0])]
+    # conda's history names the develop install as conda does (channel/subdir::dist): conda's transaction
+    # records only what it changed, not the develop install as if it had been replaced.
+    last = (developed[0] / "conda-meta" / "history").read_text().split("==> ")[-1]
+    assert "other-pkg" in last and "local-develop" not in last, last
 
 
 @pytest.mark.conda

@@ -17,11 +17,13 @@ from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 from conda_source.errors import ProjectNotFoundError, TargetError
 from conda_source.mapping.overrides import Overrides
 from conda_source.prefix_install import ClobberError
-from conda_source.target import probe
+from conda_source.target import host_subdir, probe
 
 PROJECTS = Path(__file__).parent / "projects"
 
 NO_USER_MAPPING = Overrides(user_file=False)
+
+SUBDIR = host_subdir()  # develop records' subdir, as conda's history names them
 
 
 def run_python(prefix: Path, code: str) -> str:
@@ -72,7 +74,7 @@ def test_editable_install_end_to_end(build_channel: str, prefix: Path, tmp_path:
     }
     assert next((prefix / "conda-meta").glob("python-*.json")).read_bytes() == python_record
     history = (prefix / "conda-meta" / "history").read_text()
-    assert f"+local-develop::setuptools-basic-1.0.0-{installed.build}" in history
+    assert f"+local-develop/{SUBDIR}::setuptools-basic-1.0.0-{installed.build}" in history
 
     # Nothing changed: a re-run is a no-op that leaves the record alone.
     stamp = installed.record.stat().st_mtime_ns
@@ -88,7 +90,8 @@ def test_editable_install_end_to_end(build_channel: str, prefix: Path, tmp_path:
     check_record_matches_disk(prefix, updated.record)
     assert not dist_info.exists()
     assert (
-        f"-local-develop::setuptools-basic-1.0.0-{installed.build}" in (prefix / "conda-meta" / "history").read_text()
+        f"-local-develop/{SUBDIR}::setuptools-basic-1.0.0-{installed.build}"
+        in (prefix / "conda-meta" / "history").read_text()
     )
 
     # Uninstall removes every file and the record, and reports what only this project needed.

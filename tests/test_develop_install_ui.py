@@ -137,7 +137,9 @@ def test_history_names_what_was_asked_for_and_what_was_required(
     blocks = (prefix / "conda-meta" / "history").read_text().split("==> ")
     requested = [line for block in blocks for line in block.splitlines() if line.startswith("# update specs:")]
     assert requested == ["# update specs: ['python']", "# update specs: ['setuptools-basic']"]
-    project_block = next(block for block in blocks if "+local-develop::setuptools-basic-1.0.0-" in block)
+    project_block = next(
+        block for block in blocks if "::setuptools-basic-1.0.0-" in block and "+local-develop/" in block
+    )
     assert "# conda-source build requirements: ['setuptools >=61', 'wheel']" in project_block
     assert "# conda-source run requirements: ['packaging >=21', 'six']" in project_block
     assert "# cmd: conda-source develop-install " in project_block

@@ -21,12 +21,14 @@ from support import check_record_matches_disk, copy_project, local_project, tree
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.journal import FAULT_ENV, Journal
 from conda_source.mapping.overrides import Overrides
-from conda_source.target import probe
+from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
 
 JOURNAL = Path("conda-meta") / "conda-source" / "journal" / "1" / "journal.json"  # the run's first change
 
 NO_USER_MAPPING = Overrides(user_file=False)
+
+SUBDIR = host_subdir()  # develop records' subdir, as conda's history names them
 
 
 def run_cli(prefix: Path, project: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -161,7 +163,7 @@ def test_two_runs_at_once(prefix: Path, project: Path, tmp_path: Path) -> None:
     for record in records(prefix):
         check_record_matches_disk(prefix, prefix / "conda-meta" / record)
     history = (prefix / "conda-meta" / "history").read_text()
-    assert history.count("+local-develop::in-tree-editable-0.4.0-") == 1  # the third run was a no-op
+    assert history.count(f"+local-develop/{SUBDIR}::in-tree-editable-0.4.0-") == 1  # the third run was a no-op
 
 
 def test_monorepo_builds_dependencies_first_without_channels(prefix: Path, tmp_path: Path) -> None:
@@ -176,7 +178,7 @@ def test_monorepo_builds_dependencies_first_without_channels(prefix: Path, tmp_p
     )
     assert out.stdout == "ok\n", out.stderr
     history = (prefix / "conda-meta" / "history").read_text()
-    assert history.index("+local-develop::mono-core-") < history.index("+local-develop::mono-app-")
+    assert history.index(f"+local-develop/{SUBDIR}::mono-core-") < history.index(f"+local-develop/{SUBDIR}::mono-app-")
 
 
 def test_monorepo_cycle_is_refused(prefix: Path, tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ from support import before, check_invariants, prefix_state, site_packages, tree_
 from conda_source.health import Finding, check_prefix
 from conda_source.installer import RattlerInstaller
 from conda_source.journal import Journal
-from conda_source.target import probe
+from conda_source.target import host_subdir, probe
+
+SUBDIR = host_subdir()  # develop records' subdir, as conda's history names them
 
 
 def error(run: subprocess.CompletedProcess[str]) -> str:
@@ -306,7 +308,7 @@ def test_develop_replaces_a_channel_package_and_uninstall_puts_it_back(
     assert dependent.read_bytes() == dependent_bytes
     assert python(prefix, "import chanpkg; print(chanpkg.WHO)") == "checkout\n"
     history = (prefix / "conda-meta" / "history").read_text()
-    assert f"-{channel}::chanpkg-1.0-{old['build']}\n+local-develop::chanpkg-2.0-" in history
+    assert f"-{channel}::chanpkg-1.0-{old['build']}\n+local-develop/{SUBDIR}::chanpkg-2.0-" in history
     check_invariants(prefix, then)
 
     out = ok(cli(prefix, str(project), "--uninstall"))

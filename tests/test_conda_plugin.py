@@ -165,7 +165,8 @@ def test_dependencies_go_through_condas_own_transaction(home: Path, env: Path, t
     assert "# update specs: " not in conda_block
     record = json.loads(next((env / "conda-meta").glob("helper-lib-1.2-*.json")).read_text())
     assert not record.get("requested_spec")
-    project_block = next(block for block in history.split("==> ") if "local-develop::uses-helper-" in block)
+    project_block = next(block for block in history.split("==> ") if "+local-develop/" in block)  # as conda names it
+    assert "::uses-helper-" in project_block
     assert "# update specs: ['uses-helper']" in project_block
     assert "# conda-source run requirements: ['helper-lib >=1']" in project_block
     assert [r["name"] for r in listed(home, env)].count("uses-helper") == 1

@@ -26,18 +26,19 @@ def build_inputs(root: Path) -> tuple[tuple[str, bytes], ...]:
     """The build files and the files their dynamic metadata reads, as (label, content) pairs, in order;
     for a dynamic version, where it comes from too (``version_inputs``)."""
     found = [(name, (root / name).read_bytes()) for name in BUILD_FILES if (root / name).is_file()]
-    for path in dynamic_files(root):
+    document = _pyproject(root)  # read once for both
+    for path in dynamic_files(root, document):
         found.append((f"dynamic\0{path}", path.read_bytes() if path.is_file() else b"-"))
-    return (*found, *version_inputs(root))
+    return (*found, *version_inputs(root, document))
 
 
-def version_inputs(root: Path) -> list[tuple[str, bytes]]:
+def version_inputs(root: Path, document: dict[str, Any] | None = None) -> list[tuple[str, bytes]]:
     """Where a dynamic version comes from, beside the build files: the file it is read from (hatch's
     ``version.path``, setuptools' ``version.attr`` module, flit's module), and for version-control
     versions (setuptools-scm, hatch-vcs, ...) the commit checked out, the tags and the
     ``SETUPTOOLS_SCM_PRETEND_VERSION*`` variables.  Not whether the tree is dirty: that changes
     with every edit an editable install follows anyway."""
-    document = _pyproject(root)
+    document = _pyproject(root) if document is None else document
     project = document.get("project") if isinstance(document.get("project"), dict) else None
     if not isinstance(project, dict) or "version" not in (project.get("dynamic") or []):
         return []
@@ -131,9 +132,9 @@ def _pyproject(root: Path) -> dict[str, Any]:
     return document if isinstance(document, dict) else {}
 
 
-def dynamic_files(root: Path) -> list[Path]:
+def dynamic_files(root: Path, document: dict[str, Any] | None = None) -> list[Path]:
     """Files that pyproject.toml's dynamic metadata reads: setuptools' ``file`` entries, hatch's requirements files."""
-    document = _pyproject(root)
+    document = _pyproject(root) if document is None else document
     tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
     assert isinstance(tool, dict)
     names: list[str] = []

@@ -127,20 +127,10 @@ def test_a_requirement_the_backend_adds_is_named_as_the_backends(shared_prefix: 
 
 
 def test_ctrl_c_is_one_line_and_leaves_the_environment_as_it_was(shared_prefix: Path, tmp_path: Path) -> None:
-    import signal
-    import time
-
     project = bad_backend_project(tmp_path, "pause")
     before = tree_digest(shared_prefix)
-    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(shared_prefix)]
-    child = subprocess.Popen([*command, "--no-user-mapping"], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (project / "PAUSED").exists():
-        assert time.monotonic() < deadline and child.poll() is None, "the build never started"
-        time.sleep(0.05)
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=60)
-    assert child.returncode == 130
+    code, err = interrupted_mid_build(project, "develop-install", str(project), "-p", str(shared_prefix))
+    assert code == 130
     assert err.splitlines()[-1] == (
         "conda-source: interrupted; everything the run had changed was put back, so the environment is as it was "
         "before it"
@@ -151,28 +141,34 @@ def test_ctrl_c_is_one_line_and_leaves_the_environment_as_it_was(shared_prefix: 
 
 
 def test_ctrl_c_in_build_local_is_one_line_and_says_what_stays(shared_prefix: Path, tmp_path: Path) -> None:
-    import signal
-    import time
-
     project = bad_backend_project(tmp_path, "pause")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "conda_source", "build-local", str(project), "-p", str(shared_prefix)]
-    child = subprocess.Popen(
-        [*command, "--output-dir", str(out), "--no-user-mapping"], stderr=subprocess.PIPE, text=True
+    code, err = interrupted_mid_build(
+        project, "build-local", str(project), "-p", str(shared_prefix), "--output-dir", str(out)
     )
-    deadline = time.monotonic() + 60
-    while not (project / "PAUSED").exists():
-        assert time.monotonic() < deadline and child.poll() is None, "the build never started"
-        time.sleep(0.05)
-    child.send_signal(signal.SIGINT)
-    _, err = child.communicate(timeout=60)
-    assert child.returncode == 130
+    assert code == 130
     assert err.splitlines()[-1] == (
         "conda-source: interrupted; a change under way was rolled back, so the environment is as it was before it "
         "(packages an earlier step linked stay)"
     )
     assert "Traceback" not in err and not out.exists()  # a failed run leaves no output behind
     assert backend_stopped(project)
+
+
+def interrupted_mid_build(project: Path, *args: str) -> tuple[int, str]:
+    """Run the standalone command until the paused backend is building, then Ctrl-C it: (exit code, stderr)."""
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "conda_source", *args, "--no-user-mapping"]
+    child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (project / "PAUSED").exists():
+        assert time.monotonic() < deadline and child.poll() is None, "the build never started"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    return child.returncode, err
 
 
 def backend_stopped(project: Path, timeout: float = 10) -> bool:

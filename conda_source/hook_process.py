@@ -290,7 +290,7 @@ class _Running:
         return self._ahead
 
     def send_ahead(self, hook: str, kwargs: Mapping[str, Any]) -> None:
-        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (or dropped by another)."""
+        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (the only one taken over)."""
         self._ahead = _request(hook, kwargs)
         try:
             self._requests.write(self._ahead + "\n")
@@ -301,14 +301,13 @@ class _Running:
     def call(self, hook: str, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Send one request and read its answer; None when the process ended instead."""
         request, ahead, self._ahead = _request(hook, kwargs), self._ahead, None
-        if ahead is not None and ahead != request and self._answer() is None:
-            return None  # the hook asked ahead ended the process
-        try:
-            if ahead != request:
+        assert ahead in (None, request)  # HookProcess takes over only a process asked this very hook ahead
+        if ahead is None:
+            try:
                 self._requests.write(request + "\n")
                 self._requests.flush()
-        except BrokenPipeError:
-            pass
+            except BrokenPipeError:
+                pass  # it ended already: its end is read below
         return self._answer()
 
     def _answer(self) -> dict[str, Any] | None:

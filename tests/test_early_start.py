@@ -263,14 +263,19 @@ def asked_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool = 
     return project, log
 
 
+def started_then_built(prefix: Path, project: Path) -> tuple[Backend, hook_process._Running]:
+    """The project's backend started early (asked get_requires_for_build_editable ahead), and its build's Backend."""
+    environment = probe(prefix)
+    start_backends([project], environment, editable=True)
+    (early,) = hook_process._early.values()
+    return Backend(load_project(project), environment.interpreter, prefix), early
+
+
 def test_the_first_hook_is_asked_ahead_and_its_answer_used(
     prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, log = asked_project(tmp_path, monkeypatch)
-    environment = probe(prefix)
-    start_backends([project], environment, editable=True)
-    (early,) = hook_process._early.values()
-    backend = Backend(load_project(project), environment.interpreter, prefix)
+    backend, early = started_then_built(prefix, project)
     assert backend.get_requires(editable=True) == []
     assert log.read_text().split(chr(10))[:-1] == [f"get_requires_for_build_editable {early._popen.pid}"]  # once
     backend.close()
@@ -280,10 +285,7 @@ def test_a_process_asked_another_first_hook_is_not_taken_over(
     prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, log = asked_project(tmp_path, monkeypatch)
-    environment = probe(prefix)
-    start_backends([project], environment, editable=True)
-    (early,) = hook_process._early.values()
-    backend = Backend(load_project(project), environment.interpreter, prefix)
+    backend, early = started_then_built(prefix, project)
     assert backend.get_requires(editable=False) == []  # a regular build: get_requires_for_build_wheel
     lines = log.read_text().splitlines()  # the early one may or may not reach its hook before it is ended
     wheel = [line for line in lines if line.startswith("get_requires_for_build_wheel ")]
@@ -299,9 +301,7 @@ def test_a_hook_asked_ahead_that_fails_is_reported_by_the_build(
     from conda_source.backend import BackendError
 
     project, log = asked_project(tmp_path, monkeypatch, fail=True)
-    environment = probe(prefix)
-    start_backends([project], environment, editable=True)
-    backend = Backend(load_project(project), environment.interpreter, prefix)
+    backend, _ = started_then_built(prefix, project)
     with pytest.raises(BackendError) as caught:
         backend.get_requires(editable=True)
     assert str(caught.value).endswith(
@@ -321,9 +321,7 @@ def test_a_hook_asked_ahead_that_fails_does_not_fail_another_first_hook(
     from conda_source.backend import BackendError
 
     project, _ = asked_project(tmp_path, monkeypatch, fail=True)
-    environment = probe(prefix)
-    start_backends([project], environment, editable=True)
-    backend = Backend(load_project(project), environment.interpreter, prefix)
+    backend, _ = started_then_built(prefix, project)
     with pytest.raises(BackendError) as caught:
         backend.get_requires(editable=False)
     assert "build backend failed in get_requires_for_build_wheel" in str(caught.value)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from pyproject_hooks import BackendUnavailable, HookMissing
 
+from conda_source import requires_memo
 from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
 from conda_source.hook_process import HookProcess, installed_token
@@ -60,6 +61,7 @@ class Backend:
     ) -> None:
         self.project = project
         self.output: list[str] = []
+        self._answered: dict[str, list[str]] = {}  # get_requires hooks answered, for the memo
         self.echo = echo  # gets the backend's output line by line, as it comes (-v)
         self._prefix = prefix
         self._activation = activation
@@ -104,12 +106,12 @@ class Backend:
     def get_requires(self, editable: bool) -> list[Requirement]:
         """What the backend needs beyond build-system.requires, checked to be valid requirements."""
         hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
-        with self._failures(hook):
-            texts = (
-                self._hooks.get_requires_for_build_editable()
-                if editable
-                else self._hooks.get_requires_for_build_wheel()
-            )
+        texts = requires_memo.recall(self._memo_key(hook))
+        if texts is None:
+            with self._failures(hook):
+                texts = list(getattr(self._hooks, hook)())  # HookProcess's method of that name
+            requires_memo.remember(self._memo_key(hook), texts)
+        self._answered[hook] = texts
         requirements = []
         for text in texts:
             try:
@@ -131,17 +133,28 @@ class Backend:
                 name = self._hooks.prepare_metadata_for_build_wheel(str(directory), _allow_fallback=True)
         return directory / name
 
+    def _memo_key(self, hook: str) -> str | None:
+        return requires_memo.project_key(hook, self.project, self._python, self.activation.environ, self._prefix)
+
     def build_wheel(self, directory: Path) -> Path:
         """Build a wheel into ``directory``; the hook's returned name is the file, never a glob."""
+        self._remember_answers()
         with self._failures("build_wheel"):
             name = self._hooks.build_wheel(str(directory))
         return self._built(directory, name, "build_wheel")
 
     def build_editable(self, directory: Path, metadata: Path | None = None) -> Path:
         """PEP 660 editable wheel; a backend without the hook gets a clear error."""
+        self._remember_answers()
         with self._failures("build_editable"):
             name = self._hooks.build_editable(str(directory), metadata_directory=str(metadata) if metadata else None)
         return self._built(directory, name, "build_editable")
+
+    def _remember_answers(self) -> None:
+        """What the build asked for is installed now: a frontend builds on its answer without asking
+        again (PEP 517), so the answer holds for the environment as it is, too."""
+        for hook, texts in self._answered.items():
+            requires_memo.remember(self._memo_key(hook), texts)
 
     def read_metadata(self, text: str, hook: str) -> Metadata:
         """The core metadata the backend wrote, with the fields conda-source uses checked."""

@@ -29,6 +29,8 @@ def build_inputs(root: Path) -> tuple[tuple[str, bytes], ...]:
     document = _pyproject(root)  # read once for both
     for path in dynamic_files(root, document):
         found.append((f"dynamic\0{path}", path.read_bytes() if path.is_file() else b"-"))
+    for path in hook_files(root, document):
+        found.append((f"hook\0{path}", path.read_bytes() if path.is_file() else b"-"))
     return (*found, *version_inputs(root, document))
 
 
@@ -157,9 +159,39 @@ def dynamic_files(root: Path, document: dict[str, Any] | None = None) -> list[Pa
     return sorted({root / n for n in names if isinstance(n, str)})
 
 
+def hook_files(root: Path, document: dict[str, Any] | None = None) -> list[Path]:
+    """The code of hatch's custom build and metadata hooks (``[tool.hatch...hooks.custom]``, ``path``
+    or ``hatch_build.py``): it decides the metadata and what a build asks for."""
+    document = _pyproject(root) if document is None else document
+    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
+    assert isinstance(tool, dict)
+    files = set()
+    for table in _tables(tool.get("hatch")):
+        custom = table.get("hooks", {}).get("custom") if isinstance(table.get("hooks"), dict) else None
+        if isinstance(custom, dict):
+            path = custom.get("path", "hatch_build.py")
+            files.add(root / path if isinstance(path, str) else root / "hatch_build.py")
+    return sorted(files)
+
+
+def _tables(table: object) -> Iterator[dict[str, Any]]:
+    """A TOML table and every table nested in it."""
+    if isinstance(table, dict):
+        yield table
+        for value in table.values():
+            yield from _tables(value)
+
+
 def _values(table: object) -> Iterator[object]:
     """Every value of a (nested) TOML table."""
     if isinstance(table, dict):
         for value in table.values():
             yield value
             yield from _values(value)
+
+
+def project_name(root: Path) -> str | None:
+    """``[project].name`` as pyproject.toml declares it, or None."""
+    project = _pyproject(root).get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) else None

@@ -46,6 +46,7 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
     from conda_source.activation import activate
     from conda_source.errors import CondaSourceError
     from conda_source.hook_process import installed_token, start_early
+    from conda_source.requires_memo import memo_key, recall
 
     if conda_meta.change_pending(environment.prefix):
         return
@@ -55,9 +56,12 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
             continue
         root, backend, backend_path = declared
         try:
-            context = (activate(environment.prefix, os.environ).environ, installed_token(environment.prefix))
+            environ = activate(environment.prefix, os.environ).environ
+            context = (environ, installed_token(environment.prefix))
             hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
-            start_early(root, backend, backend_path, environment.interpreter, context, hook)
+            key = memo_key(hook, root, backend, backend_path, environment.interpreter, environ, environment.prefix)
+            known = recall(key) is not None  # the build will not ask it: nothing to ask ahead
+            start_early(root, backend, backend_path, environment.interpreter, context, None if known else hook)
         except (CondaSourceError, OSError):
             continue
 

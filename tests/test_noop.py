@@ -67,6 +67,11 @@ def _new_top_level_module(project: Path, prefix: Path) -> None:
     (project / "src" / "helper_module.py").write_text("")
 
 
+def _hatch_hook(project: Path, prefix: Path) -> None:
+    """The code of a hatch build hook (it decides metadata and build requirements) edited."""
+    (project / "hatch_build.py").write_text("# the hook, edited\n")
+
+
 def _python(project: Path, prefix: Path) -> None:
     """The environment's interpreter replaced (conda updated python): another file at the same path."""
     python = prefix / "bin" / "python"
@@ -92,6 +97,7 @@ CHANGES: dict[str, Callable[[Path, Path], None]] = {
     "dependencies file": _dynamic_file,
     "new top-level package": _new_top_level_package,
     "new top-level module": _new_top_level_module,
+    "hatch build hook": _hatch_hook,
     "python": _python,
 }
 
@@ -104,7 +110,9 @@ def test_a_change_that_matters_reinstalls_once(prefix: Path, tmp_path: Path, cha
     with (project / "pyproject.toml").open("a") as handle:
         handle.write(
             '\n[tool.setuptools.dynamic]\noptional-dependencies = { extra = { file = ["requirements.txt"] } }\n'
+            "\n[tool.hatch.build.hooks.custom]\n"  # the hook's code counts too (hatch_build.py)
         )
+    (project / "hatch_build.py").write_text("# the hook\n")
     first = install(prefix, project)
     assert install(prefix, project).unchanged
     CHANGES[change](project, prefix)

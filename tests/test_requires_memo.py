@@ -1,0 +1,151 @@
+"""A backend's ``get_requires_for_build_*`` answer is remembered (requires_memo.py) while nothing it depends on changed.
+
+The project's hatch build hook asks for ``six`` and writes a line to ``asked.log`` each time the
+backend is asked that hook, so the log counts the real questions; a reinstall that only changes the
+sources list (a new top-level module) must not ask again, and each input of the memo's key must.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from support import check_record_matches_disk, site_packages
+
+from conda_source import hook_process, requires_memo
+from conda_source.backend import Backend
+from conda_source.early_start import start_backends
+from conda_source.engine.develop_install import DevelopRequest, InstalledProject, develop_install
+from conda_source.installer import RattlerInstaller, installed
+from conda_source.mapping.overrides import Overrides
+from conda_source.project import load_project
+from conda_source.target import probe
+
+PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "memo-demo"
+version = "1.0"
+
+[tool.hatch.build.hooks.custom]
+"""
+
+HOOK = """\
+import inspect, os
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class AskedHook(BuildHookInterface):
+    def dependencies(self):
+        if any(frame.function.startswith("get_requires_for_build") for frame in inspect.stack()):
+            with open(os.path.join(self.root, "asked.log"), "a") as log:
+                log.write("asked\\n")
+        return ["six"]
+"""
+
+
+def memo_project(tmp_path: Path) -> Path:
+    project = tmp_path / "memo-demo"
+    (project / "src" / "memo_demo").mkdir(parents=True)
+    (project / "src" / "memo_demo" / "__init__.py").write_text("VALUE = 1\n")
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    (project / "hatch_build.py").write_text(HOOK)
+    return project
+
+
+def install(prefix: Path, channel: str, project: Path) -> InstalledProject:
+    request = DevelopRequest(
+        (project,), probe(prefix), (channel,), overrides=Overrides(user_file=False), command="memo test"
+    )
+    (result,) = develop_install(request).projects
+    return result
+
+
+def asked(project: Path) -> int:
+    log = project / "asked.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_a_reinstall_with_the_same_build_inputs_does_not_ask_again(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    project = memo_project(tmp_path)
+    first = install(prefix, build_channel, project)
+    assert asked(project) == 1 and installed(prefix, ["six"])
+    (project / "src" / "memo_extra.py").write_text("X = 1\n")  # a new top-level module: reinstalled
+    second = install(prefix, build_channel, project)
+    assert not second.unchanged and first.record == second.record  # same version and build: rewritten
+    assert asked(project) == 1  # answered from the memo
+    check_record_matches_disk(prefix, second.record)
+    import subprocess
+
+    imported = subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import memo_demo, memo_extra; print(memo_demo.VALUE)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize("change", ["hook", "pyproject", "environment", "installed", "pip-installed", "no-cache"])
+def test_each_input_of_the_key_asks_again(
+    build_channel: str, prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    project = memo_project(tmp_path)
+    install(prefix, build_channel, project)
+    assert asked(project) == 1
+    if change == "hook":
+        (project / "hatch_build.py").write_text(HOOK + "# edited\n")
+    elif change == "pyproject":
+        (project / "pyproject.toml").write_text(PYPROJECT.replace('version = "1.0"', 'version = "1.1"'))
+    elif change == "environment":
+        monkeypatch.setenv("MEMO_DEMO_SETTING", "on")
+    elif change == "installed":
+        RattlerInstaller(probe(prefix), [build_channel]).install(["tomli"])
+    elif change == "pip-installed":  # what pip leaves in site-packages, which conda-meta does not list
+        (site_packages(prefix) / "extra_plugin-1.0.dist-info").mkdir()
+    else:
+        monkeypatch.setenv("CONDA_SOURCE_NO_CACHE", "1")
+    (project / "src" / "memo_extra.py").write_text("X = 1\n")
+    install(prefix, build_channel, project)
+    assert asked(project) == 2
+
+
+def test_only_backends_that_answer_from_the_project_are_remembered(prefix: Path, tmp_path: Path) -> None:
+    """An in-tree backend (backend-path) and one that looks at the machine (scikit-build-core: cmake on PATH)
+    get no key: they are asked every time."""
+    environment = probe(prefix)
+    for backend, backend_path in (("minimal_backend", ["_backend"]), ("scikit_build_core.build", [])):
+        key = requires_memo.memo_key(
+            "get_requires_for_build_wheel", tmp_path, backend, backend_path, environment.interpreter, os.environ, prefix
+        )
+        assert key is None
+    key = requires_memo.memo_key(
+        "get_requires_for_build_wheel", tmp_path, "hatchling.build", [], environment.interpreter, os.environ, prefix
+    )
+    assert key is not None
+
+
+def test_a_remembered_answer_is_neither_asked_ahead_nor_asked(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """The process started early (early_start.py) is not asked the hook; the build takes it over for the build."""
+    project = memo_project(tmp_path)
+    install(prefix, build_channel, project)
+    environment = probe(prefix)
+    try:
+        start_backends([project], environment)
+        (early,) = hook_process._early.values()
+        assert early.ahead is None
+        backend = Backend(load_project(project), environment.interpreter, prefix)
+        assert [str(r) for r in backend.get_requires(editable=True)] == ["six", "editables~=0.3"]
+        assert backend._hooks.started == 0 and asked(project) == 1
+        wheel = backend.build_editable(tmp_path)
+        assert wheel.name.startswith("memo_demo-1.0-") and backend._hooks.started == 1
+        assert hook_process._early == {}  # the build took over the process started early
+        backend.close()
+    finally:
+        hook_process.end_early()

@@ -33,7 +33,7 @@ from pyproject_hooks import BackendUnavailable, HookMissing
 from conda_source import requires_memo
 from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
-from conda_source.hook_process import HookProcess, installed_token
+from conda_source.hook_process import HookProcess, importing, installed_token
 from conda_source.project import ProjectSpec
 
 if TYPE_CHECKING:
@@ -234,6 +234,7 @@ def build(
     metadata_first: bool = True,
     phase: Callable[[str], AbstractContextManager[object]] = lambda message: contextlib.nullcontext(),
     asked: Asked | None = None,
+    meanwhile: Sequence[str] = (),
 ) -> Built:
     """The hook sequence of one build, the same for every engine.
 
@@ -245,10 +246,11 @@ def build(
     With ``metadata_first=False`` step 2 is skipped and the metadata is read from the wheel.
     ``phase(message)`` wraps each hook (a live status); ``asked`` holds hooks already answered
     (``ask_before``), which are not asked again.  All hooks are served by one backend
-    process, ended when the sequence ends.
+    process, ended when the sequence ends.  ``meanwhile``: modules the caller needs once the
+    wheel is built, imported while the backend builds it (its own process: the two overlap).
     """
     try:
-        return _build(backend, out, editable, install, before_build, metadata_first, phase, asked)
+        return _build(backend, out, editable, install, before_build, metadata_first, phase, asked, meanwhile)
     finally:
         backend.close()
         if asked is not None:
@@ -305,6 +307,7 @@ def _build(
     metadata_first: bool,
     phase: Callable[[str], AbstractContextManager[object]],
     asked: Asked | None,
+    meanwhile: Sequence[str],
 ) -> Built:
     name = backend.project.root.name
     hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
@@ -316,7 +319,7 @@ def _build(
     install(requirements, hook)
     build_hook = "build_editable" if editable else "build_wheel"
     if not metadata_first:
-        with phase(f"{name}: {build_hook}"):
+        with phase(f"{name}: {build_hook}"), importing(meanwhile):
             wheel = backend.build_editable(out) if editable else backend.build_wheel(out)
         _check_wheel(backend, wheel, build_hook)
         return Built(wheel, backend.read_metadata(_wheel_metadata(backend, wheel, build_hook), build_hook))
@@ -329,7 +332,7 @@ def _build(
                 metadata_dir, metadata = _prepare_metadata(backend, Path(scratch), editable)
         if before_build is not None:
             before_build(metadata)
-        with phase(f"{name}: {build_hook}"):
+        with phase(f"{name}: {build_hook}"), importing(meanwhile):
             wheel = backend.build_editable(out, metadata_dir) if editable else backend.build_wheel(out)
     _check_wheel(backend, wheel, build_hook)
     return Built(wheel, metadata)

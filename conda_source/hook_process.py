@@ -17,14 +17,16 @@ A hook that fails ends the process; the next call starts a new one.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import select
 import subprocess
 import tempfile
+import threading
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -194,6 +196,26 @@ def end_early() -> None:
     """End every process started early that no build took over (the run is over)."""
     while _early:
         _early.popitem()[1].close()
+
+
+@contextlib.contextmanager
+def importing(modules: Sequence[str]) -> Iterator[None]:
+    """Import ``modules`` in a thread while the block waits for a hook (what the caller needs once it returns);
+    joined when the block ends.  An import that fails here fails again, and is reported, where it is used."""
+    thread = threading.Thread(target=_import_all, args=(tuple(modules),), daemon=True) if modules else None
+    if thread is not None:
+        thread.start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.join()
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
 
 
 def _request(hook: str, kwargs: Mapping[str, Any]) -> str:

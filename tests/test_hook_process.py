@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from support import local_project
 
+from conda_source import hook_process
 from conda_source.backend import Backend
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.mapping.overrides import Overrides
@@ -151,3 +153,18 @@ def test_the_runner_is_stdlib_only() -> None:
         if line.startswith(("import ", "from ")) and "__future__" not in line
     }
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+def test_modules_needed_after_a_hook_are_imported_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``importing``: imported in another thread during the block, done when it ends; a module that cannot be
+    imported is left to the code that uses it (which reports it), not raised here."""
+    (tmp_path / "meanwhile_probe.py").write_text("import threading\nTHREAD = threading.current_thread().name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "meanwhile_probe", raising=False)
+    with hook_process.importing(["no_such_module_for_this_test", "meanwhile_probe"]):
+        pass
+    probe = sys.modules["meanwhile_probe"]
+    assert threading.main_thread().name != probe.THREAD
+    assert "no_such_module_for_this_test" not in sys.modules

@@ -23,6 +23,8 @@ from conda_source.mapping.requirements import map_requirements
 from conda_source.specs import spec_name
 from conda_source.target import Environment
 
+AFTER_THE_BUILD = ("conda_source.artifact.convert",)  # the wheel's conversion: imported while the backend builds
+
 
 def build_checkout(
     root: Path,
@@ -58,6 +60,6 @@ def build_checkout(
 
     out.mkdir(parents=True, exist_ok=True)
     backend = Backend(planned.project, environment.interpreter, environment.prefix)
-    built = build(backend, out, editable=False, install=install, metadata_first=False)
+    built = build(backend, out, editable=False, install=install, metadata_first=False, meanwhile=AFTER_THE_BUILD)
     host = tuple(dict.fromkeys(spec_name(spec) for spec in build_specs))
     return built.wheel, planned.mapper, tuple(linked), planned.conda_depends, host

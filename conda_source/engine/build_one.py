@@ -17,10 +17,9 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.artifact.limits import Limits
-from conda_source.artifact.native import BuildEnvironment
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
 from conda_source.channel import file_into_channel
@@ -28,6 +27,10 @@ from conda_source.errors import ArtifactError
 from conda_source.installer import Installer
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import Environment
+
+if TYPE_CHECKING:
+    from conda_source.artifact import BuiltPackage
+    from conda_source.artifact.native import BuildEnvironment
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 
@@ -124,7 +127,11 @@ def _build(request: BuildRequest, installer: Installer | None, source: Path, kin
                 root, environment, overrides, request.channels, request.command, installer, out
             )
             assert request.environment is not None  # build_checkout refuses to build without one
+            from conda_source.artifact.native import BuildEnvironment
+
             built_in = BuildEnvironment(request.environment.prefix, host, request.allow_system_libs)
+        from conda_source.artifact import WheelRequest, convert_wheel  # a checkout's build imported it meanwhile
+
         wheel_request = WheelRequest(
             wheel,
             request.output_dir,

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import conda_meta, prefix_change, prefix_install
-from conda_source.artifact.linked import elf_members, linked_libraries, linked_library_problems
+from conda_source import conda_meta, prefix_change
 from conda_source.backend import Backend, build
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record, develop_record
 from conda_source.engine.fingerprint import fingerprint
@@ -41,6 +40,9 @@ if TYPE_CHECKING:
     from conda_source.journal import Group
 
 from conda_source.engine.develop_types import DevelopRequest, InstalledProject, Prepared, Ready
+
+# What staging a built wheel and writing its record import: imported while the backend builds.
+AFTER_THE_BUILD = ("conda_source.prefix_install", "conda_source.artifact.linked", "packaging.metadata")
 
 
 def build_project(
@@ -95,9 +97,13 @@ def build_project(
             metadata_first=not static,
             phase=reporter.phase,
             asked=prepared.asked if prepared else None,
+            meanwhile=AFTER_THE_BUILD,
         )
         if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
             install_runtime(built.metadata)
+        from conda_source import prefix_install
+        from conda_source.artifact.linked import elf_members, linked_libraries
+
         for script in backend.activation.scripts:
             reporter.output(f"conda-source: the build ran in the environment activated by {script}\n")
         with reporter.phase(f"{root.name}: staging the wheel in the environment"):
@@ -191,6 +197,8 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:
     """Same source, same settings, every file still exactly as installed, the libraries its
     compiled code links still there at the versions it was built against, and a record as written now."""
+    from conda_source.artifact.linked import linked_library_problems
+
     state = conda_meta.read_state(prefix, previous.name)
     if state is None or state.fingerprint != fingerprint or linked_library_problems(prefix, state.linked):
         return False

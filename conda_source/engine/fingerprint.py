@@ -5,7 +5,8 @@ The fingerprint covers every input that changes what an install would write:
 * conda-source's version, the checkout's path, editable or not, the extras and groups;
 * the build files (``pyproject.toml``, ``setup.py``, ``setup.cfg``) and the files their
   dynamic metadata reads (``[tool.setuptools.dynamic]`` ``file`` entries, hatch's
-  ``requirements_txt`` hook): version, dependencies and entry points live there; for a dynamic
+  ``requirements_txt`` hook) and the code of hatch's custom hooks (``hatch_build.py``):
+  version, dependencies and entry points live there; for a dynamic
   version, where it comes from (the file it is read from, and for version-control versions the
   commit checked out, the tags and ``SETUPTOOLS_SCM_PRETEND_VERSION*``; see ``build_files``);
 * the environment's python: its path, the file it resolves to (size, mtime), its

@@ -33,7 +33,8 @@ from pyproject_hooks import BackendUnavailable, HookMissing
 from conda_source import requires_memo
 from conda_source.activation import Activation, activate
 from conda_source.errors import CondaSourceError
-from conda_source.hook_process import HookProcess, importing, installed_token
+from conda_source.hook_process import HookProcess, installed_token
+from conda_source.meanwhile import importing
 from conda_source.project import ProjectSpec
 
 if TYPE_CHECKING:
@@ -151,8 +152,7 @@ class Backend:
         return self._built(directory, name, "build_editable")
 
     def _remember_answers(self) -> None:
-        """What the build asked for is installed now: a frontend builds on its answer without asking
-        again (PEP 517), so the answer holds for the environment as it is, too."""
+        """What the build asked for is installed now; frontends build on the answer (PEP 517): it holds here too."""
         for hook, texts in self._answered.items():
             requires_memo.remember(self._memo_key(hook), texts)
 
@@ -204,13 +204,9 @@ class Backend:
 
 
 def _exit_reason(code: int) -> str:
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return f"the backend crashed ({name}); its output is above, fix what it reports and run again"
-    return f"the backend exited with status {code}; its output is above, fix what it reports and run again"
+    known = {-s.value: s.name for s in signal.Signals}
+    ended = f"crashed ({known.get(code, f'signal {-code}')})" if code < 0 else f"exited with status {code}"
+    return f"the backend {ended}; its output is above, fix what it reports and run again"
 
 
 def _metadata_problem(exc: Exception) -> str:
@@ -290,7 +286,8 @@ def ask_before(backend: Backend, editable: bool, with_metadata: Callable[[list[R
 
 def _prepare_metadata(backend: Backend, scratch: Path, editable: bool) -> tuple[Path, Metadata]:
     hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
-    metadata_dir = backend.prepare_metadata(scratch, editable)
+    with importing(("packaging.metadata",)):  # what reads the metadata: imported while the backend writes it
+        metadata_dir = backend.prepare_metadata(scratch, editable)
     metadata_file = metadata_dir / "METADATA"
     if not metadata_file.is_file():
         reason = f"the backend reported '{metadata_dir.name}' but wrote no METADATA there"

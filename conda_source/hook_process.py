@@ -16,29 +16,18 @@ A hook that fails ends the process; the next call starts a new one.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import json
 import os
-import select
 import subprocess
-import tempfile
-import threading
 import warnings
-import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from functools import cache
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pyproject_hooks import BackendUnavailable, BuildBackendWarning, HookMissing, UnsupportedOperation
 
+from conda_source.runner_process import Running, launch, request_line
+
 Context = tuple[Mapping[str, str], object]  # the environment, and a token that changes when packages do
-
-
-@cache
-def runner_source() -> str:
-    return (Path(__file__).parent / "_hook_runner.py").read_text(encoding="utf-8")
 
 
 class HookProcess:
@@ -57,7 +46,7 @@ class HookProcess:
         self.python = str(python)
         self._context = context
         self._on_output = on_output
-        self._process: _Running | None = None
+        self._process: Running | None = None
         self.started = 0  # how many processes this build started (1 unless something changed or failed)
 
     # The calls of BuildBackendHookCaller that conda-source makes.
@@ -125,7 +114,7 @@ class HookProcess:
         process = self._process
         if process is None or not process.serves(environ, token):
             self.close()
-            process = self._process = self._start(environ, token, _request(hook, kwargs))
+            process = self._process = self._start(environ, token, request_line(hook, kwargs))
         data = process.call(hook, kwargs)
         if data is None:  # the process ended during the hook: its exit status says how
             self._process = None
@@ -147,7 +136,7 @@ class HookProcess:
             )
         return data["return_val"]
 
-    def _start(self, environ: Mapping[str, str], token: object, first: str) -> _Running:
+    def _start(self, environ: Mapping[str, str], token: object, first: str) -> Running:
         """A process for ``first`` (the request about to be sent): one started early for exactly this build,
         if it was asked nothing or just that ahead, else a new one."""
         self.started += 1
@@ -160,7 +149,7 @@ class HookProcess:
             return early
         if early is not None:
             early.close()
-        return _launch(
+        return launch(
             self.python, self.source_dir, self.build_backend, self.backend_path, environ, token, self._on_output
         )
 
@@ -184,42 +173,18 @@ def start_early(
     environ, token = context
     key = _key(str(python), source, build_backend, paths, environ, token)
     if key not in _early:
-        _early[key] = _launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
+        _early[key] = launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
         if first_hook is not None:
             _early[key].send_ahead(first_hook, {"config_settings": None})
 
 
-_early: dict[tuple[Any, ...], _Running] = {}  # started by start_early, not yet taken over
+_early: dict[tuple[Any, ...], Running] = {}  # started by start_early, not yet taken over
 
 
 def end_early() -> None:
     """End every process started early that no build took over (the run is over)."""
     while _early:
         _early.popitem()[1].close()
-
-
-@contextlib.contextmanager
-def importing(modules: Sequence[str]) -> Iterator[None]:
-    """Import ``modules`` in a thread while the block waits for a hook (what the caller needs once it returns);
-    joined when the block ends.  An import that fails here fails again, and is reported, where it is used."""
-    thread = threading.Thread(target=_import_all, args=(tuple(modules),), daemon=True) if modules else None
-    if thread is not None:
-        thread.start()
-    try:
-        yield
-    finally:
-        if thread is not None:
-            thread.join()
-
-
-def _import_all(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-
-def _request(hook: str, kwargs: Mapping[str, Any]) -> str:
-    return json.dumps({"hook": hook, "kwargs": kwargs})
 
 
 def installed_token(prefix: Path) -> object:
@@ -234,159 +199,3 @@ def _key(
     python: str, source: str, backend: str, paths: list[str] | None, environ: Mapping[str, str], token: object
 ) -> tuple[Any, ...]:
     return (python, source, backend, tuple(paths or ()), tuple(sorted(environ.items())), token)
-
-
-def _launch(
-    python: str,
-    source: str,
-    backend: str,
-    paths: list[str] | None,
-    environ: Mapping[str, str],
-    token: object,
-    on_output: Callable[[str], object],
-) -> _Running:
-    extra = {"_PYPROJECT_HOOKS_BUILD_BACKEND": backend}
-    if paths:
-        extra["_PYPROJECT_HOOKS_BACKEND_PATH_JSON"] = json.dumps(paths)
-    return _Running(python, source, {**environ, **extra}, environ, token, on_output)
-
-
-class _Running:
-    """A started runner: its pipes, and the file its stdout and stderr go to."""
-
-    def __init__(
-        self,
-        python: str,
-        cwd: str,
-        env: Mapping[str, str],
-        environ: Mapping[str, str],
-        token: object,
-        on_output: Callable[[str], object],
-    ) -> None:
-        self._environ = dict(environ)
-        self._token = token
-        self._on_output = on_output
-        self._output: IO[bytes] = tempfile.TemporaryFile(prefix="conda-source-hooks-")  # noqa: SIM115 (closed in close)
-        self._read = 0
-        self._ahead: str | None = None  # a request sent before anyone asked (start_early), not answered yet
-        _reap()
-        request_read, request_write = os.pipe()
-        response_read, response_write = os.pipe()
-        try:
-            self._popen = subprocess.Popen(
-                [python, "-c", runner_source(), str(request_read), str(response_write)],
-                cwd=cwd,
-                env=dict(env),
-                stdout=self._output,
-                stderr=subprocess.STDOUT,
-                pass_fds=(request_read, response_write),
-            )
-        except BaseException:
-            os.close(request_write)
-            os.close(response_read)
-            self._output.close()
-            raise
-        finally:  # the child's ends: it has its own copies now
-            os.close(request_read)
-            os.close(response_write)
-        self._requests = os.fdopen(request_write, "w", encoding="utf-8")
-        self._responses = os.fdopen(response_read, encoding="utf-8")
-        # A runner dropped without close() (a Backend used outside ``build``): end it and close its files.
-        self._finalizer = weakref.finalize(self, _abandon, self._popen, (self._requests, self._responses, self._output))
-
-    @property
-    def returncode(self) -> int:
-        return self._popen.wait()
-
-    def adopt(self, on_output: Callable[[str], object]) -> None:
-        """Hand what it printed so far, and from now on, to ``on_output``."""
-        self._on_output = on_output
-        self._collect()
-
-    def serves(self, environ: Mapping[str, str], token: object) -> bool:
-        return self._popen.poll() is None and token == self._token and dict(environ) == self._environ
-
-    @property
-    def ahead(self) -> str | None:
-        """The request sent ahead (``send_ahead``) whose answer nobody has read yet."""
-        return self._ahead
-
-    def send_ahead(self, hook: str, kwargs: Mapping[str, Any]) -> None:
-        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (the only one taken over)."""
-        self._ahead = _request(hook, kwargs)
-        try:
-            self._requests.write(self._ahead + "\n")
-            self._requests.flush()
-        except BrokenPipeError:
-            pass  # it ended already: the call that comes reads its end
-
-    def call(self, hook: str, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Send one request and read its answer; None when the process ended instead."""
-        request, ahead, self._ahead = _request(hook, kwargs), self._ahead, None
-        assert ahead in (None, request)  # HookProcess takes over only a process asked this very hook ahead
-        if ahead is None:
-            try:
-                self._requests.write(request + "\n")
-                self._requests.flush()
-            except BrokenPipeError:
-                pass  # it ended already: its end is read below
-        return self._answer()
-
-    def _answer(self) -> dict[str, Any] | None:
-        """Read the answer to the request sent last; None when the process ended instead.
-
-        Interrupted while it waits (Ctrl-C, an error elsewhere), it ends the process: no backend
-        goes on building for a run that is over."""
-        try:
-            while not select.select([self._responses], [], [], 0.2)[0]:
-                self._collect()  # what the backend prints, while it runs (-v shows it live)
-            line = self._responses.readline()
-        except BrokenPipeError:
-            line = ""
-        except BaseException:
-            self._popen.terminate()
-            raise
-        if not line:
-            self._popen.wait()
-            self._collect()
-            self.close()
-            return None
-        self._collect()
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def close(self) -> None:
-        """Close its request pipe, which ends it; its exit is not waited for (interpreter shutdown takes
-        tens of milliseconds), it is reaped later."""
-        with contextlib.suppress(OSError):
-            self._requests.close()
-        self._collect()
-        self._responses.close()
-        self._output.close()
-        self._finalizer.detach()
-        _exiting.append(self._popen)
-
-    def _collect(self) -> None:
-        """Hand on what the process printed since the last time (read without moving its write offset)."""
-        if self._output.closed:
-            return
-        fd = self._output.fileno()
-        size = os.fstat(fd).st_size
-        if size > self._read:
-            data = os.pread(fd, size - self._read, self._read)
-            self._read += len(data)
-            self._on_output(data.decode("utf-8", errors="replace"))
-
-
-_exiting: list[subprocess.Popen[bytes]] = []  # closed runners, reaped when the next one starts
-
-
-def _reap() -> None:
-    _exiting[:] = [p for p in _exiting if p.poll() is None]
-
-
-def _abandon(popen: subprocess.Popen[bytes], files: tuple[IO[Any], ...]) -> None:
-    for file in files:
-        with contextlib.suppress(OSError):
-            file.close()
-    _exiting.append(popen)

@@ -16,6 +16,7 @@ from conda_source import hook_process
 from conda_source.backend import Backend
 from conda_source.early_start import backends_started, start_backends
 from conda_source.project import load_project
+from conda_source.runner_process import Running
 from conda_source.target import probe
 
 # The in-tree minimal backend, saying who imported it (the process's pid) and warning as it imports.
@@ -142,7 +143,7 @@ def get_requires_for_build_editable(config_settings=None):
 """
 
 
-def _wait_for_output(early: hook_process._Running) -> None:
+def _wait_for_output(early: Running) -> None:
     deadline = time.monotonic() + 30
     while os.fstat(early._output.fileno()).st_size == 0 and early._popen.poll() is None:
         assert time.monotonic() < deadline, "the early process printed nothing"
@@ -263,7 +264,7 @@ def asked_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool = 
     return project, log
 
 
-def started_then_built(prefix: Path, project: Path) -> tuple[Backend, hook_process._Running]:
+def started_then_built(prefix: Path, project: Path) -> tuple[Backend, Running]:
     """The project's backend started early (asked get_requires_for_build_editable ahead), and its build's Backend."""
     environment = probe(prefix)
     start_backends([project], environment, editable=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from support import local_project
 
-from conda_source import hook_process
 from conda_source.backend import Backend
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.mapping.overrides import Overrides
+from conda_source.meanwhile import importing
 from conda_source.project import load_project
 from conda_source.target import probe
 
@@ -163,7 +163,7 @@ def test_modules_needed_after_a_hook_are_imported_while_it_runs(
     (tmp_path / "meanwhile_probe.py").write_text("import threading\nTHREAD = threading.current_thread().name\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "meanwhile_probe", raising=False)
-    with hook_process.importing(["no_such_module_for_this_test", "meanwhile_probe"]):
+    with importing(["no_such_module_for_this_test", "meanwhile_probe"]):
         pass
     probe = sys.modules["meanwhile_probe"]
     assert threading.main_thread().name != probe.THREAD

@@ -82,7 +82,8 @@ class Installer(Protocol):
         ...
 
     def snapshot(self) -> Snapshot:
-        """What is installed now, for ``restore``."""
+        """What is installed now, for ``restore``; it takes its directories right before this installer
+        next links or unlinks anything (``take_directories``)."""
         ...
 
     def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
@@ -90,24 +91,43 @@ class Installer(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class Snapshot:
+    """What is installed at one point, for ``restore``: the records, and every directory outside conda-meta
+    (unlinking prunes the empty ones, and those that existed are put back).  Walking a whole prefix is
+    slow, so the directories are taken only when a change may follow that an unlink could meet: by the
+    installer right before it links or unlinks anything, or by a run right before a change of its own
+    that a link may follow.  Never taken: nothing was linked, nothing to put back."""
+
     records: frozenset[str]  # conda-meta/*.json
-    directories: frozenset[str]  # every directory outside conda-meta: unlinking prunes empty ones
+    directories: frozenset[str] | None = None  # None until taken
 
     @classmethod
     def of(cls, prefix: Path) -> Snapshot:
+        return cls(record_files(prefix))
+
+    def take_directories(self, prefix: Path) -> None:
+        """Remember the directories as they are now, unless taken already (the first change since counts)."""
+        if self.directories is not None:
+            return
         directories = []
         for root, names, _ in os.walk(prefix):
             if Path(root) == prefix and "conda-meta" in names:
                 names.remove("conda-meta")  # conda-source's own state lives there: not walked
             directories += [(Path(root) / name).relative_to(prefix).as_posix() for name in names]
-        return cls(record_files(prefix), frozenset(directories))
+        self.directories = frozenset(directories)
 
     def put_back_directories(self, prefix: Path) -> None:
         """Directories that existed before and went with the packages unlinked since (emptied, then pruned)."""
-        for directory in sorted(self.directories):
+        for directory in sorted(self.directories or ()):
             (prefix / directory).mkdir(parents=True, exist_ok=True)
+
+
+def before_change(snapshots: list[Snapshot], prefix: Path) -> None:
+    """Right before an installer links or unlinks: each snapshot it gave out takes its directories (once)."""
+    for snapshot in snapshots:
+        snapshot.take_directories(prefix)
+    snapshots.clear()
 
 
 def record_files(prefix: Path) -> frozenset[str]:
@@ -128,6 +148,7 @@ class RattlerInstaller:
         self.channels = channel_urls(channels)
         self.cache_dir = cache_dir
         self.command = command
+        self.snapshots: list[Snapshot] = []  # given out, their directories not taken yet
 
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
         if not specs or satisfied.remembered(self.prefix, specs):
@@ -183,6 +204,7 @@ class RattlerInstaller:
                 show_progress=False,
             )
 
+        before_change(self.snapshots, self.prefix)
         records_before = conda_meta.snapshot_records(self.prefix)
         try:
             _run(run_install())
@@ -197,7 +219,8 @@ class RattlerInstaller:
         return transaction
 
     def snapshot(self) -> Snapshot:
-        return Snapshot.of(self.prefix)
+        self.snapshots.append(Snapshot.of(self.prefix))
+        return self.snapshots[-1]
 
     def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""

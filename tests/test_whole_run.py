@@ -10,15 +10,17 @@ older install, a channel package replaced, a file kept under --force).  Each cas
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lab import cli, write_project
+from lab import cli, records, write_project
 from support import bad_backend_project, before, check_invariants, prefix_state, site_packages, tree_digest
 
 from conda_source import api
@@ -187,3 +189,72 @@ def test_a_kill_is_undone_or_completed_for_every_project_of_the_run(prefix: Path
     assert re.fullmatch(pattern, document["recovered"]), document["recovered"]
     assert [p["unchanged"] for p in document["projects"]] == [done, done]  # completed: nothing left to do
     check_invariants(prefix, then)
+
+
+@pytest.mark.parametrize("run", FRONT_ENDS)
+def test_a_link_after_a_project_was_written_puts_back_only_directories_that_were_there(
+    prefix: Path, tmp_path: Path, lab_channel: Path, run: Run
+) -> None:
+    """The first link of the run comes from the backend of a project built after another was written (it
+    needs it), into a directory that one created; the build fails.  Both go, and the directory with them:
+    the directories to put back are the ones before anything was written, not before the link."""
+    with_lab_packages(prefix, lab_channel)  # py-rattler's first install also leaves a CACHEDIR.TAG
+    plugin = write_project(tmp_path / "plugin", "lab-plugin", members={"helper_lib/from_plugin.py": ""})
+    failing = needing_at_build(bad_backend_project(tmp_path, "exit"), "lab-plugin", "lab_plugin")
+    backend = failing / "_backend" / "bad_backend.py"
+    backend.write_text(
+        backend.read_text()
+        + '\n\ndef get_requires_for_build_editable(config_settings=None):\n    return ["helper-lib"]\n'
+    )
+    state, then = prefix_state(prefix), before(prefix, (lab_channel,))
+    assert run(prefix, [str(failing), str(plugin)], ("-c", str(lab_channel))) == (
+        f"{failing}: build backend failed in build_editable: the backend exited with status 3; "
+        "its output is above, fix what it reports and run again"
+    )
+    assert prefix_state(prefix) == state  # every file and directory, and the records (the history aside)
+    history = (prefix / "conda-meta" / "history").read_text()[len(then.history) :]
+    assert "(undone)" in history and "\n-file://" in history and "helper-lib-1.0-" in history  # linked, unlinked
+    check_invariants(prefix, then)
+
+
+_LISTINGS: list[list[str]] = []  # while listed_during runs: the directories this process lists
+_HOOKED: list[Callable[[str, tuple[object, ...]], None]] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if _LISTINGS and event in ("os.scandir", "os.listdir") and isinstance(args[0], str | os.PathLike):
+        _LISTINGS[-1].append(os.fspath(args[0]))
+
+
+def listed_during(action: Callable[[], object]) -> list[Path]:
+    """Every directory this process listed while ``action`` ran (the audit events of os.scandir and os.listdir)."""
+    if _audit not in _HOOKED:
+        sys.addaudithook(_audit)  # for the rest of the process: it records nothing outside listed_during
+        _HOOKED.append(_audit)
+    _LISTINGS.append([])
+    try:
+        action()
+    finally:
+        listed = _LISTINGS.pop()
+    return [Path(path) for path in listed]
+
+
+def test_a_run_that_links_nothing_never_walks_the_prefix(prefix: Path, tmp_path: Path, lab_channel: Path) -> None:
+    """The directories a failure puts back are taken only once something is linked: with every dependency
+    installed, a develop install lists no directory it has no business in (a prefix can hold tens of
+    thousands).  One that links a dependency takes them all first."""
+    with_lab_packages(prefix, lab_channel)
+    aside = prefix / "share" / "aside"
+    aside.mkdir(parents=True)
+    present = write_project(tmp_path / "present", "lab-proj", dependencies=["dependent"])
+    missing = write_project(tmp_path / "missing", "lab-two", dependencies=["helper-lib"])
+
+    def develop(project: Path) -> None:
+        api.develop_install(project, prefix=prefix, channels=[str(lab_channel)], user_mapping=False)
+
+    listed = listed_during(lambda: develop(present))
+    assert records(prefix, "lab-proj") and not records(prefix, "helper-lib")
+    assert aside not in listed and listed  # what the install needs is still listed (site-packages, conda-meta)
+    listed = listed_during(lambda: develop(missing))
+    assert records(prefix, "lab-two") and records(prefix, "helper-lib")
+    assert aside in listed

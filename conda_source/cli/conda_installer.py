@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conda_source.installer import Snapshot, SolveError, Transaction, channel_urls, record_files
+from conda_source.installer import Snapshot, SolveError, Transaction, before_change, channel_urls, record_files
 from conda_source.target import Environment
 
 
@@ -32,6 +32,7 @@ class CondaInstaller:
         self.override_channels = override_channels
         self.ask = ask
         self._solved: tuple[tuple[str, ...], frozenset[str], Any] | None = None
+        self.snapshots: list[Snapshot] = []  # given out, their directories not taken yet
 
     def install(self, specs: Sequence[str], *, dry_run: bool = False) -> Transaction:
         from conda.base.context import context
@@ -68,6 +69,7 @@ class CondaInstaller:
                 transaction.print_transaction_summary()
             confirm_yn()
         transaction.download_and_extract()
+        before_change(self.snapshots, self.prefix)
         transaction.execute()
         return result
 
@@ -95,7 +97,8 @@ class CondaInstaller:
         return UnlinkLinkTransaction(*(s._replace(update_specs=()) for s in solved.prefix_setups.values()))
 
     def snapshot(self) -> Snapshot:
-        return Snapshot.of(self.prefix)
+        self.snapshots.append(Snapshot.of(self.prefix))
+        return self.snapshots[-1]
 
     def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """Unlink exactly what was linked since ``snapshot``, in one conda transaction."""

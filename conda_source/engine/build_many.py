@@ -192,7 +192,7 @@ class _CheckOnly:
         return Transaction(tuple(specs), ())
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(frozenset(), frozenset())
+        return Snapshot(frozenset())
 
     def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         return ()  # it never installs anything

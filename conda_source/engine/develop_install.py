@@ -47,7 +47,15 @@ from conda_source.engine.develop_types import DevelopRequest, DevelopResult, Ins
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError, Transaction, installed, record_files
+from conda_source.installer import (
+    Installer,
+    RattlerInstaller,
+    Snapshot,
+    SolveError,
+    Transaction,
+    installed,
+    record_files,
+)
 from conda_source.journal import Group
 from conda_source.mapping.requirements import map_requirements
 from conda_source.replacement import replacing
@@ -137,7 +145,7 @@ def _solve_and_install(
             installer.install(specs)
         if request.only_deps:
             return result
-        projects = _install_projects(by_name, unchanged, request, installer, reporter, prepared, group)
+        projects = _install_projects(by_name, unchanged, request, installer, reporter, prepared, group, snapshot)
         group.mark_done()  # the commit point of every project of the run
     except BaseException:
         try:
@@ -186,10 +194,12 @@ def _install_projects(
     reporter: Reporter,
     prepared: dict[Path, Prepared],
     group: Group,
+    snapshot: Snapshot,
 ) -> tuple[InstalledProject, ...]:
     """Every project's backend runs before any project is written, so a failing build changes no project;
     then each is written as a change of ``group``.  A project whose build requirements name another
-    project of the run is built once that one is written (still undone with the group)."""
+    project of the run is built once that one is written (still undone with the group); its build may
+    link packages, so ``snapshot`` takes the directories first (not the ones the writes create)."""
     order = _build_order(by_name)
     done: dict[str, InstalledProject] = {}
     ready: list[tuple[str, Ready]] = []
@@ -206,6 +216,7 @@ def _install_projects(
             done[name] = unchanged_project(p, request)
             continue
         if _build_needs(p, by_name) & {pending for pending, _ in ready}:
+            snapshot.take_directories(request.environment.prefix)
             write_ready()
         ready.append((name, build_project(p, request, installer, set(by_name), reporter, prepared.pop(root, None))))
     write_ready()

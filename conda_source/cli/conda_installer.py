@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from conda_source import satisfied
 from conda_source.installer import Snapshot, SolveError, Transaction, before_change, channel_urls, record_files
 from conda_source.target import Environment
 
@@ -46,9 +47,16 @@ class CondaInstaller:
 
         if not specs:
             return Transaction((), ())
+        if satisfied.remembered(self.prefix, specs):  # by the same, unchanged record files as before
+            return Transaction(tuple(specs), ())  # nothing to solve, and conda's records not even read
         prefix_data = PrefixData(str(self.prefix))
         records = list(prefix_data.iter_records())
-        if all(any(MatchSpec(spec).match(r) for r in records) for spec in specs):
+        found = {spec: hit for spec in specs if (hit := next((r for r in records if MatchSpec(spec).match(r)), None))}
+        if len(found) == len(set(specs)):
+            meta = self.prefix / "conda-meta"
+            satisfied.remember(
+                self.prefix, {s: meta / f"{r.name}-{r.version}-{r.build}.json" for s, r in found.items()}
+            )
             return Transaction(tuple(specs), ())  # nothing to solve
         if getattr(context, "protect_frozen_envs", False):
             prefix_data.assert_not_frozen()

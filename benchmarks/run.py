@@ -191,9 +191,9 @@ def build_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[Ro
     wheel = next(CACHE.glob("wheel-*.whl"))  # console scripts, no python-version markers
     out = work / "build-out"
 
-    def ours_wheel() -> None:
+    def ours_wheel(*options: str) -> None:
         shutil.rmtree(out, ignore_errors=True)
-        conda_source("build-local", wheel, "--output-dir", out)
+        conda_source("build-local", wheel, "--output-dir", out, *options)
 
     whl2conda = shutil.which("whl2conda") or str(Path(sys.executable).parent / "whl2conda")
     if not Path(whl2conda).exists():
@@ -211,13 +211,11 @@ def build_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[Ro
         shutil.rmtree(out, ignore_errors=True)
         run(whl2conda, "convert", wheel, "--out-dir", out, "--quiet")
 
+    ours, theirs = median_time(ours_wheel, repeats), median_time(theirs_wheel, repeats)
+    level_10 = median_time(lambda: ours_wheel("--compression-level", "10"), repeats)
     rows = [
-        Row(
-            "build-local of a wheel (wheel 0.45.1)",
-            median_time(ours_wheel, repeats),
-            "whl2conda convert",
-            median_time(theirs_wheel, repeats),
-        )
+        Row("build-local of a wheel (wheel 0.45.1)", ours, "whl2conda convert", theirs),
+        Row("build-local of a wheel (wheel 0.45.1), --compression-level 10", level_10, "whl2conda convert", theirs),
     ]
     project = Path(shutil.copytree(ROOT / "tests" / "projects" / "setuptools-basic", work / "build-checkout"))
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from conda_source.artifact.writer import ZSTD_LEVEL, parse_level
 from conda_source.early_start import backends_started
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
@@ -21,6 +22,7 @@ from conda_source.engine.plan import Plan, PlanRequest
 from conda_source.engine.plan import plan as _plan
 from conda_source.engine.rerun import nothing_to_do
 from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
+from conda_source.errors import SettingError
 from conda_source.mapping.overrides import Overrides
 from conda_source.path_extras import split_path_extras
 from conda_source.target import Environment, resolve_environment, resolve_target
@@ -126,12 +128,18 @@ def build_local(
     mapping: Iterable[str] = (),
     user_mapping: bool = True,
     jobs: int = 0,
+    compression_level: int = ZSTD_LEVEL,
 ) -> BuildLocalResult:
     """Build checkouts, sdists or wheels (default: ``.``) into .conda packages, as ``conda-source build-local``.
 
     Wheels need no environment; checkouts and sdists are built in ``prefix``/``name``
     (or the active environment), several in dependency order, each against the ones built before.
+    ``compression_level`` is zstd's, 1 (fastest) to 22 (smallest files), as ``--compression-level``.
     """
+    try:
+        level = parse_level(compression_level)
+    except ValueError as exc:
+        raise SettingError("compression_level", str(exc)) from None
     paths = tuple(Path(s) for s in sources or (".",))
     request = BuildRequest(
         sources=paths,
@@ -145,6 +153,7 @@ def build_local(
         overrides=Overrides(tuple(mapping), (), user_mapping),
         command="conda_source.api.build_local",
         jobs=jobs,
+        compression_level=level,
     )
     return _build_local(request)
 

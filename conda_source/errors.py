@@ -97,6 +97,15 @@ class TargetError(CondaSourceError):
     """The target environment is missing, unusable or badly described."""
 
 
+class SettingError(CondaSourceError):
+    """An option, a condarc setting or an API argument has a value conda-source cannot use."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        self.setting = setting
+        self.reason = reason
+        super().__init__(f"{setting}: {reason}")
+
+
 class ChannelError(CondaSourceError):
     """A channel given with -c cannot be used (no such directory, not indexed, not a channel at all)."""
 

@@ -20,6 +20,7 @@ import pytest
 from support import bad_backend_project, copy_project, local_project
 from wheelmaker import make_wheel
 
+from conda_source.cli import main
 from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel
 
@@ -127,6 +128,36 @@ def test_build_local_output_installs_with_conda(home: Path, env: Path, tmp_path:
         [env / "bin" / "python", "-c", "import local_tool; print(local_tool.VALUE)"], capture_output=True, text=True
     )
     assert run.stdout == "1\n", run.stderr
+
+
+def test_build_local_follows_conda_builds_compression_setting(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conda-build's condarc setting conda_build: zstd_compression_level, unless --compression-level says otherwise:
+    each package is byte for byte the one the standalone command writes at that level."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    wheel = make_wheel(tmp_path, name="packed", files={"packed/__init__.py": b"VALUE = 1\n" * 50000})
+    (home / ".condarc").write_text("conda_build:\n  zstd_compression_level: 1\n")
+    for out, options, level in (("condarc", [], "1"), ("option", ["--compression-level", "19"], "19")):
+        built = conda(
+            home, "build-local", str(wheel), "--output-dir", str(tmp_path / out), *options, "--no-user-mapping"
+        )
+        assert built.returncode == 0, built.stderr
+        standalone = ["build-local", str(wheel), "--output-dir", str(tmp_path / f"standalone-{level}")]
+        assert main([*standalone, "--compression-level", level, "--no-user-mapping"]) == 0
+        (package,) = (tmp_path / out).glob("*.conda")
+        assert package.read_bytes() == (tmp_path / f"standalone-{level}" / package.name).read_bytes(), out
+    sizes = [next((tmp_path / out).glob("*.conda")).stat().st_size for out in ("condarc", "option")]
+    assert sizes[0] > sizes[1]  # level 1 packs less tightly than 19
+    (home / ".condarc").write_text("conda_build:\n  zstd_compression_level: max\n")
+    refused = conda(home, "build-local", str(wheel), "--output-dir", str(tmp_path / "refused"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert (
+        "SettingError: condarc setting conda_build: zstd_compression_level: 'max' is not a compression level: use a "
+        "whole number from 1 (fastest) to 22 (smallest files); the default is 19 (correct it in the .condarc that "
+        "'conda config --show-sources' lists, or pass --compression-level N)"
+    ) in refused.stderr
+    assert not (tmp_path / "refused").exists()
 
 
 def test_errors_reach_the_user_as_one_conda_error(home: Path, env: Path, tmp_path: Path) -> None:

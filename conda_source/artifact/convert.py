@@ -42,7 +42,7 @@ from conda_source.artifact.native import BuildEnvironment, Relocator
 from conda_source.artifact.native_depends import platform_constraints
 from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagedFile, StagingDestination
-from conda_source.artifact.writer import write_conda
+from conda_source.artifact.writer import ZSTD_LEVEL, write_conda
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import MappedRequirement, python_pin
@@ -71,6 +71,7 @@ class WheelRequest:
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
     limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
     built_in: BuildEnvironment | None = None  # the environment the wheel was built in: relocate and check it
+    compression_level: int = ZSTD_LEVEL  # zstd, 1 (fastest) to 22 (smallest)
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
         members.update(
             info_files(identity, depends, staging.files, metadata, staging.entry_points, licenses, imports, mtime)
         )
-        path = write_conda(request.output_dir, identity.stem, members, mtime)
+        path = write_conda(request.output_dir, identity.stem, members, mtime, request.compression_level)
         written.append(path)
         built.append(BuiltPackage(path, identity, depends, variant.requirements, notes_of_variant))
     return built

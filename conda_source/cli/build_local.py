@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   conda-source build-local dist/pkg-1.0-py3-none-any.whl               # a wheel: no environment needed
   conda-source build-local . -p ./env -c file:///path/to/channel      # build a checkout in ./env
   conda-source build-local . --channel-dir ~/conda-local               # file it into a local channel
+  conda-source build-local . --compression-level 3                     # faster builds, larger files
   conda install -c file://$HOME/conda-local pkg                        # then install it with conda
 """
 DRY_RUN = False
@@ -44,6 +45,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let compiled code link system libraries beyond the C library (reported, not refused)",
     )
+    parser.add_argument(
+        "--compression-level",
+        type=_level,
+        metavar="N",
+        help="zstd level of the packages, 1 (fastest builds) to 22 (smallest files); default: 19, as conda-build "
+        "(conda build-local reads conda-build's condarc setting conda_build: zstd_compression_level)",
+    )
     add_mapping_options(parser)
     add_limit_options(parser)
 
@@ -63,6 +71,34 @@ def _size(text: str) -> int:
         return parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _level(text: str) -> int:
+    from conda_source.artifact.writer import parse_level
+
+    try:
+        return parse_level(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _compression_level(given: int | None, setting: str | None) -> int:
+    """--compression-level, else conda-build's condarc setting (conda read it), else the default."""
+    from conda_source.artifact.writer import ZSTD_LEVEL, parse_level
+    from conda_source.errors import SettingError
+
+    if given is not None:
+        return given
+    if setting is None:
+        return ZSTD_LEVEL
+    try:
+        return parse_level(setting)
+    except ValueError as exc:
+        raise SettingError(
+            "condarc setting conda_build: zstd_compression_level",
+            f"{exc} (correct it in the .condarc that 'conda config --show-sources' lists, "
+            "or pass --compression-level N)",
+        ) from None
 
 
 def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest:
@@ -86,6 +122,7 @@ def to_request(args: argparse.Namespace, invocation: Invocation) -> BuildRequest
         limits=Limits(**{k: v for k in ("max_size", "max_files", "max_ratio") if (v := getattr(args, k)) is not None}),
         jobs=args.jobs,
         allow_system_libs=args.allow_system_libs,
+        compression_level=_compression_level(args.compression_level, invocation.compression_level),
     )
 
 

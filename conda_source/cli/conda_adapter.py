@@ -122,6 +122,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         inside_conda=True,
         protect_envs=bool(getattr(plugins, "conda_source_protect_envs", False)),
         editable_default=bool(getattr(plugins, "conda_source_editable", True)),
+        compression_level=context.conda_build.get("zstd_compression_level") if name == "build-local" else None,
         yes=bool(context.always_yes),
         spelled=f"-n {args.name}" if getattr(args, "name", None) else "",
     )

@@ -50,6 +50,10 @@ class TargetError(CondaSourceCondaError, CondaValueError):  # type: ignore[misc]
     """The environment is missing, unusable or badly described."""
 
 
+class SettingError(CondaSourceCondaError, CondaValueError):  # type: ignore[misc]
+    """An option or setting has a value conda-source cannot use."""
+
+
 class ArtifactError(CondaSourceCondaError):
     """A wheel cannot become a correct conda package."""
 
@@ -60,6 +64,7 @@ _KINDS: dict[str, type[CondaSourceCondaError]] = {
     "TargetError": TargetError,
     "ChannelError": TargetError,
     "ArtifactError": ArtifactError,
+    "SettingError": SettingError,
     "InvalidProjectError": ProjectError,
     "ProjectNotFoundError": ProjectError,
     "SelectionError": ProjectError,

@@ -41,6 +41,7 @@ class Invocation:
     yes: bool = False  # -y: do not ask before changing the environment
     inside_conda: bool = False
     protect_envs: bool = False  # conda's plugins.conda_source_protect_envs setting
+    compression_level: str | None = None  # conda-build's condarc setting conda_build: zstd_compression_level
     spelled: str = ""  # how the user named the environment ("-n dev"), when not by its path
 
     def spell(self, message: str) -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from conda_source.artifact.limits import Limits
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
+from conda_source.artifact.writer import ZSTD_LEVEL
 from conda_source.channel import file_into_channel
 from conda_source.errors import ArtifactError
 from conda_source.installer import Installer
@@ -50,6 +51,7 @@ class BuildRequest:
     limits: Limits = field(default_factory=Limits)  # what a wheel or sdist may unpack to
     jobs: int = 0  # independent projects built at once; 0: one per core
     allow_system_libs: bool = False  # compiled code may link system libraries beyond the C library
+    compression_level: int = ZSTD_LEVEL  # zstd, 1 (fastest) to 22 (smallest)
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ def _build(request: BuildRequest, installer: Installer | None, source: Path, kin
             extra_depends=conda_depends,
             limits=request.limits,
             built_in=built_in,
+            compression_level=request.compression_level,
         )
         packages = tuple(convert_wheel(wheel_request))
     return BuildResult(source, kind, packages, installed, request.channel_dir)

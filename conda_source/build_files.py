@@ -166,7 +166,7 @@ def hook_files(root: Path, document: dict[str, Any] | None = None) -> list[Path]
     tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
     assert isinstance(tool, dict)
     files = set()
-    for table in _tables(tool.get("hatch")):
+    for table in nested_tables(tool.get("hatch")):
         custom = table.get("hooks", {}).get("custom") if isinstance(table.get("hooks"), dict) else None
         if isinstance(custom, dict):
             path = custom.get("path", "hatch_build.py")
@@ -174,12 +174,12 @@ def hook_files(root: Path, document: dict[str, Any] | None = None) -> list[Path]
     return sorted(files)
 
 
-def _tables(table: object) -> Iterator[dict[str, Any]]:
+def nested_tables(table: object) -> Iterator[dict[str, Any]]:
     """A TOML table and every table nested in it."""
     if isinstance(table, dict):
         yield table
         for value in table.values():
-            yield from _tables(value)
+            yield from nested_tables(value)
 
 
 def _values(table: object) -> Iterator[object]:

@@ -13,15 +13,21 @@ Only what pyproject.toml declares plainly is started early: a project without
 starts while the environment is mid-change (an interrupted run, which the run puts right
 first, not always touching ``conda-meta/``), and a start that fails (a broken activation
 script) is left to the build, which reports it if it is reached at all.
+
+What the process is asked at once is what the build will ask first: the
+``get_requires_for_build_*`` hook; or, when its answer is remembered (``requires_memo``)
+and nothing else comes before the build (``_writes_only_the_wheel``), the editable build
+itself, into a scratch directory the build takes the wheel from.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from conda_source.target import Environment
@@ -54,20 +60,48 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
         declared = _declared(Path(path))
         if declared is None:
             continue
-        root, backend, backend_path = declared
+        root, backend, backend_path, document = declared
         try:
             environ = activate(environment.prefix, os.environ).environ
             context = (environ, installed_token(environment.prefix))
             hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
             key = memo_key(hook, root, backend, backend_path, environment.interpreter, environ, environment.prefix)
-            known = recall(key) is not None  # the build will not ask it: nothing to ask ahead
-            start_early(root, backend, backend_path, environment.interpreter, context, None if known else hook)
+            python = environment.interpreter
+            if recall(key) is None:
+                start_early(root, backend, backend_path, python, context, hook)
+            elif editable and _writes_only_the_wheel(backend, document):  # the build's first call: build now
+                scratch = tempfile.mkdtemp(prefix="conda-source-ahead-")
+                start_early(root, backend, backend_path, python, context, "build_editable", build_into=scratch)
+            else:  # the build will not ask the hook (requires_memo): nothing to ask ahead
+                start_early(root, backend, backend_path, python, context)
         except (CondaSourceError, OSError):
             continue
 
 
-def _declared(path: Path) -> tuple[Path, str, list[str]] | None:
-    """The project root, build-backend and backend-path pyproject.toml declares; None when not plainly there."""
+AHEAD_BACKENDS = frozenset({"hatchling.build", "flit_core.buildapi"})  # editable builds: the wheel, nothing else
+
+
+def _writes_only_the_wheel(backend: str, document: dict[str, Any]) -> bool:
+    """Whether the editable build can start before the plan: a backend whose editable build writes only the
+    wheel (into a scratch directory until the build takes it over: nothing in the checkout, so a run that ends
+    before its build leaves no trace), no build hook of the project's own, and pyproject.toml declaring the
+    version and every dependency (no metadata hook comes first).  ``backend.build`` asks nothing else then."""
+    from conda_source.build_files import nested_tables
+
+    project = document.get("project")
+    if backend not in AHEAD_BACKENDS or not isinstance(project, dict):
+        return False
+    dynamic = project.get("dynamic") or []
+    if not isinstance(dynamic, list) or {"version", "dependencies", "optional-dependencies"} & set(dynamic):
+        return False
+    tool = document.get("tool")
+    hatch = tool.get("hatch") if isinstance(tool, dict) else None
+    return not any("hooks" in table for table in nested_tables(hatch))
+
+
+def _declared(path: Path) -> tuple[Path, str, list[str], dict[str, Any]] | None:
+    """The project root, build-backend and backend-path pyproject.toml declares, and the document; None when
+    not plainly there."""
     from conda_source._toml import loads_toml
 
     root, file = (path.parent, path) if path.name == "pyproject.toml" else (path, path / "pyproject.toml")
@@ -82,4 +116,4 @@ def _declared(path: Path) -> tuple[Path, str, list[str]] | None:
         return None
     if not all(isinstance(entry, str) for entry in backend_path):
         return None
-    return root, backend, backend_path
+    return root, backend, backend_path, document

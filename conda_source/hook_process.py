@@ -25,7 +25,7 @@ from typing import Any
 
 from pyproject_hooks import BackendUnavailable, BuildBackendWarning, HookMissing, UnsupportedOperation
 
-from conda_source.runner_process import Running, launch, request_line
+from conda_source.runner_process import Running, launch
 
 Context = tuple[Mapping[str, str], object]  # the environment, and a token that changes when packages do
 
@@ -114,7 +114,7 @@ class HookProcess:
         process = self._process
         if process is None or not process.serves(environ, token):
             self.close()
-            process = self._process = self._start(environ, token, request_line(hook, kwargs))
+            process = self._process = self._start(environ, token, hook, kwargs)
         data = process.call(hook, kwargs)
         if data is None:  # the process ended during the hook: its exit status says how
             self._process = None
@@ -136,15 +136,15 @@ class HookProcess:
             )
         return data["return_val"]
 
-    def _start(self, environ: Mapping[str, str], token: object, first: str) -> Running:
-        """A process for ``first`` (the request about to be sent): one started early for exactly this build,
-        if it was asked nothing or just that ahead, else a new one."""
+    def _start(self, environ: Mapping[str, str], token: object, hook: str, kwargs: Mapping[str, Any]) -> Running:
+        """A process for ``hook(**kwargs)``, the call about to be made: one started early for exactly this build,
+        if it was asked nothing or just that call ahead (``Running.takes``), else a new one."""
         self.started += 1
         key = _key(self.python, self.source_dir, self.build_backend, self.backend_path, environ, token)
         early = _early.pop(key, None)
         for other in [k for k in _early if k[:4] == key[:4]]:  # started for this build in another state: unused
             _early.pop(other).close()
-        if early is not None and early.serves(environ, token) and early.ahead in (None, first):
+        if early is not None and early.serves(environ, token) and early.takes(hook, kwargs):
             early.adopt(self._on_output)
             return early
         if early is not None:
@@ -161,20 +161,26 @@ def start_early(
     python: Path,
     context: Context,
     first_hook: str | None = None,
+    build_into: str | None = None,
 ) -> None:
     """Start the process of a build that is about to come, so the interpreter's start and the backend's import
     overlap the caller's own work.  ``HookProcess`` takes it over when it asks for exactly that process (same
     interpreter, project, backend, environment and installed packages); otherwise it is ended unused.
 
     ``first_hook`` (a ``get_requires_for_build_*`` hook, without config settings) is asked at once, as the
-    build's first call will: the answer waits in the pipe for that call, which then costs nothing."""
+    build's first call will: the answer waits in the pipe for that call, which then costs nothing.  Or,
+    ``first_hook`` being a build hook, it builds at once into the scratch directory ``build_into``, without
+    metadata or config settings: the build's call for that hook takes the wheel over."""
     source = os.path.abspath(source_dir)
     paths = [os.path.normpath(os.path.join(source, p)) for p in backend_path] or None
     environ, token = context
     key = _key(str(python), source, build_backend, paths, environ, token)
     if key not in _early:
         _early[key] = launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
-        if first_hook is not None:
+        if build_into is not None and first_hook is not None:
+            kwargs = {"wheel_directory": build_into, "config_settings": None, "metadata_directory": None}
+            _early[key].send_ahead(first_hook, kwargs)
+        elif first_hook is not None:
             _early[key].send_ahead(first_hook, {"config_settings": None})
 
 

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import weakref
@@ -63,6 +64,7 @@ class Running:
         self._output: IO[bytes] = tempfile.TemporaryFile(prefix="conda-source-hooks-")  # noqa: SIM115 (closed in close)
         self._read = 0
         self._ahead: str | None = None  # a request sent before anyone asked (start_early), not answered yet
+        self._ahead_into: str | None = None  # the scratch directory of a build asked ahead
         _reap()
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
@@ -105,9 +107,21 @@ class Running:
         """The request sent ahead (``send_ahead``) whose answer nobody has read yet."""
         return self._ahead
 
+    def takes(self, hook: str, kwargs: Mapping[str, Any]) -> bool:
+        """Whether a build whose first call is ``hook(**kwargs)`` can take this process over: nothing was asked
+        ahead, or that very call was, or the same build hook into its own scratch directory (``ahead_into``)."""
+        if self._ahead is None or self._ahead == request_line(hook, kwargs):
+            return True
+        return self._ahead_into is not None and self._ahead == request_line(hook, _into(kwargs, self._ahead_into))
+
     def send_ahead(self, hook: str, kwargs: Mapping[str, Any]) -> None:
-        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (the only one taken over)."""
+        """Ask ``hook`` now; its answer is read by the ``call`` that asks the same (the only one taken over).
+
+        A build hook asked ahead writes into its own scratch directory (``wheel_directory``): the call
+        that takes it over moves the wheel into the directory it asks for; a process closed with that
+        build unread is ended, and the scratch directory removed."""
         self._ahead = request_line(hook, kwargs)
+        self._ahead_into = str(kwargs["wheel_directory"]) if "wheel_directory" in kwargs else None
         try:
             self._requests.write(self._ahead + "\n")
             self._requests.flush()
@@ -116,15 +130,23 @@ class Running:
 
     def call(self, hook: str, kwargs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Send one request and read its answer; None when the process ended instead."""
-        request, ahead, self._ahead = request_line(hook, kwargs), self._ahead, None
-        assert ahead in (None, request)  # HookProcess takes over only a process asked this very hook ahead
+        assert self.takes(hook, kwargs)  # HookProcess takes over only a process asked this very call ahead
+        ahead, into, self._ahead, self._ahead_into = self._ahead, self._ahead_into, None, None
         if ahead is None:
             try:
-                self._requests.write(request + "\n")
+                self._requests.write(request_line(hook, kwargs) + "\n")
                 self._requests.flush()
             except BrokenPipeError:
                 pass  # it ended already: its end is read below
-        return self._answer()
+        try:
+            answer = self._answer()
+            if into is not None and answer is not None and isinstance(answer.get("return_val"), str):
+                name = answer["return_val"]
+                shutil.move(Path(into, name), Path(str(kwargs["wheel_directory"]), name))
+            return answer
+        finally:
+            if into is not None:
+                shutil.rmtree(into, ignore_errors=True)
 
     def _answer(self) -> dict[str, Any] | None:
         """Read the answer to the request sent last; None when the process ended instead.
@@ -151,9 +173,16 @@ class Running:
 
     def close(self) -> None:
         """Close its request pipe, which ends it; its exit is not waited for (interpreter shutdown takes
-        tens of milliseconds), it is reaped later."""
+        tens of milliseconds), it is reaped later.  A build asked ahead and never taken over is stopped
+        and its scratch directory removed."""
         with contextlib.suppress(OSError):
             self._requests.close()
+        if self._ahead_into is not None:
+            self._popen.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout=5)
+            shutil.rmtree(self._ahead_into, ignore_errors=True)
+            self._ahead, self._ahead_into = None, None
         self._collect()
         self._responses.close()
         self._output.close()
@@ -170,6 +199,10 @@ class Running:
             data = os.pread(fd, size - self._read, self._read)
             self._read += len(data)
             self._on_output(data.decode("utf-8", errors="replace"))
+
+
+def _into(kwargs: Mapping[str, Any], directory: str) -> dict[str, Any]:
+    return {**kwargs, "wheel_directory": directory}
 
 
 _exiting: list[subprocess.Popen[bytes]] = []  # closed runners, reaped when the next one starts

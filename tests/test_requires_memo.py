@@ -149,3 +149,15 @@ def test_a_remembered_answer_is_neither_asked_ahead_nor_asked(build_channel: str
         backend.close()
     finally:
         hook_process.end_early()
+
+
+def test_a_changed_hatch_toml_asks_again(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """hatchling merges hatch.toml (tool.hatch without the prefix) into its configuration: a build dependency
+    added there is part of the answer, so the run reinstalls, asks again and installs it."""
+    project = memo_project(tmp_path)
+    install(prefix, build_channel, project)
+    assert asked(project) == 1 and not installed(prefix, ["tomli"])
+    hatch_toml = '[build]\ndependencies = ["tomli"]\n\n[build.hooks.custom]\n'  # replaces [tool.hatch.build]
+    (project / "hatch.toml").write_text(hatch_toml)
+    again = install(prefix, build_channel, project)  # a build file changed: not a no-op either
+    assert not again.unchanged and asked(project) == 2 and installed(prefix, ["tomli"])

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,8 +69,7 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
             if recall(key) is None:
                 start_early(root, backend, backend_path, python, context, hook)
             elif editable and _writes_only_the_wheel(root, backend, document):  # the build's first call: build now
-                scratch = tempfile.mkdtemp(prefix="conda-source-ahead-")
-                start_early(root, backend, backend_path, python, context, "build_editable", build_into=scratch)
+                start_early(root, backend, backend_path, python, context, "build_editable")
             else:  # the build will not ask the hook (requires_memo): nothing to ask ahead
                 start_early(root, backend, backend_path, python, context)
         except (CondaSourceError, OSError):

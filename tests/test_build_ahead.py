@@ -177,3 +177,15 @@ def test_no_build_ahead_with_a_build_hook_in_hatch_toml(build_channel: str, pref
     )
     install(prefix, build_channel, project)
     assert asked_ahead(prefix, project) is None
+
+
+def test_a_project_named_twice_builds_ahead_once_and_leaves_no_scratch_directory(
+    build_channel: str, prefix: Path, tmp_path: Path, scratch_here: Path
+) -> None:
+    project = ahead_project(tmp_path)
+    install(prefix, build_channel, project)
+    start_backends([project, project / "pyproject.toml"], probe(prefix))  # the same checkout, spelled twice
+    (early,) = hook_process._early.values()
+    assert early.ahead is not None and len(list(scratch_here.iterdir())) == 1
+    hook_process.end_early()
+    assert list(scratch_here.iterdir()) == []

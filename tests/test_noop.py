@@ -74,7 +74,7 @@ def _hatch_hook(project: Path, prefix: Path) -> None:
 
 def _hatch_toml(project: Path, prefix: Path) -> None:
     """hatch's configuration in a file of its own (hatchling merges it into [tool.hatch])."""
-    (project / "hatch.toml").write_text('[build]\ndependencies = ["base-demo"]\n')
+    (project / "hatch.toml").write_text('[build]\ndependencies = ["base-demo"]\n\n[build.hooks.custom]\n')
 
 
 def _python(project: Path, prefix: Path) -> None:

@@ -49,6 +49,7 @@ class HookProcess:
         self._on_output = on_output
         self._process: Running | None = None
         self.started = 0  # how many processes this build started (1 unless something changed or failed)
+        self.read: list[str] | None = None  # the files the last get_requires hook read (None: not known)
 
     # The calls of BuildBackendHookCaller that conda-source makes.
     def get_requires_for_build_wheel(self, config_settings: Mapping[str, Any] | None = None) -> Sequence[str]:
@@ -117,6 +118,7 @@ class HookProcess:
             self.close()
             process = self._process = self._start(environ, token, hook, kwargs)
         data = process.call(hook, kwargs)
+        self.read = data.get("read") if data is not None else None
         if data is None:  # the process ended during the hook: its exit status says how
             self._process = None
             raise subprocess.CalledProcessError(process.returncode, [self.python, "<hook runner>", hook])

@@ -13,7 +13,9 @@ process would; ``sys.exit`` and signals end it as they would have.
 
 The backend's own output goes to the process's stdout and stderr; responses go
 to a separate pipe (file descriptors in ``argv``), so nothing it prints can be
-mistaken for an answer.
+mistaken for an answer.  The answer of a ``get_requires_for_build_*`` hook also
+lists the files it read outside the interpreter's own directories (``read``, seen
+by an audit hook; what it wrote itself left out): setup.py may read anything.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import warnings
 from glob import glob
 from importlib import import_module
 from importlib.machinery import ModuleSpec, PathFinder
+from importlib.util import source_from_cache
 from typing import Any
 
 WHEEL_BUILT_MARKER = "PYPROJECT_HOOKS_ALREADY_BUILT_WHEEL"  # pyproject-hooks' marker, so either frontend's works
@@ -236,12 +239,55 @@ def _user_warnings(caught: list[warnings.WarningMessage]) -> list[dict[str, Any]
     ]
 
 
+_LIBRARY = tuple({os.path.join(os.path.realpath(p), "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+_SYSTEM = ("/proc/", "/sys/", "/dev/")
+_opened: list[dict[str, bool]] = []  # while a get_requires hook runs: each file it opened -> opened to write
+_hooked: list[bool] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _opened or event != "open" or not isinstance(args[0], (str, bytes, os.PathLike)):
+        return
+    mode, flags = args[1], args[2]
+    writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & (os.O_WRONLY | os.O_RDWR))
+    path = os.path.abspath(os.fsdecode(args[0]))
+    _opened[0][path] = _opened[0].get(path, False) or writes
+
+
+def _reading(hook: str) -> dict[str, bool] | None:
+    """Record what ``hook`` opens, if it is a get_requires hook and the interpreter has audit hooks."""
+    if not hook.startswith("get_requires_for_build") or not hasattr(sys, "addaudithook"):
+        return None
+    if not _hooked:
+        sys.addaudithook(_audit)  # for the rest of the process: it records only while _opened holds a table
+        _hooked.append(True)
+    _opened.append({})
+    return _opened[0]
+
+
+def _read_files(opened: dict[str, bool]) -> list[str]:
+    """The files read and not written, the interpreter's own and the system's left out; a module's source
+    for its cached bytecode (which is read instead while it is current)."""
+    real = {_source(path): os.path.realpath(path) for path, writes in opened.items() if not writes}
+    return sorted(p for p, r in real.items() if not r.startswith(_LIBRARY + _SYSTEM) and not os.path.isdir(r))
+
+
+def _source(path: str) -> str:
+    if path.endswith(".pyc") and os.path.basename(os.path.dirname(path)) == "__pycache__":
+        try:
+            return source_from_cache(path)
+        except ValueError:
+            return path
+    return path
+
+
 def serve(requests: Any, responses: Any, early: list[dict[str, Any]] | None = None) -> None:
     pending = list(early or ())
     for line in requests:
         request = json.loads(line)
         hook = HOOKS[request["hook"]]
         out: dict[str, Any] = {"unsupported": False, "return_val": None}
+        opened = _reading(request["hook"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -252,6 +298,10 @@ def serve(requests: Any, responses: Any, early: list[dict[str, Any]] | None = No
                 out.update(unsupported=True, traceback=exc.trace)
             except HookMissing as exc:
                 out.update(hook_missing=True, missing_hook_name=exc.hook_name or request["hook"])
+            finally:
+                _opened.clear()
+        if opened is not None:
+            out["read"] = _read_files(opened)
         out["warnings"] = [*pending, *_user_warnings(caught)]
         pending = []
         sys.stdout.flush()

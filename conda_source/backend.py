@@ -62,7 +62,7 @@ class Backend:
     ) -> None:
         self.project = project
         self.output: list[str] = []
-        self._answered: dict[str, list[str]] = {}  # get_requires hooks answered, for the memo
+        self._answered: dict[str, requires_memo.Answer] = {}  # get_requires hooks answered, for the memo
         self.echo = echo  # gets the backend's output line by line, as it comes (-v)
         self._prefix = prefix
         self._activation = activation
@@ -107,14 +107,14 @@ class Backend:
     def get_requires(self, editable: bool) -> list[Requirement]:
         """What the backend needs beyond build-system.requires, checked to be valid requirements."""
         hook = "get_requires_for_build_editable" if editable else "get_requires_for_build_wheel"
-        texts = requires_memo.recall(self._memo_key(hook))
-        if texts is None:
-            with self._failures(hook):
-                texts = list(getattr(self._hooks, hook)())  # HookProcess's method of that name
-            requires_memo.remember(self._memo_key(hook), texts)
-        self._answered[hook] = texts
+        answer = requires_memo.recall(self._memo_key(hook))
+        if answer is None:
+            with self._failures(hook):  # HookProcess's method of that name; then the files it read
+                answer = requires_memo.Answer(list(getattr(self._hooks, hook)()), self._hooks.read)
+            requires_memo.remember(self._memo_key(hook), answer)
+        self._answered[hook] = answer
         requirements = []
-        for text in texts:
+        for text in answer.texts:
             try:
                 requirements.append(Requirement(text))
             except InvalidRequirement as exc:
@@ -153,8 +153,8 @@ class Backend:
 
     def _remember_answers(self) -> None:
         """What the build asked for is installed now; frontends build on the answer (PEP 517): it holds here too."""
-        for hook, texts in self._answered.items():
-            requires_memo.remember(self._memo_key(hook), texts)
+        for hook, answer in self._answered.items():
+            requires_memo.remember(self._memo_key(hook), answer)
 
     def read_metadata(self, text: str, hook: str) -> Metadata:
         """The core metadata the backend wrote, with the fields conda-source uses checked."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from typing import Any
 
 from conda_source._toml import loads_toml
 
-BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch.toml")  # hatch.toml: [tool.hatch] of its own
 
 
 def build_files_digest(root: Path) -> str:
@@ -57,7 +58,7 @@ def _version_files(root: Path, document: dict[str, Any]) -> list[Path]:
     tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
     assert isinstance(tool, dict)
     files: list[Path] = []
-    hatch_version = (tool.get("hatch") or {}).get("version") if isinstance(tool.get("hatch"), dict) else None
+    hatch_version = hatch_config(root, document).get("version")
     if isinstance(hatch_version, dict) and isinstance(hatch_version.get("path"), str):
         files.append(root / hatch_version["path"])
     setuptools = tool.get("setuptools") if isinstance(tool.get("setuptools"), dict) else {}
@@ -146,8 +147,7 @@ def dynamic_files(root: Path, document: dict[str, Any] | None = None) -> list[Pa
     for value in _values(setuptools_dynamic):
         if isinstance(value, dict) and "file" in value:
             names += [value["file"]] if isinstance(value["file"], str) else list(value["file"])
-    hatch = tool.get("hatch") if isinstance(tool.get("hatch"), dict) else {}
-    assert isinstance(hatch, dict)
+    hatch = hatch_config(root, document)
     hooks = ((hatch.get("metadata") or {}).get("hooks") or {}) if isinstance(hatch.get("metadata"), dict) else {}
     requirements = hooks.get("requirements_txt") if isinstance(hooks, dict) else None
     if isinstance(requirements, dict):
@@ -163,15 +163,26 @@ def hook_files(root: Path, document: dict[str, Any] | None = None) -> list[Path]
     """The code of hatch's custom build and metadata hooks (``[tool.hatch...hooks.custom]``, ``path``
     or ``hatch_build.py``): it decides the metadata and what a build asks for."""
     document = _pyproject(root) if document is None else document
-    tool = document.get("tool") if isinstance(document.get("tool"), dict) else {}
-    assert isinstance(tool, dict)
     files = set()
-    for table in nested_tables(tool.get("hatch")):
+    for table in nested_tables(hatch_config(root, document)):
         custom = table.get("hooks", {}).get("custom") if isinstance(table.get("hooks"), dict) else None
         if isinstance(custom, dict):
             path = custom.get("path", "hatch_build.py")
             files.add(root / path if isinstance(path, str) else root / "hatch_build.py")
     return sorted(files)
+
+
+def hatch_config(root: Path, document: dict[str, Any]) -> dict[str, Any]:
+    """hatch's configuration as hatchling reads it: ``[tool.hatch]``, its top-level tables replaced by
+    hatch.toml's (the same tables without the ``tool.hatch`` prefix)."""
+    tool = document.get("tool")
+    hatch = tool.get("hatch") if isinstance(tool, dict) else None
+    config = dict(hatch) if isinstance(hatch, dict) else {}
+    file = root / "hatch.toml"
+    if file.is_file():
+        with contextlib.suppress(Exception):  # an invalid one: hatchling reports it at the build
+            config.update(loads_toml(file.read_text(encoding="utf-8"), str(file)))
+    return config
 
 
 def nested_tables(table: object) -> Iterator[dict[str, Any]]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,9 +68,8 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
             python = environment.interpreter
             if recall(key) is None:
                 start_early(root, backend, backend_path, python, context, hook)
-            elif editable and _writes_only_the_wheel(backend, document):  # the build's first call: build now
-                scratch = tempfile.mkdtemp(prefix="conda-source-ahead-")
-                start_early(root, backend, backend_path, python, context, "build_editable", build_into=scratch)
+            elif editable and _writes_only_the_wheel(root, backend, document):  # the build's first call: build now
+                start_early(root, backend, backend_path, python, context, "build_editable")
             else:  # the build will not ask the hook (requires_memo): nothing to ask ahead
                 start_early(root, backend, backend_path, python, context)
         except (CondaSourceError, OSError):
@@ -81,12 +79,12 @@ def start_backends(paths: Iterable[Path], environment: Environment, editable: bo
 AHEAD_BACKENDS = frozenset({"hatchling.build", "flit_core.buildapi"})  # editable builds: the wheel, nothing else
 
 
-def _writes_only_the_wheel(backend: str, document: dict[str, Any]) -> bool:
+def _writes_only_the_wheel(root: Path, backend: str, document: dict[str, Any]) -> bool:
     """Whether the editable build can start before the plan: a backend whose editable build writes only the
     wheel (into a scratch directory until the build takes it over: nothing in the checkout, so a run that ends
     before its build leaves no trace), no build hook of the project's own, and pyproject.toml declaring the
     version and every dependency (no metadata hook comes first).  ``backend.build`` asks nothing else then."""
-    from conda_source.build_files import nested_tables
+    from conda_source.build_files import hatch_config, nested_tables
 
     project = document.get("project")
     if backend not in AHEAD_BACKENDS or not isinstance(project, dict):
@@ -94,9 +92,7 @@ def _writes_only_the_wheel(backend: str, document: dict[str, Any]) -> bool:
     dynamic = project.get("dynamic") or []
     if not isinstance(dynamic, list) or {"version", "dependencies", "optional-dependencies"} & set(dynamic):
         return False
-    tool = document.get("tool")
-    hatch = tool.get("hatch") if isinstance(tool, dict) else None
-    return not any("hooks" in table for table in nested_tables(hatch))
+    return not any("hooks" in table for table in nested_tables(hatch_config(root, document)))  # hatch.toml's too
 
 
 def _declared(path: Path) -> tuple[Path, str, list[str], dict[str, Any]] | None:

@@ -2,7 +2,7 @@
 
 A develop install is *stale* when its source directory is gone, when a ``.pth``
 file it installed points at a directory that no longer exists, or when the
-project's build files (pyproject.toml, setup.py, setup.cfg) changed since it was
+project's build files (pyproject.toml, setup.py, setup.cfg, hatch.toml) changed since it was
 installed, or when a library its compiled code links is gone or its package changed
 version since the build.  It is *damaged* when a file it owns was changed or deleted by
 something else.  It has a *forced* overlap for as long as a file it overwrote under

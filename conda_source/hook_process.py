@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -48,6 +49,7 @@ class HookProcess:
         self._on_output = on_output
         self._process: Running | None = None
         self.started = 0  # how many processes this build started (1 unless something changed or failed)
+        self.read: list[str] | None = None  # the files the last get_requires hook read (None: not known)
 
     # The calls of BuildBackendHookCaller that conda-source makes.
     def get_requires_for_build_wheel(self, config_settings: Mapping[str, Any] | None = None) -> Sequence[str]:
@@ -116,6 +118,7 @@ class HookProcess:
             self.close()
             process = self._process = self._start(environ, token, hook, kwargs)
         data = process.call(hook, kwargs)
+        self.read = data.get("read") if data is not None else None
         if data is None:  # the process ended during the hook: its exit status says how
             self._process = None
             raise subprocess.CalledProcessError(process.returncode, [self.python, "<hook runner>", hook])
@@ -161,7 +164,6 @@ def start_early(
     python: Path,
     context: Context,
     first_hook: str | None = None,
-    build_into: str | None = None,
 ) -> None:
     """Start the process of a build that is about to come, so the interpreter's start and the backend's import
     overlap the caller's own work.  ``HookProcess`` takes it over when it asks for exactly that process (same
@@ -169,19 +171,22 @@ def start_early(
 
     ``first_hook`` (a ``get_requires_for_build_*`` hook, without config settings) is asked at once, as the
     build's first call will: the answer waits in the pipe for that call, which then costs nothing.  Or,
-    ``first_hook`` being a build hook, it builds at once into the scratch directory ``build_into``, without
-    metadata or config settings: the build's call for that hook takes the wheel over."""
+    ``first_hook`` being a build hook, it builds at once into a scratch directory of its own, without
+    metadata or config settings: the build's call for that hook takes the wheel over.  A build already
+    started (the same project named twice) is not started again."""
     source = os.path.abspath(source_dir)
     paths = [os.path.normpath(os.path.join(source, p)) for p in backend_path] or None
     environ, token = context
     key = _key(str(python), source, build_backend, paths, environ, token)
-    if key not in _early:
-        _early[key] = launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
-        if build_into is not None and first_hook is not None:
-            kwargs = {"wheel_directory": build_into, "config_settings": None, "metadata_directory": None}
-            _early[key].send_ahead(first_hook, kwargs)
-        elif first_hook is not None:
-            _early[key].send_ahead(first_hook, {"config_settings": None})
+    if key in _early:
+        return
+    process = _early[key] = launch(str(python), source, build_backend, paths, environ, token, lambda _: None)
+    if first_hook is not None and first_hook.startswith("build_"):
+        scratch = tempfile.mkdtemp(prefix="conda-source-ahead-")  # the process's own: removed when it is closed
+        kwargs = {"wheel_directory": scratch, "config_settings": None, "metadata_directory": None}
+        process.send_ahead(first_hook, kwargs)
+    elif first_hook is not None:
+        process.send_ahead(first_hook, {"config_settings": None})
 
 
 _early: dict[tuple[Any, ...], Running] = {}  # started by start_early, not yet taken over

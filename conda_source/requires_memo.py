@@ -20,8 +20,11 @@ of everything it can depend on:
 - the activated environment's variables (all but the shell's own ``_``,
   ``OLDPWD``, ``PWD`` and ``SHLVL``).
 
-Any change to any of them is another key, so a remembered answer is only used
-where asking again would have the same inputs.  Once what the hook asked for is
+Any change to any of them is another key.  Beyond these, the hook may read any file
+(setup.py is a program): the answer is kept with the files the hook read outside
+the interpreter's directories (the runner's audit hook lists them), by content,
+and used only while each is as it was (a file it only looks for, without opening
+it, is not seen; without audit hooks, as on PyPy, nothing is remembered).  Once what the hook asked for is
 installed, the answer is remembered for the environment as it is then, too: a
 PEP 517 frontend builds on the answer without asking again, and so does the next
 run (otherwise the first reinstall would always ask once more).  Backends that look at the
@@ -37,7 +40,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from conda_source import cache
 
@@ -102,19 +105,37 @@ def project_key(hook: str, project: ProjectSpec, python: Path, environ: Mapping[
     return memo_key(hook, project.root, system.backend, system.backend_path, python, environ, prefix)
 
 
-def recall(key: str | None) -> list[str] | None:
-    """The answer remembered under ``key``, or None."""
-    if key is None:
+class Answer(NamedTuple):
+    texts: list[str]  # what the hook returned
+    read: list[str] | None  # the files it read (``HookProcess.read``); None: not known, not remembered
+
+
+def recall(key: str | None) -> Answer | None:
+    """The answer remembered under ``key``, while every file the hook read is as it was; or None."""
+    entry = cache.load(KIND, key) if key is not None else None
+    if not isinstance(entry, dict) or not isinstance(texts := entry.get("answer"), list):
         return None
-    answer = cache.load(KIND, key)
-    if isinstance(answer, list) and all(isinstance(text, str) for text in answer):
-        return answer
-    return None
+    read = entry.get("read")
+    if not isinstance(read, dict) or not all(isinstance(text, str) for text in texts):
+        return None
+    if any(_digest(Path(path)) != digest for path, digest in read.items()):
+        return None
+    return Answer(texts, list(read))
 
 
-def remember(key: str | None, answer: Sequence[str]) -> None:
-    if key is not None:
-        cache.store(KIND, key, list(answer))
+def remember(key: str | None, answer: Answer) -> None:
+    if key is not None and answer.read is not None:
+        read = {path: _digest(Path(path)) for path in answer.read}
+        cache.store(KIND, key, {"answer": list(answer.texts), "read": read})
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return "-"
+    except OSError:
+        return "?"
 
 
 def _installed(prefix: Path, own: str) -> list[str]:

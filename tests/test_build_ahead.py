@@ -165,3 +165,27 @@ def test_no_build_ahead_where_something_comes_first_or_the_checkout_is_written(
         (project / "src" / "ahead_demo" / "__init__.py").write_text("__version__ = '1.0'\nVALUE = 'ahead'\n")
     install(prefix, build_channel, project)
     assert asked_ahead(prefix, project) is None  # the answer is remembered: nothing asked at once
+
+
+def test_no_build_ahead_with_a_build_hook_in_hatch_toml(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """hatch.toml holds hatch's configuration as tool.hatch does: a build hook there comes first too."""
+    project = ahead_project(tmp_path)
+    (project / "hatch.toml").write_text("[build.targets.wheel.hooks.custom]\n")
+    (project / "hatch_build.py").write_text(
+        "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n\n\n"
+        "class Hook(BuildHookInterface):\n    pass\n"
+    )
+    install(prefix, build_channel, project)
+    assert asked_ahead(prefix, project) is None
+
+
+def test_a_project_named_twice_builds_ahead_once_and_leaves_no_scratch_directory(
+    build_channel: str, prefix: Path, tmp_path: Path, scratch_here: Path
+) -> None:
+    project = ahead_project(tmp_path)
+    install(prefix, build_channel, project)
+    start_backends([project, project / "pyproject.toml"], probe(prefix))  # the same checkout, spelled twice
+    (early,) = hook_process._early.values()
+    assert early.ahead is not None and len(list(scratch_here.iterdir())) == 1
+    hook_process.end_early()
+    assert list(scratch_here.iterdir()) == []

@@ -72,6 +72,11 @@ def _hatch_hook(project: Path, prefix: Path) -> None:
     (project / "hatch_build.py").write_text("# the hook, edited\n")
 
 
+def _hatch_toml(project: Path, prefix: Path) -> None:
+    """hatch's configuration in a file of its own (hatchling merges it into [tool.hatch])."""
+    (project / "hatch.toml").write_text('[build]\ndependencies = ["base-demo"]\n\n[build.hooks.custom]\n')
+
+
 def _python(project: Path, prefix: Path) -> None:
     """The environment's interpreter replaced (conda updated python): another file at the same path."""
     python = prefix / "bin" / "python"
@@ -98,6 +103,7 @@ CHANGES: dict[str, Callable[[Path, Path], None]] = {
     "new top-level package": _new_top_level_package,
     "new top-level module": _new_top_level_module,
     "hatch build hook": _hatch_hook,
+    "hatch.toml": _hatch_toml,
     "python": _python,
 }
 

@@ -149,3 +149,44 @@ def test_a_remembered_answer_is_neither_asked_ahead_nor_asked(build_channel: str
         backend.close()
     finally:
         hook_process.end_early()
+
+
+def test_a_changed_hatch_toml_asks_again(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """hatchling merges hatch.toml (tool.hatch without the prefix) into its configuration: a build dependency
+    added there is part of the answer, so the run reinstalls, asks again and installs it."""
+    project = memo_project(tmp_path)
+    install(prefix, build_channel, project)
+    assert asked(project) == 1 and not installed(prefix, ["tomli"])
+    hatch_toml = '[build]\ndependencies = ["tomli"]\n\n[build.hooks.custom]\n'  # replaces [tool.hatch.build]
+    (project / "hatch.toml").write_text(hatch_toml)
+    again = install(prefix, build_channel, project)  # a build file changed: not a no-op either
+    assert not again.unchanged and asked(project) == 2 and installed(prefix, ["tomli"])
+
+
+SETUP_PY = """\
+from pathlib import Path
+from setuptools import setup
+
+setup(setup_requires=Path("build-requirements.txt").read_text().split())
+"""
+
+
+def test_a_file_setup_py_reads_for_its_build_requirements_counts(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """setuptools runs setup.py to answer: a file it reads decides the answer as much as the build files do."""
+    project = tmp_path / "reads-demo"
+    (project / "src" / "reads_demo").mkdir(parents=True)
+    (project / "src" / "reads_demo" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "reads-demo"\nversion = "1.0"\n'
+    )
+    (project / "setup.py").write_text(SETUP_PY)
+    (project / "build-requirements.txt").write_text("six\n")
+    install(prefix, build_channel, project)
+    assert installed(prefix, ["six"]) and not installed(prefix, ["tomli"])
+    (project / "build-requirements.txt").write_text("six\ntomli\n")
+    (project / "src" / "reads_extra.py").write_text("X = 1\n")  # a new top-level module: reinstalled
+    install(prefix, build_channel, project)
+    assert installed(prefix, ["tomli"])

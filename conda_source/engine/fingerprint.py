@@ -3,7 +3,7 @@
 The fingerprint covers every input that changes what an install would write:
 
 * conda-source's version, the checkout's path, editable or not, the extras and groups;
-* the build files (``pyproject.toml``, ``setup.py``, ``setup.cfg``) and the files their
+* the build files (``pyproject.toml``, ``setup.py``, ``setup.cfg``, ``hatch.toml``) and the files their
   dynamic metadata reads (``[tool.setuptools.dynamic]`` ``file`` entries, hatch's
   ``requirements_txt`` hook) and the code of hatch's custom hooks (``hatch_build.py``):
   version, dependencies and entry points live there; for a dynamic

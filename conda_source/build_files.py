@@ -11,6 +11,8 @@ from typing import Any
 
 from conda_source._toml import loads_toml
 
+# Fields of [project] that, when dynamic, only the backend's metadata hook can tell before the build.
+METADATA_BEFORE_BUILD = ("version", "dependencies", "optional-dependencies")
 BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch.toml")  # hatch.toml: [tool.hatch] of its own
 
 

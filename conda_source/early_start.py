@@ -84,13 +84,13 @@ def _writes_only_the_wheel(root: Path, backend: str, document: dict[str, Any]) -
     wheel (into a scratch directory until the build takes it over: nothing in the checkout, so a run that ends
     before its build leaves no trace), no build hook of the project's own, and pyproject.toml declaring the
     version and every dependency (no metadata hook comes first).  ``backend.build`` asks nothing else then."""
-    from conda_source.build_files import hatch_config, nested_tables
+    from conda_source.build_files import METADATA_BEFORE_BUILD, hatch_config, nested_tables
 
     project = document.get("project")
     if backend not in AHEAD_BACKENDS or not isinstance(project, dict):
         return False
     dynamic = project.get("dynamic") or []
-    if not isinstance(dynamic, list) or {"version", "dependencies", "optional-dependencies"} & set(dynamic):
+    if not isinstance(dynamic, list) or set(METADATA_BEFORE_BUILD) & set(dynamic):
         return False
     return not any("hooks" in table for table in nested_tables(hatch_config(root, document)))  # hatch.toml's too
 

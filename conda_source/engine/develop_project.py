@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from conda_source import conda_meta, prefix_change
 from conda_source.backend import Backend, build
+from conda_source.build_files import METADATA_BEFORE_BUILD
 from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record, develop_record
 from conda_source.engine.fingerprint import fingerprint
 from conda_source.engine.origins import explained
@@ -165,8 +166,7 @@ def unchanged_project(p: Plan, request: DevelopRequest) -> InstalledProject:
 def static_metadata(p: Plan) -> bool:
     """pyproject.toml itself declares the version and every dependency: no metadata hook is needed before the build."""
     project = p.project
-    dynamic = ("version", "dependencies", "optional-dependencies")
-    return project.has_project_table and not any(project.is_dynamic(name) for name in dynamic)
+    return project.has_project_table and not any(project.is_dynamic(name) for name in METADATA_BEFORE_BUILD)
 
 
 def project_fingerprint(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote, urlparse
 
-from conda_source import conda_meta, history, satisfied
+from conda_source import conda_meta, satisfied
 from conda_source.errors import ChannelError, CondaSourceError
 from conda_source.target import Environment
 
@@ -215,6 +215,8 @@ class RattlerInstaller:
         conda_meta.restore_records(records_before)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
         # Requirements of a project, never what the user asked for: no "update specs" for conda to read.
+        from conda_source import history
+
         history.append_history(self.prefix, self.command, channel_dists, (), requirements={"": specs})
         return transaction
 
@@ -257,6 +259,8 @@ class RattlerInstaller:
             ) from exc
         snapshot.put_back_directories(self.prefix)
         dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
+        from conda_source import history
+
         history.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
         return dists
 

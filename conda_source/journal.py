@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -90,6 +89,8 @@ class Journal:
             "done": False,
         }
         if self.backup.exists():
+            import shutil  # (a write path: a no-op re-run does not import it)
+
             shutil.rmtree(self.backup)  # a leftover of a committed change whose clean-up was cut short
         self.directory.mkdir(parents=True, exist_ok=True)
         _write(self.file, entry)
@@ -174,6 +175,8 @@ class Journal:
         return str(entry.get("label", ""))
 
     def _discard(self) -> None:
+        import shutil
+
         shutil.rmtree(self.directory, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.directory.parent.rmdir()  # conda-meta/conda-source (or, for a slot, the group's directory)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +148,8 @@ def probe(prefix: Path) -> Environment:
     key = probe_key(python, script)
     data: dict[str, Any] | None = cache.load("probe", key)
     if not isinstance(data, dict) or not {"version", "markers", "paths"} <= set(data):
+        import subprocess  # only when there is no cached answer: a re-run does not import it
+
         try:
             completed = subprocess.run(
                 [str(python), "-I", "-c", script], capture_output=True, text=True, check=True, timeout=60

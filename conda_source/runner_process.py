@@ -179,8 +179,11 @@ class Running:
             self._requests.close()
         if self._ahead_into is not None:
             self._popen.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 self._popen.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # a backend that ignores SIGTERM: it must not write there afterwards
+                self._popen.kill()
+                self._popen.wait()
             shutil.rmtree(self._ahead_into, ignore_errors=True)
             self._ahead, self._ahead_into = None, None
         self._collect()

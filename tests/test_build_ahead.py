@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import check_record_matches_disk, tree_digest
+from support import check_record_matches_disk, site_packages, tree_digest
 
 from conda_source import hook_process
 from conda_source.backend import Backend
@@ -188,4 +189,26 @@ def test_a_project_named_twice_builds_ahead_once_and_leaves_no_scratch_directory
     (early,) = hook_process._early.values()
     assert early.ahead is not None and len(list(scratch_here.iterdir())) == 1
     hook_process.end_early()
+    assert list(scratch_here.iterdir()) == []
+
+
+def test_a_build_ahead_that_ignores_sigterm_is_killed_before_its_directory_goes(
+    build_channel: str, prefix: Path, tmp_path: Path, scratch_here: Path
+) -> None:
+    """A backend process busy (here: asleep at start-up, a .pth line) and ignoring SIGTERM: ending the build
+    ahead falls back on SIGKILL after its grace period, so nothing writes into the directory once it is gone."""
+    project = ahead_project(tmp_path)
+    install(prefix, build_channel, project)
+    started = tmp_path / "started"
+    (site_packages(prefix) / "stubborn.pth").write_text(
+        "import signal, time, pathlib; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(started)!r}).touch(); time.sleep(60)\n"
+    )
+    assert asked_ahead(prefix, project) is not None
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (early,) = hook_process._early.values()
+    hook_process.end_early()
+    assert early._popen.returncode == -9  # killed: it ignored the polite request
     assert list(scratch_here.iterdir()) == []

@@ -127,12 +127,14 @@ class Backend:
         """The dist-info directory the backend prepares (falling back to a wheel build)."""
         hook = "prepare_metadata_for_build_editable" if editable else "prepare_metadata_for_build_wheel"
         directory.mkdir(parents=True, exist_ok=True)
-        with self._failures(hook):
-            if editable:
-                name = self._hooks.prepare_metadata_for_build_editable(str(directory), _allow_fallback=True)
-            else:
-                name = self._hooks.prepare_metadata_for_build_wheel(str(directory), _allow_fallback=True)
-        return directory / name
+        with self._failures(hook):  # HookProcess's method of that name
+            name = getattr(self._hooks, hook)(str(directory), _allow_fallback=True)
+        return directory / str(name)
+
+    @property
+    def read_files(self) -> list[str]:
+        """The files the get_requires hooks read (setup.py may read any): what they say counts for the install."""
+        return sorted({path for answer in self._answered.values() for path in answer.read or ()})
 
     def _memo_key(self, hook: str) -> str | None:
         return requires_memo.project_key(hook, self.project, self._python, self.activation.environ, self._prefix)
@@ -164,7 +166,8 @@ class Backend:
             metadata = Metadata.from_email(text, validate=False)
             _ = (metadata.name, metadata.version, metadata.requires_dist, metadata.requires_python)
         except (InvalidMetadata, ValueError) as exc:
-            reason = f"the backend wrote invalid metadata: {_metadata_problem(exc)}; fix the project's metadata"
+            causes = getattr(exc, "exceptions", None) or [exc]  # an ExceptionGroup: every invalid field
+            reason = f"the backend wrote invalid metadata: {'; '.join(map(str, causes))}; fix the project's metadata"
             raise BackendError(self.project.root, hook, reason, self._output()) from None
         return metadata
 
@@ -207,11 +210,6 @@ def _exit_reason(code: int) -> str:
     known = {-s.value: s.name for s in signal.Signals}
     ended = f"crashed ({known.get(code, f'signal {-code}')})" if code < 0 else f"exited with status {code}"
     return f"the backend {ended}; its output is above, fix what it reports and run again"
-
-
-def _metadata_problem(exc: Exception) -> str:
-    causes = getattr(exc, "exceptions", None)  # an ExceptionGroup of every invalid field
-    return "; ".join(str(c) for c in causes) if causes else str(exc)
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,36 @@ def test_a_file_setup_py_reads_for_its_build_requirements_counts(
     (project / "src" / "reads_extra.py").write_text("X = 1\n")  # a new top-level module: reinstalled
     install(prefix, build_channel, project)
     assert installed(prefix, ["tomli"])
+
+
+RUNTIME_SETUP_PY = """\
+from setuptools import setup
+
+setup(install_requires=open("requirements.txt").read().split())
+"""
+
+
+def test_a_file_setup_py_reads_its_dependencies_from_reinstalls_when_only_it_changes(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """Nothing else changes (no new module, no build file): the file setup.py reads is an input of the install
+    (the files the get_requires hook read are kept in its state), so the re-run reinstalls, with the new
+    dependency; the run after that has nothing to do (no endless reinstalls)."""
+    project = tmp_path / "runreqs-demo"
+    (project / "src" / "runreqs_demo").mkdir(parents=True)
+    (project / "src" / "runreqs_demo" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "runreqs-demo"\nversion = "1.0"\ndynamic = ["dependencies"]\n'
+    )
+    (project / "setup.py").write_text(RUNTIME_SETUP_PY)
+    (project / "requirements.txt").write_text("six\n")
+    first = install(prefix, build_channel, project)
+    assert installed(prefix, ["six"]) and not installed(prefix, ["tomli"])
+    assert install(prefix, build_channel, project).unchanged
+    (project / "requirements.txt").write_text("six\ntomli\n")
+    second = install(prefix, build_channel, project)
+    assert not second.unchanged and installed(prefix, ["tomli"])
+    assert "tomli" in second.record.read_text() and second.record != first.record
+    check_record_matches_disk(prefix, second.record)
+    assert install(prefix, build_channel, project).unchanged

@@ -40,6 +40,7 @@ from conda_source.engine.develop_project import (
     install_built,
     is_unchanged,
     project_fingerprint,
+    read_files_of,
     static_metadata,
     unchanged_project,
 )
@@ -231,7 +232,8 @@ def _change(p: Plan, request: DevelopRequest) -> Change:
     version = str(Version(p.project.version)) if p.project.version else ""
     previous = develop_record(prefix, root)
     if previous is not None:
-        if is_unchanged(prefix, previous, project_fingerprint(p, request, previous.files, prefix)):
+        read_files = read_files_of(prefix, previous)
+        if is_unchanged(prefix, previous, project_fingerprint(p, request, previous.files, prefix, None, read_files)):
             return Change(root, "unchanged", previous.name, previous.version, request.editable)
         replaced = f"{DEVELOP_CHANNEL}::{previous.dist}"
         return Change(root, "reinstall", previous.name, version, request.editable, replaced)

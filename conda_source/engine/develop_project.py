@@ -110,7 +110,8 @@ def build_project(
         with reporter.phase(f"{root.name}: staging the wheel in the environment"):
             staging = prefix_install.stage(built.wheel, environment, root, request.editable)
     metadata = built.metadata
-    fingerprint = project_fingerprint(p, request, staging.files, None, staging)
+    read_files = backend.read_files  # what setup.py read to answer get_requires (a requirements file, ...)
+    fingerprint = project_fingerprint(p, request, staging.files, None, staging, read_files)
     conda_name = p.conda_name if p.project.name else p.mapper.conda_name(metadata.name) or identity_name(metadata.name)
 
     version = str(metadata.version)  # normalized PEP 440: conda reads it the same way
@@ -128,6 +129,7 @@ def build_project(
         "key": rerun_key(request),
         "backend": p.project.build_system.backend,
         "specs": list(dict.fromkeys(s for s in solved if spec_name(s) not in local)),
+        "read": read_files,
     }
     state = DevelopState(
         str(root), fingerprint, request.editable, build_files_digest(root), linked, tuple(p.extras), tuple(p.groups),
@@ -175,6 +177,7 @@ def project_fingerprint(
     files: Iterable[str],
     prefix: Path | None,
     staging: StagingDestination | None = None,
+    read_files: Sequence[str] = (),
 ) -> str:
     """The install's fingerprint; its files read from the prefix (a re-run) or from the staged wheel."""
 
@@ -185,13 +188,20 @@ def project_fingerprint(
         assert prefix is not None
         return (prefix / path).read_bytes()
 
-    return fingerprint(p, request.environment, request.editable, files, read)
+    return fingerprint(p, request.environment, request.editable, files, read, read_files)
 
 
 def _build_string(version: str, depends: list[str], entry_points: Sequence[object], editable: bool, root: Path) -> str:
     """Changes when the version, dependencies, entry points, editable flag or source path change."""
     material = [version, depends, sorted(str(e) for e in entry_points), editable, str(root)]
     return f"{'editable' if editable else 'develop'}_h{hashlib.sha256(json.dumps(material).encode()).hexdigest()[:8]}_0"
+
+
+def read_files_of(prefix: Path, previous: Record) -> list[str]:
+    """The files the last install's get_requires hook read, as its state keeps them."""
+    state = conda_meta.read_state(prefix, previous.name)
+    read = state.rerun.get("read") if state is not None and isinstance(state.rerun, dict) else None
+    return [path for path in read if isinstance(path, str)] if isinstance(read, list) else []
 
 
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:

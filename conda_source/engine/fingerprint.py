@@ -9,6 +9,8 @@ The fingerprint covers every input that changes what an install would write:
   version, dependencies and entry points live there; for a dynamic
   version, where it comes from (the file it is read from, and for version-control versions the
   commit checked out, the tags and ``SETUPTOOLS_SCM_PRETEND_VERSION*``; see ``build_files``);
+* every other file the backend's get_requires hook read, by content (setup.py is a program: it may
+  take its requirements from any file; the hook runner lists what it read, ``Inputs.read``);
 * the environment's python: its path, the file it resolves to (size, mtime), its
   version, implementation and install scheme;
 * the sources list.  An editable install follows the files of the directories it
@@ -31,7 +33,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,13 +63,16 @@ def fingerprint(
     editable: bool,
     installed: Iterable[str],
     read: Callable[[str], bytes],
+    read_files: Sequence[str] = (),
 ) -> str:
     """The fingerprint of ``p`` installed into ``environment``.
 
     ``installed`` are the prefix-relative files of the install and ``read`` gives their
-    content (the staged wheel at install time, the prefix on a re-run).
+    content (the staged wheel at install time, the prefix on a re-run); ``read_files``, the files
+    the backend's get_requires hook read (``Backend.read_files``, kept in the state).
     """
-    inputs = Inputs(str(p.project.root.resolve()), p.extras, p.groups, p.project.build_system.backend)
+    root = str(p.project.root.resolve())
+    inputs = Inputs(root, p.extras, p.groups, p.project.build_system.backend, tuple(read_files))
     return fingerprint_of(inputs, environment, editable, installed, read, p.build_inputs or None)
 
 
@@ -79,6 +84,7 @@ class Inputs:
     extras: tuple[str, ...]
     groups: tuple[str, ...]
     backend: str
+    read: tuple[str, ...] = ()  # the files the get_requires hook read: setup.py may take requirements from any
 
 
 def fingerprint_of(
@@ -107,9 +113,18 @@ def fingerprint_of(
     digest.update(json.dumps(material).encode())
     for label, data in captured if captured is not None else build_inputs(root):
         digest.update(b"\0" + label.encode() + b"\0" + data)
+    for path in inputs.read:
+        digest.update(b"\0read\0" + path.encode("utf-8", "surrogateescape") + b"\0" + _content(Path(path)))
     files = sorted(installed)
     digest.update(json.dumps(sources(root, editable, files, read, inputs.backend)).encode())
     return digest.hexdigest()
+
+
+def _content(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"-"  # gone (or unreadable): a change too
 
 
 def _python(environment: Environment) -> list[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from conda_source._toml import loads_toml
 
 # Fields of [project] that, when dynamic, only the backend's metadata hook can tell before the build.
 METADATA_BEFORE_BUILD = ("version", "dependencies", "optional-dependencies")
+_SEPARATORS = re.compile(r"[-_.]+")
 BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch.toml")  # hatch.toml: [tool.hatch] of its own
 
 
@@ -208,3 +210,9 @@ def project_name(root: Path) -> str | None:
     project = _pyproject(root).get("project")
     name = project.get("name") if isinstance(project, dict) else None
     return name if isinstance(name, str) else None
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503's normal form of a project, extra or group name (runs of ``-_.`` are one ``-``, lowercase),
+    as packaging's ``canonicalize_name`` gives it, without importing packaging's tags for it."""
+    return _SEPARATORS.sub("-", name).lower()

@@ -37,12 +37,12 @@ rest of the cache.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from conda_source import cache
+from conda_source.build_files import build_inputs, canonical_name, project_name
 
 if TYPE_CHECKING:
     from conda_source.project import ProjectSpec
@@ -59,7 +59,6 @@ MEMO_BACKENDS = frozenset(
     }
 )
 _SHELL_OWN = frozenset({"_", "OLDPWD", "PWD", "SHLVL"})
-_SEPARATORS = re.compile(r"[-_.]+")
 
 
 def memo_key(
@@ -72,8 +71,6 @@ def memo_key(
     prefix: Path,
 ) -> str | None:
     """The cache key of ``hook``'s answer for this build, or None when it is not remembered."""
-    from conda_source.build_files import build_inputs, project_name
-
     if backend not in MEMO_BACKENDS or backend_path or cache.directory() is None:
         return None
     root = root.resolve()
@@ -85,7 +82,7 @@ def memo_key(
     files = hashlib.sha256()
     for label, data in inputs:
         files.update(label.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(data).digest())
-    own = _canonical(project_name(root) or "")
+    own = canonical_name(project_name(root) or "")
     variables = sorted((k, v) for k, v in environ.items() if k not in _SHELL_OWN)
     return cache.key(
         KIND,
@@ -142,12 +139,12 @@ def _installed(prefix: Path, own: str) -> list[str]:
     """The names of every installed package's record (conda's, and the dist-info of site-packages), but
     the project's own (``NAME-VERSION-BUILD.json``, ``NAME-VERSION.dist-info``)."""
     records = _entries(prefix / "conda-meta")
-    names = sorted(e for e in records if e.endswith(".json") and _canonical(e.rsplit("-", 2)[0]) != own)
+    names = sorted(e for e in records if e.endswith(".json") and canonical_name(e.rsplit("-", 2)[0]) != own)
     for site in [*sorted(prefix.glob("lib/python*/site-packages")), prefix / "Lib" / "site-packages"]:
         names += sorted(
             f"{site.relative_to(prefix).as_posix()}/{e}"
             for e in _entries(site)
-            if e.endswith((".dist-info", ".egg-info")) and _canonical(e.split("-", 1)[0]) != own
+            if e.endswith((".dist-info", ".egg-info")) and canonical_name(e.split("-", 1)[0]) != own
         )
     return names
 
@@ -158,7 +155,3 @@ def _entries(directory: Path) -> list[str]:
         return [entry.name for entry in directory.iterdir()]
     except OSError:
         return []
-
-
-def _canonical(name: str) -> str:
-    return _SEPARATORS.sub("-", name).lower()

@@ -171,18 +171,24 @@ setup(setup_requires=Path("build-requirements.txt").read_text().split())
 """
 
 
+def setup_py_project(tmp_path: Path, name: str, setup_py: str, more_project: str = "") -> Path:
+    """A setuptools project whose setup.py is ``setup_py`` (the [project] table gets ``more_project``)."""
+    project = tmp_path / name
+    (project / "src" / name.replace("-", "_")).mkdir(parents=True)
+    (project / "src" / name.replace("-", "_") / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{name}"\nversion = "1.0"\n{more_project}'
+    )
+    (project / "setup.py").write_text(setup_py)
+    return project
+
+
 def test_a_file_setup_py_reads_for_its_build_requirements_counts(
     build_channel: str, prefix: Path, tmp_path: Path
 ) -> None:
     """setuptools runs setup.py to answer: a file it reads decides the answer as much as the build files do."""
-    project = tmp_path / "reads-demo"
-    (project / "src" / "reads_demo").mkdir(parents=True)
-    (project / "src" / "reads_demo" / "__init__.py").write_text("")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        '[project]\nname = "reads-demo"\nversion = "1.0"\n'
-    )
-    (project / "setup.py").write_text(SETUP_PY)
+    project = setup_py_project(tmp_path, "reads-demo", SETUP_PY)
     (project / "build-requirements.txt").write_text("six\n")
     install(prefix, build_channel, project)
     assert installed(prefix, ["six"]) and not installed(prefix, ["tomli"])
@@ -205,14 +211,7 @@ def test_a_file_setup_py_reads_its_dependencies_from_reinstalls_when_only_it_cha
     """Nothing else changes (no new module, no build file): the file setup.py reads is an input of the install
     (the files the get_requires hook read are kept in its state), so the re-run reinstalls, with the new
     dependency; the run after that has nothing to do (no endless reinstalls)."""
-    project = tmp_path / "runreqs-demo"
-    (project / "src" / "runreqs_demo").mkdir(parents=True)
-    (project / "src" / "runreqs_demo" / "__init__.py").write_text("")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        '[project]\nname = "runreqs-demo"\nversion = "1.0"\ndynamic = ["dependencies"]\n'
-    )
-    (project / "setup.py").write_text(RUNTIME_SETUP_PY)
+    project = setup_py_project(tmp_path, "runreqs-demo", RUNTIME_SETUP_PY, 'dynamic = ["dependencies"]\n')
     (project / "requirements.txt").write_text("six\n")
     first = install(prefix, build_channel, project)
     assert installed(prefix, ["six"]) and not installed(prefix, ["tomli"])

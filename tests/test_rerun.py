@@ -303,3 +303,13 @@ def test_a_state_with_hand_edited_specs_goes_down_the_full_path(installed: tuple
     state.write_text(json.dumps(data))
     assert nothing_to_do(request_for(prefix, project)) is None
     assert develop_install(request_for(prefix, project)).projects[0].unchanged
+
+
+@pytest.mark.parametrize("name", ["Foo_Bar", "foo.-_bar", "A--B", "x", "Django-REST.framework", "a__b..c"])
+def test_canonical_name_is_packagings(name: str) -> None:
+    """The one hand-written PEP 503 normalization (the re-run key and the memo use it) agrees with packaging's."""
+    from packaging.utils import canonicalize_name
+
+    from conda_source.build_files import canonical_name
+
+    assert canonical_name(name) == canonicalize_name(name)

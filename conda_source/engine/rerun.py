@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conda_source import __version__, conda_meta, satisfied
+from conda_source.build_files import canonical_name
 
 if TYPE_CHECKING:
     from conda_source.engine.develop_types import DevelopRequest, DevelopResult
-
-_NORMALIZE = str.maketrans({"_": "-", ".": "-"})
 
 
 def rerun_key(request: DevelopRequest) -> str:
@@ -37,8 +36,8 @@ def rerun_key(request: DevelopRequest) -> str:
     material = [
         __version__,
         sorted(str(Path(path).resolve()) for path in request.paths),
-        [_canonical(extra) for extra in request.extras],
-        [_canonical(group) for group in request.groups],
+        [canonical_name(extra) for extra in request.extras],
+        [canonical_name(group) for group in request.groups],
         request.editable,
         request.deps,
         list(request.overrides.flags),
@@ -46,14 +45,6 @@ def rerun_key(request: DevelopRequest) -> str:
         request.overrides.user_file_stat,  # as the plan read it
     ]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
-
-
-def _canonical(name: str) -> str:
-    """PEP 503's normal form, as the plan compares extras and groups (runs of -_. are one -)."""
-    text = name.lower().translate(_NORMALIZE)
-    while "--" in text:
-        text = text.replace("--", "-")
-    return text
 
 
 def nothing_to_do(request: DevelopRequest) -> DevelopResult | None:

@@ -148,8 +148,14 @@ class DevelopState:
     # The channel package this develop install replaced (its record, as it was), put back by --uninstall.
     replaces: Mapping[str, Any] | None = None
     # What a re-run with the same request needs to see that nothing changed, before anything is planned:
-    # the request's key, the backend, and the specs the install was solved with (engine/rerun.py).
+    # the request's key, the backend, the specs the install was solved with (engine/rerun.py), and the
+    # files the backend's get_requires hook read (they count for the fingerprint).
     rerun: Mapping[str, Any] | None = None
+
+    @property
+    def read_files(self) -> list[str]:
+        read = self.rerun.get("read") if isinstance(self.rerun, dict) else None
+        return [path for path in read if isinstance(path, str)] if isinstance(read, list) else []
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DevelopState:

@@ -200,8 +200,7 @@ def _build_string(version: str, depends: list[str], entry_points: Sequence[objec
 def read_files_of(prefix: Path, previous: Record) -> list[str]:
     """The files the last install's get_requires hook read, as its state keeps them."""
     state = conda_meta.read_state(prefix, previous.name)
-    read = state.rerun.get("read") if state is not None and isinstance(state.rerun, dict) else None
-    return [path for path in read if isinstance(path, str)] if isinstance(read, list) else []
+    return state.read_files if state is not None else []
 
 
 def is_unchanged(prefix: Path, previous: Record, fingerprint: str) -> bool:

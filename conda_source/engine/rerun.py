@@ -94,9 +94,8 @@ def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_met
         return None
     if state.editable != request.editable:
         return None
-    read: Any = rerun.get("read")
-    read_files = tuple(path for path in read if isinstance(path, str)) if isinstance(read, list) else ()
-    inputs = Inputs(str(root), tuple(state.extras), tuple(state.groups), str(rerun.get("backend", "")), read_files)
+    backend = str(rerun.get("backend", ""))
+    inputs = Inputs(str(root), tuple(state.extras), tuple(state.groups), backend, tuple(state.read_files))
     files, read = record.files, lambda path: (prefix / path).read_bytes()
     now = fingerprint_of(inputs, request.environment, request.editable, files, read)
     if now != state.fingerprint or not conda_meta.files_unchanged(prefix, record):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conda_source.artifact.convert import BuiltPackage, WheelRequest, convert_wheel
+    from conda_source.artifact.convert import WheelRequest, convert_wheel
+    from conda_source.artifact.describe import BuiltPackage
 
 __all__ = ["BuiltPackage", "WheelRequest", "convert_wheel"]
 

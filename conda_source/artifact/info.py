@@ -6,10 +6,12 @@ import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from packaging.metadata import Metadata
+from typing import TYPE_CHECKING
 
 from conda_source.artifact.staging import EntryPoint, StagedFile
+
+if TYPE_CHECKING:
+    from packaging.metadata import Metadata
 
 _URL_KEYS = {
     "home": ("homepage", "home", "home-page"),

@@ -1,0 +1,84 @@
+"""A wheel's staged files are compressed in a thread while its metadata is read and ``info/`` made
+(artifact/writer.py's ``Compressing``): every variant shares that one tarball, a failure on either side
+reaches the caller, and a failure of the caller stops the thread and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from backports import zstd
+from support import check_paths_match_contents
+from wheelmaker import make_wheel
+
+from conda_source.artifact import WheelRequest, convert_wheel
+from conda_source.artifact.staging import StagedFile
+from conda_source.artifact.writer import Compressing, Stopped
+from conda_source.errors import ArtifactError
+
+NOISE = os.urandom(6 << 20)  # incompressible: six chunks, each seconds' work for zstd at level 22
+
+
+def members(data: bytes) -> dict[str, StagedFile]:
+    return {"site-packages/demo/blob.bin": StagedFile(data), "site-packages/demo/__init__.py": StagedFile(b"X = 1\n")}
+
+
+def test_leaving_the_block_stops_the_compression_between_chunks(tmp_path: Path) -> None:
+    threads = threading.active_count()
+    failing = pytest.raises(RuntimeError, match="the caller failed")
+    with failing, Compressing(members(NOISE), 0, 22, tmp_path / "p") as pkg:
+        raise RuntimeError("the caller failed")
+    assert threading.active_count() == threads  # waited for, not left running
+    with pytest.raises(Stopped):
+        pkg.result()  # without the stop it would have compressed all six chunks and returned the file
+
+
+def test_a_failure_in_the_thread_reaches_the_caller(tmp_path: Path) -> None:
+    class Unreadable(StagedFile):
+        def open(self) -> BinaryIO:
+            raise OSError("the scratch disk went away")
+
+    failing = pytest.raises(OSError, match="the scratch disk went away")
+    with Compressing({"site-packages/demo/x.py": Unreadable(b"x")}, 0, 19, tmp_path / "p") as pkg, failing:
+        pkg.result()
+
+
+def test_the_thread_compresses_what_was_staged(tmp_path: Path) -> None:
+    with Compressing(members(b"payload " * 1000), 1_700_000_000, 19, tmp_path / "pkg.tar.zst") as pkg:
+        path = pkg.result()
+    assert path == tmp_path / "pkg.tar.zst"
+    assert not (tmp_path / "pkg.tar.zst.tar").exists()  # the scratch tarball is gone once compressed
+    tar = zstd.decompress(path.read_bytes())
+    assert b"site-packages/demo/__init__.py" in tar and b"payload " * 1000 in tar
+
+
+def test_a_metadata_error_while_compressing_leaves_nothing(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, files={"demo/__init__.py": b"", "demo/blob.bin": NOISE}, metadata="")
+    threads = threading.active_count()
+    out = tmp_path / "out"
+    with pytest.raises(ArtifactError) as caught:
+        convert_wheel(WheelRequest(wheel, out, compression_level=22))
+    assert str(caught.value) == f"{wheel}: demo's .dist-info/METADATA is empty; rebuild the wheel"
+    assert not out.exists()  # not even the scratch directory, which the thread was writing into
+    assert threading.active_count() == threads
+
+
+def test_variants_share_one_compressed_tarball(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, requires=("colorama; sys_platform == 'win32'",))
+    built = convert_wheel(WheelRequest(wheel, tmp_path / "out", source_date_epoch=1_700_000_000))
+    assert sorted(p.identity.build.split("_")[0] for p in built) == ["unix", "win"]
+    frames = set()
+    for package in built:
+        check_paths_match_contents(package.path)
+        with zipfile.ZipFile(package.path) as archive:
+            frames.add(archive.read(f"pkg-{package.identity.stem}.tar.zst"))
+            assert archive.namelist() == [
+                "metadata.json",
+                f"pkg-{package.identity.stem}.tar.zst",
+                f"info-{package.identity.stem}.tar.zst",
+            ]
+    assert len(frames) == 1

@@ -328,7 +328,7 @@ def scale_rows(work: Path, channel: Path, quick: bool) -> list[Row]:
                 )
             )
     finally:
-        rattler.solve = real_solve  # type: ignore[assignment]
+        rattler.solve = real_solve
     return rows
 
 

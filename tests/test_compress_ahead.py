@@ -5,6 +5,8 @@ reaches the caller, and a failure of the caller stops the thread and leaves noth
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -82,3 +84,23 @@ def test_variants_share_one_compressed_tarball(tmp_path: Path) -> None:
                 f"info-{package.identity.stem}.tar.zst",
             ]
     assert len(frames) == 1
+
+
+def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: Path) -> None:
+    """A wheel needs neither an environment's installer and records nor the relocation of compiled code:
+    none of it is imported on the way (each costs start-up time in every run)."""
+    wheel = make_wheel(tmp_path)
+    probe_script = (
+        "import sys\n"
+        "from conda_source.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "heavy = sorted(m for m in ('conda_source.installer', 'conda_source.conda_meta', "
+        "'conda_source.artifact.native', 'rattler', 'asyncio') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+        "sys.exit(code)\n"
+    )
+    command = [sys.executable, "-c", probe_script, "build-local", str(wheel), "--output-dir", str(tmp_path / "out")]
+    completed = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "HEAVY []" in completed.stdout
+    assert len(list((tmp_path / "out").glob("demo-1.0-*.conda"))) == 1

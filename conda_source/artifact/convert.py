@@ -35,7 +35,6 @@ from packaging.version import Version
 from conda_source.artifact.describe import BuiltPackage, StagedWheel, Wanted, describe
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.limits import Limits, check_zip
-from conda_source.artifact.native import BuildEnvironment, Relocator
 from conda_source.artifact.outputs import output_guard
 from conda_source.artifact.staging import StagingDestination
 from conda_source.artifact.writer import ZSTD_LEVEL, Compressing, assemble, compress_tar, parse_level
@@ -43,7 +42,7 @@ from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 
 if TYPE_CHECKING:
-    pass
+    from conda_source.artifact.native import BuildEnvironment
 
 _PLATFORM_TAGS = (
     (re.compile(r"^(many|musl)?linux.*_x86_64$"), "linux-64"),
@@ -118,7 +117,11 @@ def _stage(request: WheelRequest, name: str, tags: frozenset[Tag], scratch: Path
         else:
             subdir, arch_python = _platform_of(wheel, tags, request.python)
             layout, python = Layout.unix(arch_python, name), arch_python
-        relocator = Relocator(request.built_in, str(wheel)) if request.built_in and not pure else None
+        relocator = None
+        if request.built_in and not pure:  # built in a conda environment: relocated and checked (ELF, conda-meta)
+            from conda_source.artifact.native import Relocator
+
+            relocator = Relocator(request.built_in, str(wheel))
         staging = StagingDestination(layout, str(wheel), limits=request.limits, scratch=scratch, relocate=relocator)
         try:
             with warnings.catch_warnings(record=True) as caught:

@@ -21,7 +21,6 @@ from packaging.tags import Tag
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.layout import Layout
-from conda_source.artifact.native import Relocator
 from conda_source.artifact.native_depends import platform_constraints
 from conda_source.artifact.staging import StagedFile, StagingDestination
 from conda_source.errors import ArtifactError
@@ -32,6 +31,8 @@ from conda_source.target import TargetEnv
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
+
+    from conda_source.artifact.native import Relocator
 
 _LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)
 

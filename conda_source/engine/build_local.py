@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildResult, build_one
 from conda_source.errors import TargetError
-from conda_source.installer import Installer
+
+if TYPE_CHECKING:
+    from conda_source.installer import Installer  # a wheel's build-local never loads it
 
 __all__ = ["BuildLocalResult", "BuildRequest", "BuildResult", "build_local", "expand_sources"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildResult, build_one
 from conda_source.errors import TargetError
-from conda_source.installer import Installer
+from conda_source.installer.installer import Installer
 
 __all__ = ["BuildLocalResult", "BuildRequest", "BuildResult", "build_local", "expand_sources"]
 

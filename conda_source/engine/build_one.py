@@ -23,9 +23,9 @@ from conda_source.artifact.limits import Limits
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
 from conda_source.artifact.writer import ZSTD_LEVEL
-from conda_source.channel import file_into_channel
 from conda_source.errors import ArtifactError
-from conda_source.installer import Installer
+from conda_source.installer.channel import file_into_channel
+from conda_source.installer.installer import Installer
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import Environment
 

@@ -70,7 +70,7 @@ def run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | Non
 
 def prepare(work: Path) -> tuple[Path, Path]:
     """A channel with the build backends and a prefix that already has them."""
-    from conda_source.installer import RattlerInstaller
+    from conda_source.installer.installer import RattlerInstaller
     from conda_source.target import probe
     from conda_source.testing import make_test_prefix
     from conda_source.testing.channel import make_channel
@@ -114,7 +114,7 @@ def develop_rows(work: Path, channel: Path, prefix: Path, repeats: int) -> list[
 def _develop_project(backend: str, project: Path, channel: Path, prefix: Path, repeats: int) -> list[Row]:
     from pyproject_hooks import BuildBackendHookCaller
 
-    from conda_source.activation import activate
+    from conda_source.backend.activation import activate
     from conda_source.project import load_project
 
     python = prefix / "bin" / "python"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conda_source.artifact.writer import ZSTD_LEVEL, parse_level
-from conda_source.early_start import backends_started
+from conda_source.backend.early_start import backends_started
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, BuildResult
 from conda_source.engine.build_local import build_local as _build_local
 from conda_source.engine.develop_install import DevelopRequest, DevelopResult

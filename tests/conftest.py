@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     tests call py-rattler directly too, so its threads are waited for at exit, as conda-source does."""
     import tempfile
 
-    from conda_source._rattler import settle_at_exit
+    from conda_source.installer._rattler import settle_at_exit
 
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="conda-source-test-cache-")
     os.environ.pop("CONDA_SOURCE_NO_CACHE", None)

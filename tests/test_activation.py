@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from compilers import CC, MARKER_FLAG, compiler_calls, install_compiler
 
-from conda_source.activation import ActivationError, activate, default_env
-from conda_source.backend import Backend
+from conda_source.backend.activation import ActivationError, activate, default_env
+from conda_source.backend.sequence import Backend
 from conda_source.project import load_project
 from conda_source.target import python_in
 

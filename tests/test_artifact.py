@@ -15,9 +15,9 @@ from rattler import Channel, IndexJson, PrefixRecord, RepoDataRecord, VirtualPac
 from support import check_dist_info, check_paths_match_contents, read_members
 from wheelmaker import make_wheel
 
-from conda_source._rattler import subdir
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
 from conda_source.errors import ArtifactError
+from conda_source.installer._rattler import subdir
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import parse_override_table
 from conda_source.target import host_subdir

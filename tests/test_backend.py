@@ -113,7 +113,7 @@ def test_a_backend_that_writes_no_metadata(shared_prefix: Path, tmp_path: Path) 
 
 
 def test_a_requirement_the_backend_adds_is_named_as_the_backends(shared_prefix: Path, tmp_path: Path) -> None:
-    from conda_source.channel import index_channel
+    from conda_source.installer.channel import index_channel
 
     project = bad_backend_project(tmp_path, "missing-requires")
     index_channel(tmp_path / "empty-channel")

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from support import check_record_matches_disk, site_packages, tree_digest
 
-from conda_source import hook_process
-from conda_source.backend import Backend
-from conda_source.early_start import start_backends
+from conda_source.backend import hook_process
+from conda_source.backend.early_start import start_backends
+from conda_source.backend.sequence import Backend
 from conda_source.engine.develop_install import DevelopRequest, InstalledProject, develop_install
 from conda_source.mapping.overrides import Overrides
 from conda_source.project import load_project

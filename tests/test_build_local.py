@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from support import check_dist_info, check_paths_match_contents, copy_project, tree_digest
 
-from conda_source.backend import BackendError
-from conda_source.channel import index_channel
+from conda_source.backend.sequence import BackendError
 from conda_source.cli import main
 from conda_source.engine.build_local import BuildRequest, build_local
 from conda_source.errors import ArtifactError, TargetError
-from conda_source.installer import RattlerInstaller, SolveError
+from conda_source.installer.channel import index_channel
+from conda_source.installer.installer import RattlerInstaller, SolveError
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix

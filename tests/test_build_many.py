@@ -11,11 +11,11 @@ import pytest
 from rattler import PrefixRecord
 from support import PROJECTS, local_project
 
-from conda_source.backend import BackendError
+from conda_source.backend.sequence import BackendError
 from conda_source.cli import main
 from conda_source.engine.build_local import BuildRequest, build_local
 from conda_source.errors import TargetError
-from conda_source.installer import RattlerInstaller
+from conda_source.installer.installer import RattlerInstaller
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix

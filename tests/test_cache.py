@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from rattler import PrefixRecord
 
-from conda_source import cache, satisfied
+from conda_source import cache
+from conda_source.installer import satisfied
 from conda_source.target import probe
 
 

@@ -94,7 +94,7 @@ def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: P
         "import sys\n"
         "from conda_source.cli import main\n"
         "code = main(sys.argv[1:])\n"
-        "heavy = sorted(m for m in ('conda_source.installer', 'conda_source.conda_meta', "
+        "heavy = sorted(m for m in ('conda_source.installer.installer', 'conda_source.meta.conda_meta', "
         "'conda_source.artifact.native', 'rattler', 'asyncio') if m in sys.modules)\n"
         "print('HEAVY', heavy)\n"
         "sys.exit(code)\n"

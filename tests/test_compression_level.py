@@ -21,7 +21,7 @@ from conda_source.cli import build_parser, main
 from conda_source.cli.build_local import to_request
 from conda_source.cli.invocation import Invocation
 from conda_source.errors import SettingError
-from conda_source.installer import RattlerInstaller
+from conda_source.installer.installer import RattlerInstaller
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rattler import PrefixRecord
 
-from conda_source import conda_meta, history
-from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
+from conda_source.meta import conda_meta, history
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 
 
 def develop_record(source: Path) -> Record:
@@ -99,7 +99,7 @@ def test_the_prefix_lock_makes_a_second_run_wait(tmp_path: Path) -> None:
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     code = (
-        "import sys, time; from pathlib import Path; from conda_source.conda_meta import prefix_lock\n"
+        "import sys, time; from pathlib import Path; from conda_source.meta.conda_meta import prefix_lock\n"
         "with prefix_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(1.5)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(prefix)], stdout=subprocess.PIPE, text=True)

@@ -10,13 +10,13 @@ import pytest
 from rattler import PrefixRecord
 from support import check_record_matches_disk, copy_project, tree_digest
 
-from conda_source.backend import BackendError
+from conda_source.backend.sequence import BackendError
 from conda_source.cli import main
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
 from conda_source.errors import ProjectNotFoundError, TargetError
 from conda_source.mapping.overrides import Overrides
-from conda_source.prefix_install import ClobberError
+from conda_source.prefix.prefix_install import ClobberError
 from conda_source.target import host_subdir, probe
 
 PROJECTS = Path(__file__).parent / "projects"

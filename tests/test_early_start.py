@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from support import local_project
 
-from conda_source import hook_process
-from conda_source.backend import Backend
-from conda_source.early_start import backends_started, start_backends
+from conda_source.backend import hook_process
+from conda_source.backend.early_start import backends_started, start_backends
+from conda_source.backend.runner_process import Running
+from conda_source.backend.sequence import Backend
 from conda_source.project import load_project
-from conda_source.runner_process import Running
 from conda_source.target import probe
 
 # The in-tree minimal backend, saying who imported it (the process's pid) and warning as it imports.
@@ -155,8 +155,9 @@ def test_a_process_started_before_an_interrupted_change_is_undone_is_not_taken_o
 ) -> None:
     """The early process imports what the interrupted change left; the run first undoes that change (recover),
     which need not touch conda-meta itself.  The build must then run the backend as it is after the undo."""
-    from conda_source import conda_meta, prefix_change
-    from conda_source.journal import Journal
+    from conda_source.meta import conda_meta
+    from conda_source.meta.journal import Journal
+    from conda_source.prefix import prefix_change
 
     environment = probe(prefix)
     site = Path(environment.paths["purelib"])
@@ -299,7 +300,7 @@ def test_a_process_asked_another_first_hook_is_not_taken_over(
 def test_a_hook_asked_ahead_that_fails_is_reported_by_the_build(
     prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conda_source.backend import BackendError
+    from conda_source.backend.sequence import BackendError
 
     project, log = asked_project(tmp_path, monkeypatch, fail=True)
     backend, _ = started_then_built(prefix, project)
@@ -319,7 +320,7 @@ def test_a_hook_asked_ahead_that_fails_does_not_fail_another_first_hook(
     prefix: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The early process (whose hook asked ahead failed) is not taken over: the build's hook runs on its own."""
-    from conda_source.backend import BackendError
+    from conda_source.backend.sequence import BackendError
 
     project, _ = asked_project(tmp_path, monkeypatch, fail=True)
     backend, _ = started_then_built(prefix, project)

@@ -21,8 +21,8 @@ import pytest
 from support import PROJECTS, bad_backend_project
 from wheelmaker import make_wheel
 
-from conda_source.channel import index_channel
 from conda_source.cli import main
+from conda_source.installer.channel import index_channel
 from conda_source.testing import make_test_prefix
 
 

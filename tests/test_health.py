@@ -9,8 +9,8 @@ import pytest
 from support import copy_project
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
-from conda_source.health import Finding, check_prefix
 from conda_source.mapping.overrides import Overrides
+from conda_source.prefix.health import Finding, check_prefix
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from support import local_project
 
-from conda_source.backend import Backend
+from conda_source.backend.meanwhile import importing
+from conda_source.backend.sequence import Backend
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.mapping.overrides import Overrides
-from conda_source.meanwhile import importing
 from conda_source.project import load_project
 from conda_source.target import probe
 
@@ -146,7 +146,7 @@ def test_the_process_restarts_when_a_package_is_installed_between_hooks(
 
 def test_the_runner_is_stdlib_only() -> None:
     """It runs under the prefix's python, which has none of conda-source's dependencies."""
-    source = (Path(__file__).parents[1] / "conda_source" / "_hook_runner.py").read_text()
+    source = (Path(__file__).parents[1] / "conda_source" / "backend" / "_hook_runner.py").read_text()
     imported = {
         line.split()[1].split(".")[0]
         for line in source.splitlines()

@@ -10,7 +10,7 @@ import pytest
 from support import tree_digest
 from wheelmaker import make_wheel
 
-from conda_source.installer import RattlerInstaller, SolveError, channel_urls
+from conda_source.installer.installer import RattlerInstaller, SolveError, channel_urls
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel

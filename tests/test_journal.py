@@ -19,8 +19,8 @@ import pytest
 from support import check_record_matches_disk, copy_project, local_project, tree_digest
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
-from conda_source.journal import FAULT_ENV, Journal
 from conda_source.mapping.overrides import Overrides
+from conda_source.meta.journal import FAULT_ENV, Journal
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
 
@@ -197,8 +197,8 @@ def test_monorepo_cycle_is_refused(prefix: Path, tmp_path: Path) -> None:
 
 
 def test_unsatisfiable_dependency_names_its_pypi_requirement(prefix: Path, tmp_path: Path) -> None:
-    from conda_source.channel import index_channel
-    from conda_source.installer import SolveError
+    from conda_source.installer.channel import index_channel
+    from conda_source.installer.installer import SolveError
 
     project = local_project(tmp_path, "needs-missing", ["definitely-missing>=1"])
     channel = tmp_path / "empty"
@@ -257,7 +257,7 @@ def test_an_error_while_writing_rolls_back_at_once(
     prefix: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a kill: an exception (disk full, Ctrl-C) mid-write restores the prefix before it propagates."""
-    from conda_source import prefix_install as module
+    from conda_source.prefix import prefix_install as module
 
     before = tree_digest(prefix)
     calls = []

@@ -23,8 +23,8 @@ import pytest
 from lab import cli, write_project
 from support import before, check_invariants, prefix_state, site_packages
 
-from conda_source.installer import RattlerInstaller
-from conda_source.prefix_change import recover
+from conda_source.installer.installer import RattlerInstaller
+from conda_source.prefix.prefix_change import recover
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 

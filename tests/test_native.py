@@ -23,18 +23,18 @@ from rattler import PathsJson, PrefixRecord
 from support import copy_project, read_members
 from wheelmaker import make_wheel
 
-from conda_source import conda_meta
 from conda_source.artifact import WheelRequest, convert_wheel
 from conda_source.artifact.native import BuildEnvironment
 from conda_source.artifact.native_depends import host_run_exports
-from conda_source.channel import file_into_channel
 from conda_source.cli import main
 from conda_source.engine.build_local import BuildLocalResult, BuildRequest, build_local
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.errors import ArtifactError
-from conda_source.health import Finding, check_prefix
-from conda_source.installer import RattlerInstaller
+from conda_source.installer.channel import file_into_channel
+from conda_source.installer.installer import RattlerInstaller
 from conda_source.mapping.overrides import Overrides
+from conda_source.meta import conda_meta
+from conda_source.prefix.health import Finding, check_prefix
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
 
@@ -440,7 +440,7 @@ def switch_package(prefix: Path, channel: Path, spec: str) -> None:
 
     from rattler import Channel, MatchSpec, install, solve
 
-    from conda_source._rattler import subdir
+    from conda_source.installer._rattler import subdir
 
     installed = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
     name = MatchSpec(spec).name.normalized

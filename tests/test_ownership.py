@@ -16,9 +16,9 @@ import pytest
 from lab import cli, records, write_project
 from support import before, check_invariants, prefix_state, site_packages, tree_digest
 
-from conda_source.health import Finding, check_prefix
-from conda_source.installer import RattlerInstaller
-from conda_source.journal import Journal
+from conda_source.installer.installer import RattlerInstaller
+from conda_source.meta.journal import Journal
+from conda_source.prefix.health import Finding, check_prefix
 from conda_source.target import host_subdir, probe
 
 SUBDIR = host_subdir()  # develop records' subdir, as conda's history names them

@@ -21,7 +21,7 @@ import pytest
 from support import copy_project
 from wheelmaker import make_wheel
 
-from conda_source.pip_protection import MESSAGE
+from conda_source.prefix.pip_protection import MESSAGE
 from conda_source.testing.prefix import record_python
 
 SHORT = f"python{sys.version_info[0]}.{sys.version_info[1]}"

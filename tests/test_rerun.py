@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from support import local_project
 
-from conda_source import conda_meta
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.engine.rerun import nothing_to_do
 from conda_source.mapping.overrides import Overrides
+from conda_source.meta import conda_meta
 from conda_source.target import probe
 
 

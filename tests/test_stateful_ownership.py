@@ -31,7 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from lab import cli, make_lab_channel, records, write_project
 from support import before, check_invariants, site_packages
 
-from conda_source.installer import RattlerInstaller
+from conda_source.installer.installer import RattlerInstaller
 from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rattler import PrefixRecord
 
-from conda_source import history
 from conda_source.errors import TargetError
+from conda_source.meta import history
 from conda_source.target import TargetEnv, host_subdir, probe, python_in, resolve_target
 from conda_source.testing import make_test_prefix
 

@@ -25,7 +25,7 @@ from support import bad_backend_project, before, check_invariants, prefix_state,
 
 from conda_source import api
 from conda_source.errors import CondaSourceError
-from conda_source.installer import RattlerInstaller
+from conda_source.installer.installer import RattlerInstaller
 from conda_source.target import probe
 
 Run = Callable[[Path, list[str], tuple[str, ...]], str]  # (prefix, project paths, options) -> the error, one line

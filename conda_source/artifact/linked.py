@@ -12,10 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from conda_source import conda_meta
 from conda_source.artifact.elf import ElfError, expand_origin, is_elf, read_elf
 from conda_source.artifact.staging import StagedFile
-from conda_source.conda_meta import LinkedLibrary
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import LinkedLibrary
 
 # The C library and the loader: every Linux system has them, and conda-forge takes them from the system too.
 BASE_LIBRARY = re.compile(

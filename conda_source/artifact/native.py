@@ -39,7 +39,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source import conda_meta
 from conda_source.artifact.elf import (
     ORIGIN,
     ElfError,
@@ -57,6 +56,7 @@ from conda_source.artifact.linked import BASE_LIBRARY, owned_name
 from conda_source.artifact.native_depends import host_run_exports
 from conda_source.artifact.staging import StagedFile
 from conda_source.errors import ArtifactError
+from conda_source.meta import conda_meta
 from conda_source.specs import spec_name
 
 

@@ -140,7 +140,7 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 def _reinstalled(prefix: Path, paths: Any) -> list[str]:
     """The develop installs whose checkouts the command names: its own solves may replace them."""
-    from conda_source.conda_meta import develop_installs
+    from conda_source.meta.conda_meta import develop_installs
 
     if not (prefix / "conda-meta").is_dir():
         return []
@@ -254,7 +254,7 @@ def health_report(prefix: str, verbose: bool) -> None:
     """conda doctor: one line per problem, in conda's style."""
     from conda.base.constants import OK_MARK, X_MARK
 
-    from conda_source.health import check_prefix
+    from conda_source.prefix.health import check_prefix
 
     findings = check_prefix(Path(prefix))
     if not findings:
@@ -270,7 +270,7 @@ def protection_report(prefix: str, verbose: bool) -> None:
     """conda doctor: only an environment that asked for protection from pip is looked at."""
     from conda.base.constants import OK_MARK, X_MARK
 
-    from conda_source import pip_protection
+    from conda_source.prefix import pip_protection
 
     if not pip_protection.requested(Path(prefix)):
         return
@@ -284,7 +284,7 @@ def protection_report(prefix: str, verbose: bool) -> None:
 
 
 def protection_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
-    from conda_source import pip_protection
+    from conda_source.prefix import pip_protection
     from conda_source.target import probe
 
     environment = probe(Path(prefix))
@@ -303,7 +303,7 @@ def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
     """Reinstall stale or damaged develop installs from their source; remove those whose source is gone."""
     from conda_source.engine.develop_install import DevelopRequest, develop_install
     from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
-    from conda_source.health import check_prefix
+    from conda_source.prefix.health import check_prefix
     from conda_source.target import probe
 
     # A forced overlap is undone by uninstalling, a replaced package put back by the next run: only reported.

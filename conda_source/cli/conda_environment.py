@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source import conda_meta
-from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL
 
 SECTION = "conda-source"
 HEADER = (

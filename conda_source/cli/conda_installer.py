@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conda_source import satisfied
-from conda_source.installer import Snapshot, SolveError, Transaction, before_change, channel_urls, record_files
+from conda_source.installer import satisfied
+from conda_source.installer.installer import (
+    Snapshot,
+    SolveError,
+    Transaction,
+    before_change,
+    channel_urls,
+    record_files,
+)
 from conda_source.target import Environment
 
 

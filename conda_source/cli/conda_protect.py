@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source import conda_meta, history
-from conda_source.conda_meta import DEVELOP_CHANNEL
+from conda_source.meta import conda_meta, history
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def pre_solve(specs_to_add: frozenset[Any], specs_to_remove: frozenset[Any]) -> 
     global _added
     from conda.base.context import context
 
-    from conda_source._rattler import settle_at_exit
+    from conda_source.installer._rattler import settle_at_exit
 
     settle_at_exit()  # whichever solver runs, py-rattler's threads may be at work (see _rattler)
     named = {spec.name for spec in (*specs_to_add, *specs_to_remove)}

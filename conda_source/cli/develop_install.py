@@ -84,7 +84,7 @@ def execute(request: DevelopRequest | UninstallRequest, invocation: Invocation) 
         if unchanged is not None:
             return unchanged
         if not (request.only_deps or request.dry_run):  # a dry run starts no backend it may not need
-            from conda_source.early_start import backends_started
+            from conda_source.backend.early_start import backends_started
 
             with backends_started(
                 request.paths, request.environment, request.editable
@@ -102,7 +102,7 @@ def _execute(request: DevelopRequest | UninstallRequest, invocation: Invocation)
         # Putting back a replaced channel package falls back on the channels given (-c), if any.
         installer = invocation.installer(request.environment)
         if installer is None and invocation.channels:
-            from conda_source.installer import RattlerInstaller
+            from conda_source.installer.installer import RattlerInstaller
 
             installer = RattlerInstaller(request.environment, invocation.channels, command=invocation.command)
         return develop_uninstall(request, reporter, installer)

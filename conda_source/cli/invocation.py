@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from conda_source.mapping.overrides import Overrides
 
 if TYPE_CHECKING:
-    from conda_source.installer import Installer
+    from conda_source.installer.installer import Installer
     from conda_source.reporting import Reporter
     from conda_source.target import Environment
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from conda_source.backend import Backend, build
+from conda_source.backend.sequence import Backend, build
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import PlanRequest, plan
 from conda_source.errors import TargetError
-from conda_source.installer import Installer, RattlerInstaller, SolveError
+from conda_source.installer.installer import Installer, RattlerInstaller, SolveError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.overrides import Overrides
 from conda_source.mapping.requirements import map_requirements

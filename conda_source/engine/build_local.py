@@ -14,7 +14,7 @@ from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildR
 from conda_source.errors import TargetError
 
 if TYPE_CHECKING:
-    from conda_source.installer import Installer  # a wheel's build-local never loads it
+    from conda_source.installer.installer import Installer  # a wheel's build-local never loads it
 
 __all__ = ["BuildLocalResult", "BuildRequest", "BuildResult", "build_local", "expand_sources"]
 

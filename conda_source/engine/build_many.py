@@ -28,13 +28,13 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from conda_source import satisfied
 from conda_source.artifact.sdist import unpack_sdist
-from conda_source.channel import file_into_channel, index_channel
 from conda_source.engine.build_one import BuildLocalResult, BuildRequest, BuildResult, _kind, build_one
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import Installer, RattlerInstaller, Snapshot, Transaction
+from conda_source.installer import satisfied
+from conda_source.installer.channel import file_into_channel, index_channel
+from conda_source.installer.installer import Installer, RattlerInstaller, Snapshot, Transaction
 from conda_source.specs import spec_name
 
 

@@ -23,15 +23,15 @@ from conda_source.artifact.limits import Limits
 from conda_source.artifact.outputs import check_dir, output_guard
 from conda_source.artifact.sdist import unpack_sdist
 from conda_source.artifact.writer import ZSTD_LEVEL
-from conda_source.channel import file_into_channel
 from conda_source.errors import ArtifactError
+from conda_source.installer.channel import file_into_channel
 from conda_source.mapping.overrides import Overrides
 from conda_source.target import Environment
 
 if TYPE_CHECKING:
     from conda_source.artifact import BuiltPackage
     from conda_source.artifact.native import BuildEnvironment
-    from conda_source.installer import Installer  # a wheel's build-local never loads it
+    from conda_source.installer.installer import Installer  # a wheel's build-local never loads it
 
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".zip")
 

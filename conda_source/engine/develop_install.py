@@ -32,9 +32,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from conda_source import conda_meta, pip_protection, prefix_change
-from conda_source.backend import Backend, ask_before
-from conda_source.conda_meta import DEVELOP_CHANNEL, develop_record
+from conda_source.backend.sequence import Backend, ask_before
 from conda_source.engine.develop_project import (
     build_project,
     install_built,
@@ -48,7 +46,7 @@ from conda_source.engine.develop_types import DevelopRequest, DevelopResult, Ins
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan, PlanRequest, plan
 from conda_source.errors import CondaSourceError, TargetError
-from conda_source.installer import (
+from conda_source.installer.installer import (
     Installer,
     RattlerInstaller,
     Snapshot,
@@ -57,9 +55,12 @@ from conda_source.installer import (
     installed,
     record_files,
 )
-from conda_source.journal import Group
 from conda_source.mapping.requirements import map_requirements
-from conda_source.replacement import replacing
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL, develop_record
+from conda_source.meta.journal import Group
+from conda_source.prefix import pip_protection, prefix_change
+from conda_source.prefix.replacement import replacing
 from conda_source.reporting import LINKING, SOLVING, Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment

@@ -19,17 +19,18 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conda_source import conda_meta, prefix_change
-from conda_source.backend import Backend, build
+from conda_source.backend.sequence import Backend, build
 from conda_source.build_files import METADATA_BEFORE_BUILD
-from conda_source.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record, develop_record
 from conda_source.engine.fingerprint import fingerprint
 from conda_source.engine.origins import explained
 from conda_source.engine.plan import Plan
 from conda_source.engine.rerun import rerun_key
-from conda_source.installer import Installer, SolveError
+from conda_source.installer.installer import Installer, SolveError
 from conda_source.mapping.names import identity_name
 from conda_source.mapping.requirements import map_requirements, python_pin
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record, develop_record
+from conda_source.prefix import prefix_change
 from conda_source.project import build_files_digest
 from conda_source.reporting import INSTALLING, Reporter
 from conda_source.specs import spec_name
@@ -38,12 +39,12 @@ if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
     from conda_source.artifact.staging import StagingDestination
-    from conda_source.journal import Group
+    from conda_source.meta.journal import Group
 
 from conda_source.engine.develop_types import DevelopRequest, InstalledProject, Prepared, Ready
 
 # What staging a built wheel and writing its record import: imported while the backend builds.
-AFTER_THE_BUILD = ("conda_source.prefix_install", "conda_source.artifact.linked", "packaging.metadata")
+AFTER_THE_BUILD = ("conda_source.prefix.prefix_install", "conda_source.artifact.linked", "packaging.metadata")
 
 
 def build_project(
@@ -102,8 +103,8 @@ def build_project(
         )
         if static:  # the plan's transaction installed pyproject's dependencies already: this only checks
             install_runtime(built.metadata)
-        from conda_source import prefix_install
         from conda_source.artifact.linked import elf_members, linked_libraries
+        from conda_source.prefix import prefix_install
 
         for script in backend.activation.scripts:
             reporter.output(f"conda-source: the build ran in the environment activated by {script}\n")

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conda_source.conda_meta import DEVELOP_CHANNEL
 from conda_source.mapping.overrides import Overrides
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL
 
 if TYPE_CHECKING:  # only named here: a re-run with nothing to do imports none of them
     from conda_source.artifact.staging import StagingDestination
-    from conda_source.backend import Asked, Backend
-    from conda_source.conda_meta import DevelopState, Record
+    from conda_source.backend.sequence import Asked, Backend
     from conda_source.engine.plan import Plan
-    from conda_source.installer import Transaction
+    from conda_source.installer.installer import Transaction
+    from conda_source.meta.conda_meta import DevelopState, Record
     from conda_source.reporting import Change
     from conda_source.target import Environment
 

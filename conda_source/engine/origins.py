@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from conda_source.engine.plan import Plan
-from conda_source.installer import SolveError
+from conda_source.installer.installer import SolveError
 from conda_source.specs import spec_name
 
 NEXT_STEPS = (

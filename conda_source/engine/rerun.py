@@ -24,8 +24,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conda_source import __version__, conda_meta, satisfied
+from conda_source import __version__
 from conda_source.build_files import canonical_name
+from conda_source.installer import satisfied
+from conda_source.meta import conda_meta
 
 if TYPE_CHECKING:
     from conda_source.engine.develop_types import DevelopRequest, DevelopResult
@@ -113,7 +115,7 @@ def _unchanged(request: DevelopRequest, root: Path, key: str) -> tuple[conda_met
 
 def _result(request: DevelopRequest, records: list[conda_meta.Record], specs: list[str]) -> DevelopResult:
     from conda_source.engine.develop_types import DevelopResult, InstalledProject
-    from conda_source.installer import Transaction
+    from conda_source.installer.installer import Transaction
     from conda_source.reporting import Change
 
     prefix = request.environment.prefix

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source import conda_meta, prefix_change
 from conda_source.artifact.layout import Layout
-from conda_source.conda_meta import DEVELOP_CHANNEL, Record, develop_record
 from conda_source.engine.develop_install import checked_prefix
 from conda_source.engine.develop_types import DevelopResult
 from conda_source.errors import TargetError
-from conda_source.installer import Installer
-from conda_source.replacement import UndoIncompleteError, restore_pending
+from conda_source.installer.installer import Installer
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import DEVELOP_CHANNEL, Record, develop_record
+from conda_source.prefix import prefix_change
+from conda_source.prefix.replacement import UndoIncompleteError, restore_pending
 from conda_source.reporting import Change, Reporter, Silent
 from conda_source.specs import spec_name
 from conda_source.target import Environment

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conda_source.artifact import BuiltPackage, WheelRequest, convert_wheel
-from conda_source.channel import file_into_channel
+from conda_source.installer.channel import file_into_channel
 
 
 def make_channel(channel: Path, wheels: Iterable[Path], python: str | None = None) -> list[BuiltPackage]:

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conda_source import history
 from conda_source.errors import TargetError
+from conda_source.meta import history
 from conda_source.target import probe
 
 CHANNEL = "file:///conda-source-testing"

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def backends_started(paths: Iterable[Path], environment: Environment, editable: bool = True) -> Iterator[None]:
     """``start_backends``, and at the end of the block, end those no build took over."""
-    from conda_source.hook_process import end_early
+    from conda_source.backend.hook_process import end_early
 
     try:
         start_backends(paths, environment, editable)
@@ -47,11 +47,11 @@ def backends_started(paths: Iterable[Path], environment: Environment, editable: 
 def start_backends(paths: Iterable[Path], environment: Environment, editable: bool = True) -> None:
     """Start the backend process of each project at ``paths`` (directories or their pyproject.toml), and ask
     it at once what a build asks first (``get_requires_for_build_editable``, or ``_wheel``)."""
-    from conda_source import conda_meta
-    from conda_source.activation import activate
+    from conda_source.backend.activation import activate
+    from conda_source.backend.hook_process import installed_token, start_early
+    from conda_source.backend.requires_memo import memo_key, recall
     from conda_source.errors import CondaSourceError
-    from conda_source.hook_process import installed_token, start_early
-    from conda_source.requires_memo import memo_key, recall
+    from conda_source.meta import conda_meta
 
     if conda_meta.change_pending(environment.prefix):
         return

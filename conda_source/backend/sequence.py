@@ -3,7 +3,7 @@
 The hooks of one build are served by one process of the interpreter we give it
 (``hook_process``: pyproject-hooks' semantics, the backend imported once), so the
 backend imports what the prefix has (and nothing from conda-source's own
-environment).  Each hook runs in the activated prefix (conda_source.activation):
+environment).  Each hook runs in the activated prefix (conda_source.backend.activation):
 its ``bin`` first on PATH and its activation scripts applied, so compilers, cmake
 and friends installed by conda are the ones a build finds, configured as their
 packages say.  Every failure becomes a ``BackendError`` carrying the backend's output.
@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from pyproject_hooks import BackendUnavailable, HookMissing
 
-from conda_source import requires_memo
-from conda_source.activation import Activation, activate
+from conda_source.backend import requires_memo
+from conda_source.backend.activation import Activation, activate
+from conda_source.backend.hook_process import HookProcess, installed_token
+from conda_source.backend.meanwhile import importing
 from conda_source.errors import CondaSourceError
-from conda_source.hook_process import HookProcess, installed_token
-from conda_source.meanwhile import importing
 from conda_source.project import ProjectSpec
 
 if TYPE_CHECKING:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source import conda_meta, history
-from conda_source.conda_meta import STATE_DIR, Record
 from conda_source.errors import CondaSourceError
-from conda_source.installer import Installer
-from conda_source.journal import step
+from conda_source.installer.installer import Installer
+from conda_source.meta import conda_meta, history
+from conda_source.meta.conda_meta import STATE_DIR, Record
+from conda_source.meta.journal import step
 from conda_source.specs import spec_name
 
 
@@ -169,7 +169,7 @@ def _link(prefix: Path, original: Record, text: str, installer: Installer | None
 def _link_with_rattler(prefix: Path, text: str) -> None:
     from rattler import PrefixRecord, install
 
-    from conda_source._rattler import settle_at_exit
+    from conda_source.installer._rattler import settle_at_exit
 
     installed = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
     with tempfile.TemporaryDirectory(prefix="conda-source-restore-") as scratch:

@@ -18,11 +18,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source import conda_meta
 from conda_source.artifact.linked import linked_library_problems
-from conda_source.conda_meta import Record
+from conda_source.meta import conda_meta
+from conda_source.meta.conda_meta import Record
+from conda_source.prefix.replacement import pending
 from conda_source.project import build_files_digest
-from conda_source.replacement import pending
 
 
 @dataclass(frozen=True)

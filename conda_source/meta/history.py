@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from conda_source import __version__
-from conda_source.journal import step
+from conda_source.meta.journal import step
 
 
 def append_history(

@@ -26,7 +26,7 @@ from typing import Any
 
 from pyproject_hooks import BackendUnavailable, BuildBackendWarning, HookMissing, UnsupportedOperation
 
-from conda_source.runner_process import Running, launch
+from conda_source.backend.runner_process import Running, launch
 
 Context = tuple[Mapping[str, str], object]  # the environment, and a token that changes when packages do
 

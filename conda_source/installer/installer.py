@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote, urlparse
 
-from conda_source import conda_meta, satisfied
 from conda_source.errors import ChannelError, CondaSourceError
+from conda_source.installer import satisfied
+from conda_source.meta import conda_meta
 from conda_source.target import Environment
 
 T = TypeVar("T")
@@ -156,7 +157,7 @@ class RattlerInstaller:
 
         from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
-        from conda_source._rattler import settle_at_exit, subdir
+        from conda_source.installer._rattler import settle_at_exit, subdir
 
         files = sorted((self.prefix / "conda-meta").glob("*.json"))
         installed = [PrefixRecord.from_path(p) for p in files]
@@ -215,7 +216,7 @@ class RattlerInstaller:
         conda_meta.restore_records(records_before)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
         # Requirements of a project, never what the user asked for: no "update specs" for conda to read.
-        from conda_source import history
+        from conda_source.meta import history
 
         history.append_history(self.prefix, self.command, channel_dists, (), requirements={"": specs})
         return transaction
@@ -228,7 +229,7 @@ class RattlerInstaller:
         """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
         from rattler import PrefixRecord, RepoDataRecord, install
 
-        from conda_source._rattler import settle_at_exit
+        from conda_source.installer._rattler import settle_at_exit
 
         paths = sorted((self.prefix / "conda-meta").glob("*.json"))
         now = [PrefixRecord.from_path(p) for p in paths]
@@ -259,7 +260,7 @@ class RattlerInstaller:
             ) from exc
         snapshot.put_back_directories(self.prefix)
         dists = tuple(sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in added))
-        from conda_source import history
+        from conda_source.meta import history
 
         history.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
         return dists

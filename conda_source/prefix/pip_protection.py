@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conda_source.conda_meta import STATE_DIR
+from conda_source.meta.conda_meta import STATE_DIR
 from conda_source.target import Environment
 
 FILE = "EXTERNALLY-MANAGED"

@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 
 from conda_source.artifact.layout import Layout
 from conda_source.errors import CondaSourceError
-from conda_source.journal import step
+from conda_source.meta.journal import step
 from conda_source.target import Environment
 
 SCHEMES = ("purelib", "platlib", "scripts", "data", "headers")

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from conda_source import conda_meta, history, prefix_install
-from conda_source.conda_meta import DevelopState, Record
 from conda_source.errors import TargetError
-from conda_source.installer import Installer
-from conda_source.journal import Group, Journal, fault
-from conda_source.replacement import (
+from conda_source.installer.installer import Installer
+from conda_source.meta import conda_meta, history
+from conda_source.meta.conda_meta import DevelopState, Record
+from conda_source.meta.journal import Group, Journal, fault
+from conda_source.prefix import prefix_install
+from conda_source.prefix.replacement import (
     Replaced,
     ReplaceError,
     channel_of,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conda_source.journal import step
+from conda_source.meta.journal import step
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
 STATE_DIR = "conda-source"

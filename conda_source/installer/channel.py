@@ -32,7 +32,7 @@ def index_channel(channel: Path) -> None:
 
     from rattler.index import index_fs
 
-    from conda_source._rattler import settle_at_exit
+    from conda_source.installer._rattler import settle_at_exit
 
     settle_at_exit()
     (channel / "noarch").mkdir(parents=True, exist_ok=True)

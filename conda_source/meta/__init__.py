@@ -1,0 +1,1 @@
+"""conda-meta: its records, its history and the write-ahead journal (the only writers there)."""

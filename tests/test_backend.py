@@ -148,8 +148,8 @@ def test_ctrl_c_in_build_local_is_one_line_and_says_what_stays(shared_prefix: Pa
     )
     assert code == 130
     assert err.splitlines()[-1] == (
-        "conda-source: interrupted; a change under way was rolled back, so the environment is as it was before it "
-        "(packages an earlier step linked stay)"
+        "conda-source: interrupted; nothing of the package being built was written (packages finished before it, "
+        "and build requirements already installed into the environment, stay)"
     )
     assert "Traceback" not in err and not out.exists()  # a failed run leaves no output behind
     assert backend_stopped(project)

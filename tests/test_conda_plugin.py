@@ -337,3 +337,25 @@ def test_failing_backends_through_conda(home: Path, env: Path, tmp_path: Path, m
     if mode == "exit":
         assert result.stderr.index("the compiler said no") < result.stderr.index("build backend failed")
     assert not list((env / "conda-meta").glob("bad-backend-demo-*.json"))
+
+
+def test_a_closed_output_pipe_inside_conda_stops_the_run_cleanly(home: Path, env: Path, project: Path) -> None:
+    """``conda develop-install . | head -0``: conda's own progress output goes to the closed pipe, so the run
+    stops before any change; one line on stderr says so (no traceback, no conda error report), SIGPIPE's exit
+    status, and the environment as it was."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        command = [sys.executable, "-m", "conda", "develop-install", str(project), "-p", str(env), "--no-user-mapping"]
+        environ = conda_env(home)
+        environ.pop("CONDA_PREFIX", None)
+        completed = subprocess.run(command, stdout=writer, stderr=subprocess.PIPE, text=True, env=environ)
+    finally:
+        os.close(writer)
+    assert completed.returncode == 141, completed.stderr
+    assert completed.stderr.splitlines()[-1] == (
+        "conda-source: standard output was closed before the run ended; everything the run had changed was put "
+        "back, so the environment is as it was before it"
+    )
+    assert "Traceback" not in completed.stderr
+    assert [row["name"] for row in listed(home, env)] == ["python"]

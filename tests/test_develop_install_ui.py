@@ -331,3 +331,61 @@ def test_a_project_named_only_by_its_backend_is_named_in_the_json_changes(
     (installed,) = json.loads(result.stdout)["projects"]
     assert change["name"] == installed["name"] == "legacy-setup-py"
     assert change["version"] == installed["version"] != ""
+
+
+def test_a_closed_output_pipe_ends_quietly_after_the_work_is_whole(
+    build_channel: str, prefix: Path, tmp_path: Path
+) -> None:
+    """``conda-source develop-install . | head -0``: the reader is gone before the summary; no traceback, the
+    exit status a shell gives a command SIGPIPE ended, and the install is complete (the summary comes last)."""
+    project = uses_six(tmp_path)
+    for args in (
+        ("plan", str(project), "-p", str(prefix), "--no-user-mapping"),
+        ("develop-install", str(project), "-p", str(prefix), "-c", build_channel, "--no-user-mapping"),
+    ):
+        reader, writer = os.pipe()
+        os.close(reader)
+        try:
+            command = [sys.executable, "-m", "conda_source", *args]
+            completed = subprocess.run(
+                command, stdout=writer, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+            )
+        finally:
+            os.close(writer)
+        assert (completed.returncode, completed.stderr) == (141, ""), args[0]
+    ran = subprocess.run(
+        [prefix / "bin" / "python", "-c", "import uses_six, six; print(uses_six.__name__)"],
+        capture_output=True,
+        text=True,
+    )
+    assert ran.stdout == "uses_six\n", ran.stderr
+    assert list((prefix / "conda-meta").glob("uses-six-*.json"))
+
+
+def test_a_question_that_cannot_be_shown_changes_nothing(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """On a terminal with standard output closed the plan and the question cannot be shown: the run stops before
+    any change and says so on stderr, in one line."""
+    project = uses_six(tmp_path)
+    before = state(prefix)
+    reader, writer = os.pipe()
+    os.close(reader)
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"y\n")
+        command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+        completed = subprocess.run(
+            [*command, "-c", build_channel, "--no-user-mapping"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=terminal,
+        )
+    finally:
+        for fd in (writer, terminal, controller):
+            os.close(fd)
+    assert completed.returncode == 141
+    assert completed.stderr.splitlines() == [
+        "conda-source: standard output was closed before the run ended; everything the run had changed was put "
+        "back, so the environment is as it was before it"
+    ]
+    assert state(prefix) == before

@@ -61,7 +61,7 @@ class WheelRequest:
     extras: tuple[str, ...] = ()
     build_number: int = 0
     python: str | None = None  # X.Y: build for one python (abi3 wheels, python markers)
-    source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else the wheel's newest entry
+    source_date_epoch: int | None = None  # default: $SOURCE_DATE_EPOCH, else now (see _mtime)
     extra_depends: tuple[str, ...] = ()  # conda-only run dependencies ([tool.conda-source] dependencies)
     limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
     built_in: BuildEnvironment | None = None  # the environment the wheel was built in: relocate and check it

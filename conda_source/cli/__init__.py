@@ -19,12 +19,19 @@ VERBS = {
     "develop-install": "conda_source.cli.develop_install",
 }
 PURPOSES = {"build-local": "build in", "develop-install": "install into"}
-INTERRUPTED = {  # what Ctrl-C leaves: a develop-install is one change, whole or not at all
-    "develop-install": "conda-source: interrupted; everything the run had changed was put back, so the environment "
-    "is as it was before it",
-    "": "conda-source: interrupted; a change under way was rolled back, so the environment is as it was before it "
-    "(packages an earlier step linked stay)",
+# What a run stopped midway leaves: a develop-install is one change, whole or not at all; a build's output too.
+STOPPED = {
+    "develop-install": "everything the run had changed was put back, so the environment is as it was before it",
+    "build-local": "nothing of the package being built was written (packages finished before it, and build "
+    "requirements already installed into the environment, stay)",
+    "": "a change under way was rolled back, so the environment is as it was before it (packages an earlier step "
+    "linked stay)",
 }
+
+
+def stopped(name: str, why: str) -> str:
+    """The one line for a run stopped midway (Ctrl-C; its standard output closed): why, then what it leaves."""
+    return f"conda-source: {why}; {STOPPED.get(name, STOPPED[''])}"
 
 
 def verb(name: str) -> ModuleType:
@@ -63,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command_line,
         describe_error,
         error_document,
+        output_closed,
         overrides_from,
         run_verb,
     )
@@ -92,8 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(invocation.spell(message) if invocation else message, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(INTERRUPTED.get(args.verb, INTERRUPTED[""]), file=sys.stderr)
+        print(stopped(args.verb, "interrupted"), file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
+        print(stopped(args.verb, "standard output was closed before the run ended"), file=sys.stderr)
+        return output_closed()
 
 
 def entry() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,18 @@ def run(name: str, args: argparse.Namespace) -> int:
     from conda.base.context import context
     from conda.exceptions import CondaValueError
 
-    from conda_source.cli import verb
+    from conda_source.cli import stopped, verb
     from conda_source.cli.conda_errors import conda_error
     from conda_source.cli.conda_installer import CondaInstaller
     from conda_source.cli.conda_protect import exempt
-    from conda_source.cli.invocation import Invocation, command_line, describe_error, overrides_from, run_verb
+    from conda_source.cli.invocation import (
+        Invocation,
+        command_line,
+        describe_error,
+        output_closed,
+        overrides_from,
+        run_verb,
+    )
     from conda_source.errors import CondaSourceError
 
     plugins = context.plugins
@@ -136,6 +144,9 @@ def run(name: str, args: argparse.Namespace) -> int:
             return run_verb(verb(name), args, invocation)
     except CondaSourceError as exc:
         raise conda_error(exc, invocation.spell(describe_error(exc))) from None
+    except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
+        print(stopped(name, "standard output was closed before the run ended"), file=sys.stderr)
+        return output_closed()
 
 
 def _reinstalled(prefix: Path, paths: Any) -> list[str]:

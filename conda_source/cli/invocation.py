@@ -90,8 +90,27 @@ def overrides_from(args: argparse.Namespace, config: tuple[str, ...] = ()) -> Ov
 
 def run_verb(verb: Verb, args: argparse.Namespace, invocation: Invocation) -> int:
     result = verb.execute(verb.to_request(args, invocation), invocation)
-    print(json.dumps(result.to_dict(), indent=2) if invocation.json else invocation.spell(verb.render(result)))
+    try:
+        print(json.dumps(result.to_dict(), indent=2) if invocation.json else invocation.spell(verb.render(result)))
+    except BrokenPipeError:  # the reader went away (| head): the work is whole, only its summary is lost
+        return output_closed()
     return 0
+
+
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
+
+
+def output_closed() -> int:
+    """Standard output's reader went away (``| head``): nothing more can be shown there.  It then goes to
+    /dev/null, so the interpreter's last flush does not fail again; the exit status is the one a shell gives
+    a command that SIGPIPE ended."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no standard output left at all
+        pass
+    return PIPE_CLOSED
 
 
 def describe_error(error: BaseException, label: str = "") -> str:

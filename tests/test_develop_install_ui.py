@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import copy_project, local_project
+from support import bad_backend_project, copy_project, local_project
 
 from conda_source.testing import make_test_prefix
 
@@ -389,3 +389,23 @@ def test_a_question_that_cannot_be_shown_changes_nothing(build_channel: str, pre
         "back, so the environment is as it was before it"
     ]
     assert state(prefix) == before
+
+
+def test_the_backend_cannot_read_the_answer_meant_for_the_question(prefix: Path, tmp_path: Path) -> None:
+    """The backend's process starts before the question is asked (early_start.py): it gets no standard input,
+    so a backend that reads it finds nothing, and the user's 'y' reaches the question."""
+    project = bad_backend_project(tmp_path, "stdin")
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"y\n")
+        command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+        # Before the fix the backend took the 'y' and the question then waited for the terminal forever.
+        completed = subprocess.run(
+            [*command, "--no-user-mapping"], capture_output=True, text=True, stdin=terminal, timeout=120
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert completed.returncode == 0, completed.stderr
+    assert (project / "STDIN-READ").read_text() == "''"
+    assert "Proceed ([y]/n)?" in completed.stdout and list((prefix / "conda-meta").glob("bad-backend-demo-*.json"))

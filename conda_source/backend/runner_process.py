@@ -73,6 +73,7 @@ class Running:
                 [python, "-c", runner_source(), str(request_read), str(response_write)],
                 cwd=cwd,
                 env=dict(env),
+                stdin=subprocess.DEVNULL,  # it may run while the user is asked: the answer is not the backend's
                 stdout=self._output,
                 stderr=subprocess.STDOUT,
                 pass_fds=(request_read, response_write),

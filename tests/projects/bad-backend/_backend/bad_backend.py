@@ -1,7 +1,8 @@
 """A PEP 517/660 backend (stdlib only) that fails the way MODE (a file in the project) says.
 
 Modes: raise, exit, segfault, missing-wheel, not-zip, bad-requires, missing-requires, bad-metadata,
-no-metadata, no-pep660, pause (build waits for the file PAUSED to go away), ok.
+no-metadata, no-pep660, pause (build waits for the file PAUSED to go away), stdin (get_requires reads a line
+from standard input and keeps it in STDIN-READ), ok.
 """
 
 import base64
@@ -40,6 +41,8 @@ def _metadata():
 
 
 def get_requires_for_build_wheel(config_settings=None):
+    if MODE == "stdin":
+        (ROOT / "STDIN-READ").write_text(repr(sys.stdin.readline()))
     if MODE == "missing-requires":
         return ["definitely-missing-build-helper>=1"]
     return ["=not-a-requirement"] if MODE == "bad-requires" else []

@@ -9,7 +9,8 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
   every installed package the solve did not touch is listed as ignored.
 * The installed records are *pinned* in the solve: adding build requirements
   never upgrades, downgrades or removes what the user already has.  When that
-  is impossible the solve fails and says which spec conflicts.
+  is impossible the solve fails and says which spec conflicts, and ``locked_in``
+  finds the installed packages it would have had to change (the error names them).
 """
 
 from __future__ import annotations

@@ -87,7 +87,49 @@ def describe_plan(changes: Sequence[Change], link: Sequence[str], unlink: Sequen
     lines = ["Projects:"] + [f"  {change}" for change in changes]
     if link or unlink:
         lines.append(f"Dependencies: {len(link)} package(s) to link" + (f", {len(unlink)} to unlink" if unlink else ""))
-        lines += [f"  + {dist}" for dist in link] + [f"  - {dist}" for dist in unlink]
+        lines += dependency_lines(link, unlink)
     elif any(change.action != "uninstall" for change in changes):
         lines.append("Dependencies: already installed")
     return lines
+
+
+def dependency_lines(link: Sequence[str], unlink: Sequence[str]) -> list[str]:
+    """One line per package: ``~`` for a name both unlinked and linked (its versions and what the change is),
+    ``+`` for one only linked, ``-`` for one only unlinked.  Dists: ``[channel::]name-version-build``."""
+    unlinked = {_dist_parts(dist)[0]: dist for dist in unlink}
+    linked = {_dist_parts(dist)[0] for dist in link}
+    lines = [_change_line(unlinked[name], dist) for dist in link if (name := _dist_parts(dist)[0]) in unlinked]
+    lines += [f"  + {dist}" for dist in link if _dist_parts(dist)[0] not in unlinked]
+    return lines + [f"  - {dist}" for dist in unlink if _dist_parts(dist)[0] not in linked]
+
+
+def _dist_parts(dist: str) -> tuple[str, str, str]:
+    """(name, version, build) of ``[channel::]name-version-build``; a name may hold dashes, a version and
+    a build never do.  Anything else is all name, so it pairs with nothing."""
+    parts = dist.rpartition("::")[2].rsplit("-", 2)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (dist, "", "")
+
+
+def _change_line(old: str, new: str) -> str:
+    name, old_version, old_build = _dist_parts(old)
+    _, new_version, new_build = _dist_parts(new)
+    return (
+        f"  ~ {name} {old_version} ({old_build}) -> {new_version} ({new_build}), "
+        f"{_how(old_version, new_version, old_build != new_build)}"
+    )
+
+
+def _how(old: str, new: str, new_build: bool) -> str:
+    """upgraded, downgraded, rebuilt (the same version, another build), or replaced (no order known)."""
+    from rattler import Version
+    from rattler.exceptions import InvalidVersionError
+
+    try:
+        before, after = Version(old), Version(new)
+    except InvalidVersionError:
+        return "replaced"
+    if after > before:
+        return "upgraded"
+    if after < before:
+        return "downgraded"
+    return "rebuilt" if new_build else "replaced"

@@ -7,6 +7,7 @@ Marked ``conda``; every conda run uses the solver CONDA_SOLVER names (see test_c
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from support import copy_project, local_project, prefix_state
 from test_conda_plugin import SOLVER, conda, conda_env, listed
 from wheelmaker import make_wheel
 
+from conda_source.installer.installer import RattlerInstaller
+from conda_source.target import probe
 from conda_source.testing import make_test_prefix
 from conda_source.testing.channel import make_channel
 
@@ -117,6 +120,25 @@ def test_no_changes_nothing_for_install_reinstall_and_uninstall(
     declined = develop(home, env, channel, str(project), "--uninstall", answer="n\n")
     assert declined.returncode == 0 and ": uninstall the develop install of " in declined.stdout, declined.stderr
     assert state(env) == installed
+
+
+def test_a_downgrade_by_condas_solver_is_shown_as_one(home: Path, tmp_path: Path) -> None:
+    """helper-lib 2.0 installed, the project needs <2: conda's solver downgrades it (the standalone one refuses,
+    test_installer), and the dry run's plan and the summary say so on one line, not as a new package."""
+    channel = tmp_path / "two"
+    make_channel(channel, [make_wheel(tmp_path, name="helper_lib", version=v) for v in ("1.2", "2.0")])
+    env = make_test_prefix(tmp_path / "env")
+    RattlerInstaller(probe(env), [channel.as_uri()]).install(["helper-lib ==2.0"])
+    project = local_project(tmp_path, "uses-old", ["helper-lib<2"])
+    dry = develop(home, env, channel.as_uri(), str(project), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "Dependencies: 1 package(s) to link, 1 to unlink\n  ~ helper-lib 2.0 (pyh" in dry.stdout
+    done = develop(home, env, channel.as_uri(), str(project), "-y")
+    assert done.returncode == 0, done.stderr
+    header, change = done.stdout.split("Dependencies: ")[1].splitlines()[:2]
+    assert header == "1 package(s) linked, 1 unlinked"
+    assert re.fullmatch(r"  ~ helper-lib 2\.0 \(pyh\w+_0\) -> 1\.2 \(pyh\w+_0\), downgraded", change), change
+    assert [row["version"] for row in listed(home, env) if row["name"] == "helper-lib"] == ["1.2"]
 
 
 def test_a_failed_build_unlinks_what_conda_linked(home: Path, channel: str, project: Path, tmp_path: Path) -> None:

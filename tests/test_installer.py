@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from support import tree_digest
+from support import local_project, tree_digest
 from wheelmaker import make_wheel
 
 from conda_source.installer.installer import RattlerInstaller, SolveError, channel_urls
@@ -81,3 +82,35 @@ def test_history_names_what_was_linked_and_asked_for(tmp_path: Path) -> None:
     (linked,) = [line for line in lines if line.startswith("+")]
     assert linked.startswith(f"+{(tmp_path / 'ch').as_uri()}::demo-2.0-")
     assert lines[-1] == "# conda-source requirements: ['demo >=2']"  # never a spec the user asked for
+
+
+@pytest.mark.parametrize(
+    ("dependencies", "asked"),
+    [
+        pytest.param(["helper-lib<2"], "'helper-lib <2dev0'", id="the-project-asks-for-it"),
+        pytest.param(["needs-old"], "'needs-old'", id="a-dependency-asks-for-it"),
+    ],
+)
+def test_a_solve_that_needs_an_installed_package_changed_says_to_change_it_first(
+    tmp_path: Path, dependencies: list[str], asked: str
+) -> None:
+    """Installed packages are locked in the standalone solve: when the project needs one changed, the error names
+    it and says how to change it, not to add a channel or a --map; the environment is left as it was."""
+    channel = tmp_path / "ch"
+    wheels = [make_wheel(tmp_path, name="helper_lib", version=v) for v in ("1.2", "2.0")]
+    make_channel(channel, [*wheels, make_wheel(tmp_path, name="needs_old", requires=("helper-lib<2",))])
+    prefix = make_test_prefix(tmp_path / "env")
+    RattlerInstaller(probe(prefix), [channel.as_uri()]).install(["helper-lib ==2.0"])
+    before = tree_digest(prefix)
+    project = local_project(tmp_path, "uses-helper", dependencies)
+    args = ["develop-install", str(project), "-p", str(prefix), "-c", channel.as_uri(), "--no-user-mapping"]
+    result = subprocess.run([sys.executable, "-m", "conda_source", *args], capture_output=True, text=True)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert "└─ helper-lib 2.0 is locked, but another version is required as reported above" in lines  # rattler's
+    assert f"  {asked[1:-1]}  <-  {dependencies[0]}  ({project}/pyproject.toml: project.dependencies[0])" in lines
+    assert lines[-1] == (
+        f"to fix it: 'helper-lib 2.0' is installed in {prefix} and conda-source does not change installed packages "
+        f"on its own: change it first (conda install -p {prefix} {asked}, or with pixi/micromamba), then run this again"
+    )
+    assert tree_digest(prefix) == before

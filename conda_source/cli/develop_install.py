@@ -111,7 +111,7 @@ def _execute(request: DevelopRequest | UninstallRequest, invocation: Invocation)
 
 def render(result: DevelopResult) -> str:
     from conda_source.cli.plan import render as render_plan
-    from conda_source.reporting import describe_plan
+    from conda_source.reporting import dependency_lines, describe_plan
 
     lines: list[str] = []
     if result.declined:
@@ -125,9 +125,12 @@ def render(result: DevelopResult) -> str:
         lines.append("Dry run: nothing was changed.")
         return "\n".join(lines)
     if result.transaction is not None:
-        link = result.transaction.link
-        lines += [f"Dependencies: {len(link)} package(s) linked" if link else "Dependencies: already installed"]
-        lines += [f"  + {dist}" for dist in link]
+        link, unlink = result.transaction.link, result.transaction.unlink
+        unlinked = f", {len(unlink)} unlinked" if unlink else ""
+        if link or unlink:
+            lines += [f"Dependencies: {len(link)} package(s) linked{unlinked}", *dependency_lines(link, unlink)]
+        else:
+            lines.append("Dependencies: already installed")
     lines += list(result.replacing)
     for project in result.projects:
         how = "editable" if project.editable else "regular"

@@ -41,6 +41,24 @@ def explained(error: SolveError, plans: Sequence[Plan], asked_by: Iterable[tuple
     reason = error.reason
     if lines:
         reason += "\nthe specs come from:\n" + "\n".join(dict.fromkeys(lines))
-    if not reason.startswith("no channels"):
+    if error.locked:
+        reason += f"\n{_change_installed_first(error)}"
+    elif not reason.startswith("no channels"):
         reason += f"\n{NEXT_STEPS}"
     return SolveError(error.specs, reason)
+
+
+def _change_installed_first(error: SolveError) -> str:
+    """The next step when the solve needed installed packages changed, which the standalone command never does:
+    change them with a tool that does, asking for the specs of theirs (or else those the reason names)."""
+    names = {package.split()[0] for package in error.locked}
+    specs = [s for s in error.specs if spec_name(s) in names]
+    specs = specs or [s for s in error.specs if mentioned(spec_name(s), error.reason)] or list(error.specs)
+    installed = " and ".join(f"'{package}'" for package in error.locked)
+    are, them = ("is", "it") if len(error.locked) == 1 else ("are", "them")
+    asked = " ".join(f"'{spec}'" for spec in specs)
+    return (
+        f"to fix it: {installed} {are} installed in {error.prefix} and conda-source does not change installed "
+        f"packages on its own: change {them} first (conda install -p {error.prefix} {asked}, or with "
+        "pixi/micromamba), then run this again"
+    )

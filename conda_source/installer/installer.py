@@ -9,7 +9,8 @@ micromamba prefixes, and the tests; inside conda, ``cli.conda_installer.CondaIns
   every installed package the solve did not touch is listed as ignored.
 * The installed records are *pinned* in the solve: adding build requirements
   never upgrades, downgrades or removes what the user already has.  When that
-  is impossible the solve fails and says which spec conflicts.
+  is impossible the solve fails and says which spec conflicts, and ``locked_in``
+  finds the installed packages it would have had to change (the error names them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import unquote, urlparse
 
 from conda_source.errors import ChannelError, CondaSourceError
@@ -27,13 +28,20 @@ from conda_source.installer import satisfied
 from conda_source.meta import conda_meta
 from conda_source.target import Environment
 
+if TYPE_CHECKING:
+    from rattler import PrefixRecord
+
 T = TypeVar("T")
 
 
 class SolveError(CondaSourceError):
-    def __init__(self, specs: Sequence[str], reason: str) -> None:
+    def __init__(
+        self, specs: Sequence[str], reason: str, locked: Sequence[str] = (), prefix: Path | None = None
+    ) -> None:
         self.specs = tuple(specs)
         self.reason = reason
+        self.locked = tuple(locked)  # installed packages ("name version") the solve may not change, in ``prefix``
+        self.prefix = prefix
         super().__init__(f"cannot install {', '.join(specs)}: {reason}")
 
 
@@ -184,7 +192,8 @@ class RattlerInstaller:
         try:
             solved = _run(run_solve())
         except Exception as exc:  # rattler's solver and gateway errors
-            raise SolveError(specs, str(exc).strip()) from exc
+            reason = str(exc).strip()
+            raise SolveError(specs, reason, locked_in(reason, installed), self.prefix) from exc
         new = [r for r in solved if r.name.normalized not in installed_names]
         link = tuple(sorted(f"{r.name.normalized}-{r.version}-{r.build}" for r in new))
         transaction = Transaction(tuple(specs), link)
@@ -264,6 +273,17 @@ class RattlerInstaller:
 
         history.append_history(self.prefix, f"{self.command} (undone)", (), (), unlinked=dists)
         return dists
+
+
+_LOCKED = re.compile(r"'?([A-Za-z0-9_.-]+)(?: [^\s']+)?'? is locked")  # rattler: "flit-core 4.2.0 is locked, but..."
+
+
+def locked_in(reason: str, installed: Sequence[PrefixRecord]) -> tuple[str, ...]:
+    """The installed packages ("name version") that a failed solve's reason says are locked: the solve
+    needed them changed, and installed records are never changed here."""
+    versions = {record.name.normalized: str(record.version) for record in installed}
+    said = dict.fromkeys(match[1] for match in _LOCKED.finditer(reason))
+    return tuple(f"{name} {versions[name]}" for name in said if name in versions)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:

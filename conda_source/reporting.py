@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from conda_source.specs import split_dist
+
 
 @dataclass(frozen=True)
 class Change:
@@ -96,23 +98,16 @@ def describe_plan(changes: Sequence[Change], link: Sequence[str], unlink: Sequen
 def dependency_lines(link: Sequence[str], unlink: Sequence[str]) -> list[str]:
     """One line per package: ``~`` for a name both unlinked and linked (its versions and what the change is),
     ``+`` for one only linked, ``-`` for one only unlinked.  Dists: ``[channel::]name-version-build``."""
-    unlinked = {_dist_parts(dist)[0]: dist for dist in unlink}
-    linked = {_dist_parts(dist)[0] for dist in link}
-    lines = [_change_line(unlinked[name], dist) for dist in link if (name := _dist_parts(dist)[0]) in unlinked]
-    lines += [f"  + {dist}" for dist in link if _dist_parts(dist)[0] not in unlinked]
-    return lines + [f"  - {dist}" for dist in unlink if _dist_parts(dist)[0] not in linked]
-
-
-def _dist_parts(dist: str) -> tuple[str, str, str]:
-    """(name, version, build) of ``[channel::]name-version-build``; a name may hold dashes, a version and
-    a build never do.  Anything else is all name, so it pairs with nothing."""
-    parts = dist.rpartition("::")[2].rsplit("-", 2)
-    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (dist, "", "")
+    unlinked = {split_dist(dist)[1]: dist for dist in unlink}
+    linked = {split_dist(dist)[1] for dist in link}
+    lines = [_change_line(unlinked[name], dist) for dist in link if (name := split_dist(dist)[1]) in unlinked]
+    lines += [f"  + {dist}" for dist in link if split_dist(dist)[1] not in unlinked]
+    return lines + [f"  - {dist}" for dist in unlink if split_dist(dist)[1] not in linked]
 
 
 def _change_line(old: str, new: str) -> str:
-    name, old_version, old_build = _dist_parts(old)
-    _, new_version, new_build = _dist_parts(new)
+    _, name, old_version, old_build = split_dist(old)
+    _, _, new_version, new_build = split_dist(new)
     return (
         f"  ~ {name} {old_version} ({old_build}) -> {new_version} ({new_build}), "
         f"{_how(old_version, new_version, old_build != new_build)}"

@@ -10,6 +10,14 @@ def spec_name(spec: str) -> str:
     return spec.strip().split(" ", 1)[0].split("::")[-1]
 
 
+def split_dist(dist: str) -> tuple[str, str, str, str]:
+    """(channel, name, version, build) of a dist string ``[channel::]name-version-build``: a name may hold
+    dashes, a version and a build never do.  Anything else is all name (no version, no build)."""
+    channel, _, rest = dist.rpartition("::")
+    parts = rest.rsplit("-", 2)
+    return (channel, parts[0], parts[1], parts[2]) if len(parts) == 3 else (channel, rest, "", "")
+
+
 _NAME_AND_VERSION = re.compile(r"^[a-z0-9_.-]+( [^\s\[\]:]+)?$")
 
 

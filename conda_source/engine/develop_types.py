@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from conda_source.mapping.overrides import Overrides
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL
+from conda_source.specs import split_dist
 
 if TYPE_CHECKING:  # only named here: a re-run with nothing to do imports none of them
     from conda_source.artifact.staging import StagingDestination
@@ -114,9 +115,8 @@ class DevelopResult:
 
 def _dist_dict(dist: str) -> dict[str, str]:
     """``channel::name-version-build`` as conda's --json lists a package."""
-    channel, _, name_version_build = dist.rpartition("::")
-    name, version, build = name_version_build.rsplit("-", 2)
-    dist_name = name_version_build
+    channel, name, version, build = split_dist(dist)
+    dist_name = dist.rpartition("::")[2]
     return {"channel": channel, "name": name, "version": version, "build_string": build, "dist_name": dist_name}
 
 

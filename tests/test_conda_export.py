@@ -180,3 +180,25 @@ def test_a_revision_whose_develop_install_is_gone_says_how_to_get_it_back(
     code, out, err = on(home, env, channel, "install", "--revision", "2", "-y")
     assert code == 0, err + out
     assert [row["channel"] for row in listed(home, env) if row["name"] == "uses-helper"] == ["local-develop"]
+
+
+def test_list_export_leaves_the_develop_install_out_and_install_file_works(
+    home: Path, channel: str, project: Path, tmp_path: Path
+) -> None:
+    """``conda list --export`` writes a file for ``conda create/install --file``: without the develop install
+    (which no channel has), with the same notice as conda export; a plain listing still shows it."""
+    env = make_test_prefix(tmp_path / "env")
+    develop(home, env, channel, project)
+    exported = conda(home, "list", "-p", str(env), "--export")
+    assert exported.returncode == 0, exported.stderr
+    assert [line for line in exported.stdout.splitlines() if not line.startswith("#")] == [
+        line for line in exported.stdout.splitlines() if line.startswith(("helper-lib=", "python="))
+    ]
+    assert exported.stderr.strip() == notice(project)
+    assert "uses-helper" in [row["name"] for row in listed(home, env)]
+    spec_file = tmp_path / "spec.txt"
+    spec_file.write_text(exported.stdout)
+    new = make_test_prefix(tmp_path / "new")  # its python is the fixture's, which no channel has
+    code, out, err = on(home, new, channel, "install", "--file", str(spec_file), "-y")
+    assert code == 0, err + out
+    assert sorted(row["name"] for row in listed(home, new)) == ["helper-lib", "python"]

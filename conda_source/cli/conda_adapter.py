@@ -199,16 +199,17 @@ def post_commands() -> Iterator[Any]:
         conda_environment.recreate_develop_installs(command)
 
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
-    yield CondaPostCommand(name="conda-source-export-left-out", action=_export("after_export"), run_for={"export"})
+    yield CondaPostCommand(name="conda-source-export-left-out", action=_export("after_export"), run_for=EXPORTING)
 
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
+EXPORTING = {"export", "list"}  # conda (env) export, and conda list --export (conda_export.before_export)
 
 
 def pre_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPreCommand
 
-    yield CondaPreCommand(name="conda-source-export-left-out", action=_export("before_export"), run_for={"export"})
+    yield CondaPreCommand(name="conda-source-export-left-out", action=_export("before_export"), run_for=EXPORTING)
 
 
 def prefix_data_loaders() -> Iterator[Any]:

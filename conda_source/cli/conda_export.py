@@ -8,13 +8,17 @@ channel of that name.  Facts, checked against conda 26.7.1:
   post-command hooks run for the command ``export``.  It reads the prefix through ``PrefixData(prefix,
   interoperability=True)``, whose ``conda_prefix_data_loaders`` run after conda-meta is read; the packages,
   the channels (taken from the packages) and the explicit URLs all come from those records.
+- ``conda list --export`` reads the prefix through ``PrefixData`` too and writes ``name=version=build`` lines
+  for ``conda create --file``; ``conda list --explicit`` names the develop install's checkout instead (its
+  own hint, conda_protect.py, says what to do with that line).
 - ``--from-history`` takes the history's requested specs of the packages ``PrefixData(prefix)`` holds, with
   the ``prefix_data_interoperability`` setting deciding which records those are.
 
-So for ``export`` only: the loader takes the develop records out of what the export reads (after conda's own
-site-packages loader, which would otherwise list the project as a pip package), ``--from-history`` reads the
-prefix as the export does, and the post-command names each develop install left out and how to carry it
-(``conda export --format conda-source``, whose exporter reads conda-meta itself and says ``carried``).
+So for ``export`` and ``list --export`` only: the loader takes the develop records out of what the export
+reads (after conda's own site-packages loader, which would otherwise list the project as a pip package),
+``--from-history`` reads the prefix as the export does, and the post-command names each develop install left
+out and how to carry it (``conda export --format conda-source``, whose exporter reads conda-meta itself and
+says ``carried``).
 Every other command sees the records as they are.
 """
 
@@ -49,11 +53,14 @@ _left_out: dict[str, LeftOut] = {}
 
 
 def before_export(command: str) -> None:
-    """A pre-command hook: what the export reads of the target prefix is filtered from now on."""
+    """A pre-command hook: what the export reads of the target prefix is filtered from now on (``conda list``:
+    only with ``--export``, whose file ``conda create --file`` reads; a listing shows everything)."""
     from conda.base.context import context
 
-    _exporting.add(Path(context.target_prefix))
     arguments = getattr(context, "_argparse_args", None) or {}
+    if command == "list" and not arguments.get("export"):
+        return
+    _exporting.add(Path(context.target_prefix))
     if arguments.get("from_history"):
         # The history's specs are those of the packages PrefixData(prefix) holds: read it as the export does.
         context._cache_["prefix_data_interoperability"] = True

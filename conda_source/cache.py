@@ -6,6 +6,10 @@ Every entry is keyed by what would change it (file paths with their size and
 mtime), so a stale entry is never used: it is just not found.  A cache that
 cannot be read or written (no home, a read-only disk, a corrupt file) is no
 cache at all, never an error.  ``CONDA_SOURCE_NO_CACHE=1`` turns it off.
+
+It does not grow for ever: an entry neither written nor read for ``STALE_AFTER`` (the probe of a python
+since replaced, the records of a deleted environment) is removed when an entry is written, at most once
+a day.  A removed entry is only work to do again.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 VERSION = "1"  # bump when the layout of an entry changes
+STALE_AFTER = 30 * 86400  # seconds without a write or a read
+_PRUNE_EVERY = 86400  # the removal of stale entries runs at most this often (the file PRUNED says when it last did)
 
 
 def directory() -> Path | None:
@@ -50,8 +57,12 @@ def load(kind: str, name: str) -> Any:
     root = directory()
     if root is None:
         return None
+    path = root / kind / f"{name}.json"
     try:
-        return json.loads((root / kind / f"{name}.json").read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
+        if time.time() - path.stat().st_mtime > _PRUNE_EVERY:
+            os.utime(path)  # read: not stale (a day's precision is enough)
+        return value
     except (OSError, ValueError):
         return None
 
@@ -69,6 +80,22 @@ def store(kind: str, name: str, value: object) -> None:
         partial.replace(path)
     with contextlib.suppress(OSError):
         partial.unlink(missing_ok=True)
+    prune(root)
+
+
+def prune(root: Path) -> None:
+    """Remove the entries not written or read for ``STALE_AFTER``, unless that was done within a day."""
+    now = time.time()
+    marker = root / "PRUNED"
+    with contextlib.suppress(OSError):
+        if now - marker.stat().st_mtime < _PRUNE_EVERY:
+            return
+    with contextlib.suppress(OSError):
+        marker.touch()
+        for entry in root.glob("*/*.json"):
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime > STALE_AFTER:
+                    entry.unlink()
 
 
 def stats(paths: Iterable[Path]) -> list[tuple[str, int, int] | None]:

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,32 @@ def test_a_removed_record_is_not_remembered(prefix: Path) -> None:
     record.unlink()
     assert not satisfied.remembered(prefix, ["python"])
     assert not satisfied.check(prefix, ["python"])
+
+
+def aged(path: Path, days: float) -> None:
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+
+
+def entry(root: Path, kind: str, name: str) -> Path:
+    return root / "conda-source" / kind / f"{name}.json"
+
+
+def test_entries_unused_for_30_days_are_removed_at_most_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe of a python since replaced, the records of a deleted environment: nothing reads them again."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for kind, name in (("probe", "old"), ("satisfied", "old"), ("probe", "recent"), ("requires", "read-lately")):
+        cache.store(kind, name, {"value": name})
+    (tmp_path / "conda-source" / "PRUNED").unlink()  # as if the last removal was long ago
+    for kind, name in (("probe", "old"), ("satisfied", "old"), ("requires", "read-lately")):
+        aged(entry(tmp_path, kind, name), 40)
+    aged(entry(tmp_path, "probe", "recent"), 20)
+    assert cache.load("requires", "read-lately") == {"value": "read-lately"}  # a read keeps it
+    cache.store("probe", "new", {"value": "new"})
+    left = sorted(str(p.relative_to(tmp_path / "conda-source")) for p in (tmp_path / "conda-source").glob("*/*.json"))
+    assert left == ["probe/new.json", "probe/recent.json", "requires/read-lately.json"]
+    aged(entry(tmp_path, "probe", "recent"), 40)
+    cache.store("probe", "newer", {"value": "newer"})  # within a day of the last removal: nothing is looked at
+    assert entry(tmp_path, "probe", "recent").exists()

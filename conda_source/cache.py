@@ -60,11 +60,12 @@ def load(kind: str, name: str) -> Any:
     path = root / kind / f"{name}.json"
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-        if time.time() - path.stat().st_mtime > _PRUNE_EVERY:
-            os.utime(path)  # read: not stale (a day's precision is enough)
-        return value
     except (OSError, ValueError):
         return None
+    with contextlib.suppress(OSError):  # a cache it may read but not write (another user's, read-only) still serves
+        if time.time() - path.stat().st_mtime > _PRUNE_EVERY:
+            os.utime(path)  # read: not stale (a day's precision is enough)
+    return value
 
 
 def store(kind: str, name: str, value: object) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -116,3 +117,20 @@ def test_entries_unused_for_30_days_are_removed_at_most_once_a_day(
     aged(entry(tmp_path, "probe", "recent"), 40)
     cache.store("probe", "newer", {"value": "newer"})  # within a day of the last removal: nothing is looked at
     assert entry(tmp_path, "probe", "recent").exists()
+
+
+def test_an_entry_that_cannot_be_marked_read_is_still_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache it may read but not write (made by another user, say with sudo; a read-only disk): an entry older
+    than a day is still used, though its time cannot be refreshed (an immutable file: even root cannot)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache.store("probe", "old", {"value": "old"})
+    path = entry(tmp_path, "probe", "old")
+    aged(path, 2)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i needs root on a file system that has it")
+    try:
+        with pytest.raises(PermissionError):
+            os.utime(path)
+        assert cache.load("probe", "old") == {"value": "old"}
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

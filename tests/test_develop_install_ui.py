@@ -391,6 +391,37 @@ def test_a_question_that_cannot_be_shown_changes_nothing(build_channel: str, pre
     assert state(prefix) == before
 
 
+def test_closed_output_and_error_pipes_are_no_traceback(build_channel: str, prefix: Path, tmp_path: Path) -> None:
+    """``2>&1 | head -0``: the question cannot be shown, nor the line saying the run stopped; the run still stops
+    before any change, with the status of a closed pipe.  A --json error whose reader went away is no traceback."""
+    project = uses_six(tmp_path)
+    before = state(prefix)
+    pipes = [os.pipe() for _ in range(2)]
+    controller, terminal = pty.openpty()
+    try:
+        for reader, _ in pipes:
+            os.close(reader)
+        os.write(controller, b"y\n")
+        command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix)]
+        completed = subprocess.run(
+            [*command, "-c", build_channel, "--no-user-mapping"], stdout=pipes[0][1], stderr=pipes[1][1], stdin=terminal
+        )
+        missing = tmp_path / "missing"
+        failed = subprocess.run(
+            [sys.executable, "-m", "conda_source", "build-local", str(missing), "--json"],
+            stdout=pipes[0][1],
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        for fd in (pipes[0][1], pipes[1][1], terminal, controller):
+            os.close(fd)
+    assert completed.returncode == 141
+    assert state(prefix) == before
+    assert (failed.returncode, failed.stderr) == (1, "")
+
+
 def test_the_backend_cannot_read_the_answer_meant_for_the_question(prefix: Path, tmp_path: Path) -> None:
     """The backend's process starts before the question is asked (early_start.py): it gets no standard input,
     so a backend that reads it finds nothing, and the user's 'y' reaches the question."""

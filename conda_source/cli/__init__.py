@@ -70,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command_line,
         describe_error,
         error_document,
+        last_word,
         output_closed,
         overrides_from,
         run_verb,
@@ -94,16 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_verb(verb(args.verb), args, invocation)
     except CondaSourceError as exc:
         if getattr(args, "json", False):
-            print(json.dumps(error_document(exc), indent=2))
+            last_word(json.dumps(error_document(exc), indent=2), sys.stdout)
         else:
             message = describe_error(exc, "conda-source: error: ")
-            print(invocation.spell(message) if invocation else message, file=sys.stderr)
+            last_word(invocation.spell(message) if invocation else message)
         return 1
     except KeyboardInterrupt:
-        print(stopped(args.verb, "interrupted"), file=sys.stderr)
+        last_word(stopped(args.verb, "interrupted"))
         return 130
     except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
-        print(stopped(args.verb, "standard output was closed before the run ended"), file=sys.stderr)
+        last_word(stopped(args.verb, "standard output was closed before the run ended"))
         return output_closed()
 
 

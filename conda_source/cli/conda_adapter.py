@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +106,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         Invocation,
         command_line,
         describe_error,
+        last_word,
         output_closed,
         overrides_from,
         run_verb,
@@ -145,7 +145,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     except CondaSourceError as exc:
         raise conda_error(exc, invocation.spell(describe_error(exc))) from None
     except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
-        print(stopped(name, "standard output was closed before the run ended"), file=sys.stderr)
+        last_word(stopped(name, "standard output was closed before the run ended"))
         return output_closed()
 
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from conda_source.mapping.overrides import Overrides
 
@@ -100,17 +100,27 @@ def run_verb(verb: Verb, args: argparse.Namespace, invocation: Invocation) -> in
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 
 
-def output_closed() -> int:
-    """Standard output's reader went away (``| head``): nothing more can be shown there.  It then goes to
-    /dev/null, so the interpreter's last flush does not fail again; the exit status is the one a shell gives
-    a command that SIGPIPE ended."""
+def output_closed(stream: TextIO | None = None) -> int:
+    """Standard output's reader (or ``stream``'s) went away (``| head``): nothing more can be shown there.  It
+    then goes to /dev/null, so the interpreter's last flush does not fail again; the exit status is the one a
+    shell gives a command that SIGPIPE ended."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, (stream or sys.stdout).fileno())
         os.close(devnull)
-    except (OSError, ValueError):  # no standard output left at all
+    except (OSError, ValueError):  # no such stream left at all
         pass
     return PIPE_CLOSED
+
+
+def last_word(text: str, stream: TextIO | None = None) -> None:
+    """A run's last words, on stderr (or ``stream``): when their reader went away too (``2>&1 | head``), only
+    the exit status is left to say it."""
+    stream = stream or sys.stderr
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        output_closed(stream)
 
 
 def describe_error(error: BaseException, label: str = "") -> str:

@@ -32,9 +32,9 @@ def directory() -> Path | None:
     """The cache directory, or None when caching is off or there is no place for it."""
     if os.environ.get("CONDA_SOURCE_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or (
-        str(Path(os.environ["HOME"], ".cache")) if os.environ.get("HOME") else ""
-    )
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not Path(base).is_absolute():  # unset, empty or relative: the XDG spec says to use the default
+        base = str(Path(os.environ["HOME"], ".cache")) if os.environ.get("HOME") else ""
     return Path(base, "conda-source") if base and Path(base).is_absolute() else None
 
 
@@ -89,7 +89,7 @@ def prune(root: Path) -> None:
     now = time.time()
     marker = root / "PRUNED"
     with contextlib.suppress(OSError):
-        if now - marker.stat().st_mtime < _PRUNE_EVERY:
+        if 0 <= now - marker.stat().st_mtime < _PRUNE_EVERY:  # a marker from the future (clock skew) is no guide
             return
     with contextlib.suppress(OSError):
         marker.touch()

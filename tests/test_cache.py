@@ -134,3 +134,21 @@ def test_an_entry_that_cannot_be_marked_read_is_still_used(tmp_path: Path, monke
         assert cache.load("probe", "old") == {"value": "old"}
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_relative_xdg_cache_home_means_the_default_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The XDG spec: a relative path in $XDG_CACHE_HOME is invalid and is ignored."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert cache.directory() == tmp_path / ".cache" / "conda-source"
+
+
+def test_a_removal_marker_from_the_future_does_not_stop_removals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache.store("probe", "old", {"value": "old"})
+    aged(entry(tmp_path, "probe", "old"), 40)
+    aged(tmp_path / "conda-source" / "PRUNED", -10)  # the clock was ten days ahead when it was written
+    cache.store("probe", "new", {"value": "new"})
+    assert not entry(tmp_path, "probe", "old").exists()

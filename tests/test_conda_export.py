@@ -196,6 +196,10 @@ def test_list_export_leaves_the_develop_install_out_and_install_file_works(
     ]
     assert exported.stderr.strip() == notice(project)
     assert "uses-helper" in [row["name"] for row in listed(home, env)]
+    # With --json (or --canonical, --explicit, --revisions) conda lists instead of writing the file: all of it.
+    as_json = conda(home, "list", "-p", str(env), "--export", "--json")
+    assert as_json.returncode == 0 and "left out" not in as_json.stderr, as_json.stderr
+    assert "uses-helper" in [row["name"] for row in json.loads(as_json.stdout)]
     spec_file = tmp_path / "spec.txt"
     spec_file.write_text(exported.stdout)
     new = make_test_prefix(tmp_path / "new")  # its python is the fixture's, which no channel has

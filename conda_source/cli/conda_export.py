@@ -58,12 +58,19 @@ def before_export(command: str) -> None:
     from conda.base.context import context
 
     arguments = getattr(context, "_argparse_args", None) or {}
-    if command == "list" and not arguments.get("export"):
+    if command == "list" and not _writes_the_export_format(arguments, bool(context.json)):
         return
     _exporting.add(Path(context.target_prefix))
     if arguments.get("from_history"):
         # The history's specs are those of the packages PrefixData(prefix) holds: read it as the export does.
         context._cache_["prefix_data_interoperability"] = True
+
+
+def _writes_the_export_format(arguments: Any, json: bool) -> bool:
+    """Whether ``conda list`` writes the ``--export`` file: as conda 26.7.1's main_list decides, where
+    --revisions, --explicit, --canonical and --json each take precedence over --export."""
+    others = ("revisions", "explicit", "canonical")
+    return bool(arguments.get("export")) and not json and not any(arguments.get(name) for name in others)
 
 
 def load(prefix: Any, records: Any) -> dict[str, Any]:

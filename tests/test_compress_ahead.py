@@ -5,12 +5,14 @@ reaches the caller, and a failure of the caller stops the thread and leaves noth
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar
 
 import pytest
 from backports import zstd
@@ -104,3 +106,60 @@ def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: P
     assert completed.returncode == 0, completed.stderr
     assert "HEAVY []" in completed.stdout
     assert len(list((tmp_path / "out").glob("demo-1.0-*.conda"))) == 1
+
+
+class Slow(StagedFile):
+    """A staged file that takes a while to open, counting how many of its kind were opened."""
+
+    opened: ClassVar[list[str]] = []
+    busy = threading.Event()
+
+    def open(self) -> BinaryIO:
+        Slow.opened.append("x")
+        Slow.busy.set()
+        time.sleep(0.2)
+        return super().open()
+
+
+def slow_members(count: int) -> dict[str, StagedFile]:
+    Slow.opened = []
+    Slow.busy.clear()
+    return {f"site-packages/demo/m{i:02}.py": Slow(b"X = 1\n") for i in range(count)}
+
+
+def test_the_tarball_step_stops_between_files_too(tmp_path: Path) -> None:
+    members = slow_members(10)
+    failing = pytest.raises(RuntimeError, match="the caller failed")
+    with failing, Compressing(members, 0, 19, tmp_path / "p"):
+        assert Slow.busy.wait(10)
+        raise RuntimeError("the caller failed")
+    assert 1 <= len(Slow.opened) < len(members)  # not every file was written into the tarball first
+
+
+def test_a_second_ctrl_c_still_waits_for_the_thread(tmp_path: Path) -> None:
+    """A Ctrl-C while the block's failure waits for the thread: the wait goes on (the thread stops within a
+    file), so nothing writes into the scratch directory as the caller removes it; the first failure stands."""
+    threads = {t.ident for t in threading.enumerate()}
+    timer = threading.Timer(0.05, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    failing = pytest.raises((RuntimeError, KeyboardInterrupt))
+    with failing as caught, Compressing(slow_members(10), 0, 19, tmp_path / "p"):
+        assert Slow.busy.wait(10)  # the thread is writing a file into the tarball
+        timer.start()  # Ctrl-C while the failure below waits for the thread
+        raise RuntimeError("the caller failed")
+    timer.join()
+    assert caught.type is RuntimeError
+    assert [t.name for t in threading.enumerate() if t.ident not in threads] == []
+
+
+def test_ctrl_c_while_waiting_for_the_file_stops_and_waits_for_the_thread(tmp_path: Path) -> None:
+    """The usual Ctrl-C: the caller waits in result(); the block then stops the thread and waits for it."""
+    threads = {t.ident for t in threading.enumerate()}
+    timer = threading.Timer(0.05, signal.pthread_kill, (threading.get_ident(), signal.SIGINT))
+    members = slow_members(10)
+    with pytest.raises(KeyboardInterrupt), Compressing(members, 0, 19, tmp_path / "p") as pkg:
+        assert Slow.busy.wait(10)
+        timer.start()
+        pkg.result()
+    timer.join()
+    assert [t.name for t in threading.enumerate() if t.ident not in threads] == []
+    assert len(Slow.opened) < len(members)

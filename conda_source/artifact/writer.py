@@ -85,10 +85,12 @@ def compress_tar(
     """``members`` as a tarball (sorted, owned by root, fixed modes and mtime) compressed into ``target``.
 
     The tarball goes to a scratch file first, removed once compressed; ``stop``, when set, ends the work
-    between two chunks (``Stopped``)."""
+    between two files or two chunks (``Stopped``)."""
     tar_path = target.with_name(f"{target.name}.tar")
     with tarfile.open(tar_path, "w") as tar:
         for name in sorted(members):
+            if stop is not None and stop.is_set():
+                raise Stopped
             member = members[name]
             entry = tarfile.TarInfo(name)
             entry.size = member.size
@@ -129,10 +131,13 @@ class Compressing:
     """``compress_tar`` in a thread while the caller goes on (zstd releases the GIL, so the two overlap).
 
     ``result()`` waits for the file and raises what the thread raised; leaving the block stops the thread
-    between two chunks and waits for it, so nothing writes into a directory its caller is removing."""
+    between two files or chunks and waits for it, so nothing writes into a directory its caller is removing.
+    The waits are on an event of its own: a Ctrl-C that interrupts ``Thread.join`` leaves Python 3.11's
+    thread saying it ended when it has not."""
 
     def __init__(self, members: Mapping[str, StagedFile], mtime: int, level: int, target: Path) -> None:
         self._stop = threading.Event()
+        self._done = threading.Event()
         self._outcome: Path | BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(members, mtime, level, target), daemon=True)
 
@@ -141,6 +146,8 @@ class Compressing:
             self._outcome = compress_tar(members, mtime, level, target, self._stop)
         except BaseException as exc:  # handed to the caller by result()
             self._outcome = exc
+        finally:
+            self._done.set()
 
     def __enter__(self) -> Compressing:
         self._thread.start()
@@ -148,10 +155,19 @@ class Compressing:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()  # a no-op when the work is done
-        self._thread.join()
+        interrupted = False
+        while True:
+            try:
+                self._done.wait()  # it stops within a file or a chunk
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: still wait, or it writes into a directory being removed
+                interrupted = True
+        self._thread.join()  # its last steps after the event
+        if interrupted and exc_info[0] is None:
+            raise KeyboardInterrupt
 
     def result(self) -> Path:
-        self._thread.join()
+        self._done.wait()
         if isinstance(self._outcome, BaseException):
             raise self._outcome
         assert self._outcome is not None

@@ -108,6 +108,32 @@ def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: P
     assert len(list((tmp_path / "out").glob("demo-1.0-*.conda"))) == 1
 
 
+def test_the_metadata_side_is_imported_only_once_the_compression_runs(tmp_path: Path) -> None:
+    """The requirement parser, the mapping and info/'s code are imported after the thread has started, so
+    their import overlaps the compression instead of delaying it."""
+    wheel = make_wheel(tmp_path)
+    probe_script = (
+        "import sys, threading\n"
+        "from conda_source.artifact import writer\n"
+        "seen = []\n"
+        "original = writer.compress_tar\n"
+        "def watched(*args, **kwargs):\n"
+        "    if threading.current_thread() is not threading.main_thread() and not seen:\n"
+        "        seen.append(sorted(m for m in ('conda_source.artifact.describe', 'packaging.requirements') "
+        "if m in sys.modules))\n"
+        "    return original(*args, **kwargs)\n"
+        "writer.compress_tar = watched\n"
+        "from conda_source.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('AT START', seen, 'AT END', 'conda_source.artifact.describe' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    command = [sys.executable, "-c", probe_script, "build-local", str(wheel), "--output-dir", str(tmp_path / "out")]
+    completed = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "AT START [[]] AT END True" in completed.stdout
+
+
 class Slow(StagedFile):
     """A staged file that takes a while to open, counting how many of its kind were opened."""
 

@@ -16,6 +16,10 @@ __all__ = ["BuiltPackage", "WheelRequest", "convert_wheel"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "BuiltPackage":
+        from conda_source.artifact.describe import BuiltPackage
+
+        return BuiltPackage
     if name in __all__:
         from conda_source.artifact import convert
 

@@ -32,16 +32,16 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
-from conda_source.artifact.describe import BuiltPackage, StagedWheel, Wanted, describe
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.limits import Limits, check_zip
 from conda_source.artifact.outputs import output_guard
-from conda_source.artifact.staging import StagingDestination
+from conda_source.artifact.staging import StagedWheel, StagingDestination
 from conda_source.artifact.writer import ZSTD_LEVEL, Compressing, assemble, compress_tar, parse_level
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 
 if TYPE_CHECKING:
+    from conda_source.artifact.describe import BuiltPackage
     from conda_source.artifact.native import BuildEnvironment
 
 _PLATFORM_TAGS = (
@@ -92,8 +92,11 @@ def _convert(request: WheelRequest, written: list[Path], scratch: Path) -> list[
     # The staged files are final (relocated on the way): they are compressed in a thread while the metadata
     # is read, the requirements mapped and info/ made; every variant shares them.
     level = request.compression_level
-    wanted = Wanted(request.mapper, request.extras, request.extra_depends, request.build_number)
     with Compressing(staged.destination.files, mtime, level, scratch / "pkg.tar.zst") as pkg:
+        # Imported only now (the requirement parser, the mapping, info/): the import overlaps the compression.
+        from conda_source.artifact.describe import Wanted, describe
+
+        wanted = Wanted(request.mapper, request.extras, request.extra_depends, request.build_number)
         built: list[BuiltPackage] = []
         for package, info in describe(staged, wanted, mtime):
             info_path = compress_tar(info, mtime, level, scratch / f"info-{len(built)}.tar.zst")

@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
-from packaging.tags import Tag
 
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
-from conda_source.artifact.layout import Layout
 from conda_source.artifact.native_depends import platform_constraints
-from conda_source.artifact.staging import StagedFile, StagingDestination
+from conda_source.artifact.staging import StagedFile, StagedWheel
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import MappedRequirement, python_pin
@@ -32,7 +30,6 @@ from conda_source.target import TargetEnv
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
-    from conda_source.artifact.native import Relocator
 
 _LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)
 
@@ -66,24 +63,6 @@ class Wanted:
     extras: tuple[str, ...]
     extra_depends: tuple[str, ...]
     build_number: int
-
-
-@dataclass(frozen=True)
-class StagedWheel:
-    """A wheel's files staged in the conda layout, and what the rest of the conversion needs of the wheel."""
-
-    wheel: Path
-    name: str
-    tags: frozenset[Tag]
-    pure: bool
-    subdir: str
-    python: str | None  # noarch: only when the request chose one
-    layout: Layout
-    destination: StagingDestination
-    relocator: Relocator | None
-    metadata_text: str
-    dist_info: str
-    notes: tuple[str, ...]
 
 
 def describe(staged: StagedWheel, wanted: Wanted, mtime: int) -> Iterator[tuple[BuiltPackage, dict[str, StagedFile]]]:

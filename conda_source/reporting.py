@@ -106,11 +106,13 @@ def dependency_lines(link: Sequence[str], unlink: Sequence[str]) -> list[str]:
 
 
 def _change_line(old: str, new: str) -> str:
-    _, name, old_version, old_build = split_dist(old)
-    _, _, new_version, new_build = split_dist(new)
+    """The channel is named when both dists carry one and they differ: it may be the only change."""
+    old_channel, name, old_version, old_build = split_dist(old)
+    new_channel, _, new_version, new_build = split_dist(new)
+    moved = f", channel {old_channel} -> {new_channel}" if old_channel and new_channel != old_channel else ""
     return (
         f"  ~ {name} {old_version} ({old_build}) -> {new_version} ({new_build}), "
-        f"{_how(old_version, new_version, old_build != new_build)}"
+        f"{_how(old_version, new_version, old_build != new_build)}{moved}"
     )
 
 

@@ -26,6 +26,12 @@ from conda_source.reporting import Change, dependency_lines, describe_plan
             id="upgrade-one-side-without-channel",
         ),
         pytest.param(
+            ["conda-forge/noarch::flit-core-4.2.0-pyhd8ed1ab_0"],
+            ["file:///c::flit-core-3.12.0-py_0"],
+            ["  ~ flit-core 3.12.0 (py_0) -> 4.2.0 (pyhd8ed1ab_0), upgraded, channel file:///c -> conda-forge/noarch"],
+            id="upgrade-and-another-channel",
+        ),
+        pytest.param(
             ["python-dateutil-2.9.0-py_1"],
             ["python-dateutil-2.9.0-py_0"],
             ["  ~ python-dateutil 2.9.0 (py_0) -> 2.9.0 (py_1), rebuilt"],
@@ -34,7 +40,7 @@ from conda_source.reporting import Change, dependency_lines, describe_plan
         pytest.param(
             ["other::six-1.16.0-py_0"],
             ["file:///tmp/ch::six-1.16.0-py_0"],
-            ["  ~ six 1.16.0 (py_0) -> 1.16.0 (py_0), replaced"],
+            ["  ~ six 1.16.0 (py_0) -> 1.16.0 (py_0), replaced, channel file:///tmp/ch -> other"],
             id="same-build-from-another-channel",
         ),
         pytest.param(

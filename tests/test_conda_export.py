@@ -195,6 +195,10 @@ def test_list_export_leaves_the_develop_install_out_and_install_file_works(
         line for line in exported.stdout.splitlines() if line.startswith(("helper-lib=", "python="))
     ]
     assert exported.stderr.strip() == notice(project)
+    # A pattern that matches only the develop install: conda finds nothing to export and fails, still with the notice.
+    only = conda(home, "list", "-p", str(env), "--export", "uses-helper")
+    assert only.returncode != 0 and "uses-helper=" not in only.stdout, only.stdout
+    assert only.stderr.strip().endswith(notice(project)), only.stderr
     assert "uses-helper" in [row["name"] for row in listed(home, env)]
     # With --json (or --canonical, --explicit, --revisions) conda lists instead of writing the file: all of it.
     as_json = conda(home, "list", "-p", str(env), "--export", "--json")

@@ -24,6 +24,7 @@ Every other command sees the records as they are.
 
 from __future__ import annotations
 
+import atexit
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,10 @@ def before_export(command: str) -> None:
     if command == "list" and not _writes_the_export_format(arguments, bool(context.json)):
         return
     _exporting.add(Path(context.target_prefix))
+    # conda runs no post-command when the command fails (``conda list --export REGEX`` matching only a develop
+    # install: "No packages match"): the notice is then said at exit.
+    atexit.unregister(_say_left_out)  # once, however many commands one process runs
+    atexit.register(_say_left_out)
     if arguments.get("from_history"):
         # The history's specs are those of the packages PrefixData(prefix) holds: read it as the export does.
         context._cache_["prefix_data_interoperability"] = True
@@ -95,10 +100,14 @@ def carried() -> None:
 
 def after_export(command: str) -> None:
     """A post-command hook: name each develop install the export left out, on stderr."""
+    _say_left_out()
+    _exporting.clear()
+
+
+def _say_left_out() -> None:
     from conda.base.context import context
 
     if not context.quiet:
         for left_out in sorted(_left_out.values(), key=lambda item: item.name):
             print(left_out, file=sys.stderr)
     _left_out.clear()
-    _exporting.clear()

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from conda_source.artifact.depends import Variant, arch_requirements, noarch_variants
 from conda_source.artifact.info import PackageIdentity, import_names, info_files
 from conda_source.artifact.native_depends import platform_constraints
-from conda_source.artifact.staging import StagedFile, StagedWheel
+from conda_source.artifact.staging import StagedFile
 from conda_source.errors import ArtifactError
 from conda_source.mapping.names import NameMapper
 from conda_source.mapping.requirements import MappedRequirement, python_pin
@@ -29,6 +29,8 @@ from conda_source.target import TargetEnv
 
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
+
+    from conda_source.artifact.convert import StagedWheel
 
 
 _LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)

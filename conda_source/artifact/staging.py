@@ -37,9 +37,6 @@ from conda_source.errors import ArtifactError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
-    from packaging.tags import Tag
-
-    from conda_source.artifact.native import Relocator
 
 CHUNK = 1 << 20
 SMALL_FILE = 256 << 10  # files up to this size may stay in memory ...
@@ -265,21 +262,3 @@ def hide_pypi_requirements(metadata: bytes) -> bytes:
     if any(line.startswith("Requires-Dist:") for line in lines):
         lines.append(f"Provides-Extra: {ORIGINAL_EXTRA}")
     return ("\n".join(lines) + blank + body).encode("utf-8")
-
-
-@dataclass(frozen=True)
-class StagedWheel:
-    """A wheel's files staged in the conda layout, and what the rest of the conversion needs of the wheel."""
-
-    wheel: Path
-    name: str
-    tags: frozenset[Tag]
-    pure: bool
-    subdir: str
-    python: str | None  # noarch: only when the request chose one
-    layout: Layout
-    destination: StagingDestination
-    relocator: Relocator | None
-    metadata_text: str
-    dist_info: str
-    notes: tuple[str, ...]

@@ -36,14 +36,9 @@ def conda_source(*args: str, answer: str | None = None, **env: str) -> subproces
 
 
 def state(prefix: Path) -> tuple[list[str], list[str]]:
-    """What an environment has: its records, and every file outside conda-meta (but the CACHEDIR.TAG that
-    py-rattler's install writes into the prefix root)."""
+    """What an environment has: its records, and every file outside conda-meta."""
     records = sorted(p.name for p in (prefix / "conda-meta").glob("*.json"))
-    files = sorted(
-        str(p.relative_to(prefix))
-        for p in prefix.rglob("*")
-        if "conda-meta" not in p.parts and p.name != "CACHEDIR.TAG"
-    )
+    files = sorted(str(p.relative_to(prefix)) for p in prefix.rglob("*") if "conda-meta" not in p.parts)
     return records, files
 
 

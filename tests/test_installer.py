@@ -44,6 +44,23 @@ def test_installer_leaves_existing_records_byte_identical(tmp_path: Path) -> Non
     assert run.returncode == 0, run.stderr
 
 
+def test_no_cache_tag_is_left_in_the_environment(tmp_path: Path) -> None:
+    """py-rattler 0.28+ writes CACHEDIR.TAG into the prefix it installs into, which makes backup tools skip the
+    environment: an install and its undo leave none behind, and one that was there stays."""
+    make_channel(tmp_path / "ch", [make_wheel(tmp_path, name="demo")])
+    prefix = make_test_prefix(tmp_path / "env")
+    installer = RattlerInstaller(probe(prefix), [(tmp_path / "ch").as_uri()])
+    snapshot = installer.snapshot()
+    assert installer.install(["demo"]).link
+    assert list((prefix / "conda-meta").glob("demo-*.json")) and not (prefix / "CACHEDIR.TAG").exists()
+    assert [d.rsplit("::")[-1].rsplit("-", 2)[0] for d in installer.restore(snapshot)] == ["demo"]
+    assert not (prefix / "CACHEDIR.TAG").exists()
+    tagged = make_test_prefix(tmp_path / "tagged")
+    (tagged / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n# the user's own\n")
+    RattlerInstaller(probe(tagged), [(tmp_path / "ch").as_uri()]).install(["demo"])
+    assert (tagged / "CACHEDIR.TAG").read_text().endswith("# the user's own\n")
+
+
 def test_nothing_to_solve_touches_nothing_and_needs_no_channel(tmp_path: Path) -> None:
     prefix = make_test_prefix(tmp_path / "env")
     before = tree_digest(prefix)

@@ -198,7 +198,7 @@ def test_a_link_after_a_project_was_written_puts_back_only_directories_that_were
     """The first link of the run comes from the backend of a project built after another was written (it
     needs it), into a directory that one created; the build fails.  Both go, and the directory with them:
     the directories to put back are the ones before anything was written, not before the link."""
-    with_lab_packages(prefix, lab_channel)  # py-rattler's first install also leaves a CACHEDIR.TAG
+    with_lab_packages(prefix, lab_channel)
     plugin = write_project(tmp_path / "plugin", "lab-plugin", members={"helper_lib/from_plugin.py": ""})
     failing = needing_at_build(bad_backend_project(tmp_path, "exit"), "lab-plugin", "lab_plugin")
     backend = failing / "_backend" / "bad_backend.py"

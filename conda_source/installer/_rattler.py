@@ -6,6 +6,9 @@ to ``Subdir``; conda-source works with both, so it installs next to that solver.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -17,6 +20,20 @@ def subdir(name: str) -> Any:
     if factory is None:  # py-rattler < 0.27; reading Platform on newer releases warns
         factory = rattler.Platform
     return factory(name)
+
+
+@contextmanager
+def no_new_cache_tag(prefix: Path) -> Iterator[None]:
+    """py-rattler 0.28+ marks every prefix it installs into as a cache (``CACHEDIR.TAG`` in its root, for pixi's
+    environments); backup tools that honour the tag then skip the whole environment.  A tag the run did not
+    find there is removed again, so the environment keeps what it had."""
+    tag = prefix / "CACHEDIR.TAG"
+    existed = tag.is_file() or tag.is_symlink()
+    try:
+        yield
+    finally:
+        if not existed:
+            tag.unlink(missing_ok=True)
 
 
 _settling = False

@@ -165,7 +165,7 @@ class RattlerInstaller:
 
         from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
 
-        from conda_source.installer._rattler import settle_at_exit, subdir
+        from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit, subdir
 
         files = sorted((self.prefix / "conda-meta").glob("*.json"))
         installed = [PrefixRecord.from_path(p) for p in files]
@@ -217,7 +217,8 @@ class RattlerInstaller:
         before_change(self.snapshots, self.prefix)
         records_before = conda_meta.snapshot_records(self.prefix)
         try:
-            _run(run_install())
+            with no_new_cache_tag(self.prefix):
+                _run(run_install())
         except Exception as exc:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
         # rattler rewrites the records of packages it was handed but left alone, dropping
@@ -238,7 +239,7 @@ class RattlerInstaller:
         """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
         from rattler import PrefixRecord, RepoDataRecord, install
 
-        from conda_source.installer._rattler import settle_at_exit
+        from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit
 
         paths = sorted((self.prefix / "conda-meta").glob("*.json"))
         now = [PrefixRecord.from_path(p) for p in paths]
@@ -259,7 +260,8 @@ class RattlerInstaller:
             )
 
         try:
-            _run(run_remove())
+            with no_new_cache_tag(self.prefix):
+                _run(run_remove())
         except Exception as exc:
             names = ", ".join(sorted(r.name.normalized for r in added))
             raise SolveError(

@@ -109,6 +109,39 @@ def test_next_run_recovers_by_itself(prefix: Path, project: Path) -> None:
     check_record_matches_disk(prefix, prefix / "conda-meta" / record)
 
 
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        pytest.param(b"", "the file is empty", id="empty-after-a-machine-crash"),
+        pytest.param(b'{"label": "x", "written": [', "Expecting value: line 1 column 28 (char 27)", id="cut-short"),
+        pytest.param(b'{"label": "x", "done": false}', "'written' is missing or not a list", id="edited"),
+        pytest.param(b"[]", "not a JSON object", id="not-an-object"),
+    ],
+)
+def test_an_unreadable_journal_changes_nothing_and_says_what_to_do(
+    prefix: Path, project: Path, damage: bytes, reason: str
+) -> None:
+    """What an interrupted change did cannot be known: the run stops before changing anything, naming the file,
+    the backup and how to go on; once that directory is gone, runs work again."""
+    assert run_cli(prefix, project, **{FAULT_ENV: "mid-files"}).returncode == -signal.SIGKILL
+    (prefix / JOURNAL).write_bytes(damage)
+    before = tree_digest(prefix)
+    again = run_cli(prefix, project)
+    journals = prefix / "conda-meta" / "conda-source" / "journal"
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {prefix / JOURNAL}: an interrupted change cannot be finished or undone, its journal is unreadable "
+        f"({reason}); nothing was changed. Check the environment's files (the backup/ directories under {journals} "
+        f"hold the ones that change had moved away), then remove {journals} to go on; the next run names any file "
+        "that change left behind"
+    )
+    assert tree_digest(prefix) == before
+    shutil.rmtree(journals)
+    refused = run_cli(prefix, project)  # the files the interrupted change wrote are nobody's now
+    assert refused.returncode == 1 and "pass --force to overwrite it" in refused.stderr, refused.stderr
+    assert run_cli(prefix, project, "--force").returncode == 0
+
+
 def test_kill_during_uninstall(prefix: Path, project: Path) -> None:
     assert run_cli(prefix, project).returncode == 0
     installed = tree_digest(prefix)

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conda_source.errors import CondaSourceError
+
 JOURNAL_DIR = Path("conda-meta") / "conda-source" / "journal"
 GROUP_FILE = JOURNAL_DIR / "group.json"
 HISTORY = "conda-meta/history"
@@ -108,13 +110,13 @@ class Journal:
 
     def mark_done(self) -> None:
         """The commit point: from here on, recovery completes the change instead of undoing it."""
-        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        entry = _read(self.file)
         entry["done"] = True
         _write(self.file, entry)
 
     def commit(self) -> None:
         """Finish a change marked done: prune what the removals emptied, then drop the journal and the backup."""
-        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        entry = _read(self.file)
         keep = set(entry["keep_dirs"])
         written = set(entry["written"])
         for relative in entry["removed"]:
@@ -138,7 +140,7 @@ class Journal:
             if self.directory.exists():
                 self._discard()
             return None
-        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        entry = _read(self.file)
         label = entry.get("label", "")
         if entry.get("done"):
             self.commit()
@@ -149,7 +151,7 @@ class Journal:
     def undo(self) -> str:
         """Put back what existed before the change and delete what it created (done or not: its backup
         is there until ``commit``); returns the change's label."""
-        entry = json.loads(self.file.read_text(encoding="utf-8"))
+        entry = _read(self.file)
         existing = set(entry.get("existing", entry.get("moved", [])))
         keep = set(entry.get("existing_dirs", [])) | set(entry.get("keep_dirs", []))
         for relative in entry.get("written", []):
@@ -238,19 +240,67 @@ class Group:
     def recover(cls, prefix: Path) -> str:
         slots = [p.name for p in (prefix / JOURNAL_DIR).iterdir() if p.is_dir() and p.name.isdigit()]
         group = cls(prefix, [Journal(prefix, slot) for slot in sorted(slots, key=int)])
-        if json.loads(group.file.read_text(encoding="utf-8")).get("done"):
+        if _read(group.file).get("done"):
             open_ = [j for j in group.journals if j.file.exists()]
-            labels = [json.loads(j.file.read_text(encoding="utf-8"))["label"] for j in open_]
+            labels = [_read(j.file)["label"] for j in open_]
             group.commit()
             return f"completed an interrupted change ({', '.join(labels)})"
         return f"rolled back an interrupted change ({', '.join(group.rollback())})"
 
 
+class JournalError(CondaSourceError):
+    """A journal that cannot be read: what the interrupted change did is unknown, so nothing is changed."""
+
+    def __init__(self, file: Path, reason: str) -> None:
+        self.file = file
+        directory = file.parent.parent if file.parent.name.isdigit() else file.parent
+        super().__init__(
+            f"{file}: an interrupted change cannot be finished or undone, its journal is unreadable ({reason}); "
+            f"nothing was changed. Check the environment's files (the backup/ directories under {directory} hold "
+            f"the ones that change had moved away), then remove {directory} to go on; the next run names any file "
+            "that change left behind"
+        )
+
+
+# What recovery reads of each file: the group's commit point, and a change's own lists.
+_GROUP_KEYS = {"done": bool}
+_CHANGE_KEYS = {"label": str, "written": list, "removed": list, "keep_dirs": list, "done": bool}
+
+
+def _read(file: Path) -> dict[str, Any]:
+    """A journal as ``_write`` left it; ``JournalError`` for anything else (a crash of the machine can leave a
+    new file empty, a person can edit it)."""
+    keys = _GROUP_KEYS if file.name == GROUP_FILE.name else _CHANGE_KEYS
+    try:
+        text = file.read_text(encoding="utf-8")
+        entry = json.loads(text) if text.strip() else None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise JournalError(file, str(exc) or type(exc).__name__) from exc
+    if entry is None:
+        raise JournalError(file, "the file is empty")
+    if not isinstance(entry, dict):
+        raise JournalError(file, "not a JSON object")
+    for key, kind in keys.items():
+        if not isinstance(entry.get(key), kind):
+            raise JournalError(file, f"'{key}' is missing or not a {kind.__name__}")
+    return entry
+
+
 def _write(file: Path, entry: dict[str, Any]) -> None:
+    """Atomic and durable: the journal must be on disk before the changes it describes, or a crash of the
+    machine could leave it empty while they are half made."""
     partial = file.with_name(file.name + ".partial")
-    partial.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, indent=2))
+        handle.flush()
+        os.fsync(handle.fileno())
     step("journal written")
     partial.replace(file)
+    directory = os.open(file.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself
+    finally:
+        os.close(directory)
     step("journal in place")
 
 

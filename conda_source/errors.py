@@ -135,3 +135,18 @@ class UnmappedDepURLError(CondaSourceError):
             f"{where}: no conda package for '{depurl}' ({reason}); map it with --map '{depurl}=CONDA-SPEC' "
             f'or in [tool.conda-source.mapping] as "{depurl}" = "CONDA-SPEC"'
         )
+
+
+class DamagedRecordError(CondaSourceError):
+    """A conda-meta record that cannot be read (the run stops before its first change, or rolls back)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        name = path.stem.rsplit("-", 2)[0]
+        prefix = path.parent.parent
+        super().__init__(
+            f"{path}: not a readable conda-meta record ({reason}); conda cannot read this environment either. "
+            f"Move that file out of {path.parent}, reinstall its package (conda install "
+            f"-p {prefix} --force-reinstall {name}, or develop-install its checkout again), then run again"
+        )

@@ -11,7 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from rattler import PrefixRecord
+from support import local_project, tree_digest
 
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
@@ -128,3 +130,34 @@ def test_a_record_rewritten_in_place_is_read_again_even_with_its_old_size_and_mt
     after = path.stat()
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
     assert conda_meta.records(prefix)["demo"].version == "2.0"
+
+
+@pytest.mark.parametrize(
+    ("content", "needs", "reason"),
+    [
+        pytest.param("", (), "the file is empty", id="empty-after-a-machine-crash"),
+        pytest.param('{"name": "broken", "version": "1.0"', (), "Expecting ',' delimiter: line 1 column 36 (char 35)",
+                     id="cut-short"),
+        pytest.param('["broken"]', (), "not a JSON object", id="not-an-object"),
+        pytest.param('{"name": "broken", "version": "1.0", "build": "0"}', ("helper-lib",),
+                     "missing field `fn` at line 1 column 50", id="as-py-rattler-reads-it"),
+    ],
+)  # fmt: skip
+def test_a_damaged_record_is_an_error_that_says_what_to_do(
+    prefix: Path, tmp_path: Path, lab_channel: Path, content: str, needs: tuple[str, ...], reason: str
+) -> None:
+    """Another package's record that cannot be read (a crash of the machine, an edit): no traceback, the file
+    named with how to repair it, and the environment as it was."""
+    damaged = prefix / "conda-meta" / "broken-1.0-0.json"
+    damaged.write_text(content, encoding="utf-8")
+    project = local_project(tmp_path, "needs-things", list(needs))
+    before = tree_digest(prefix)
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    run = subprocess.run([*command, "-c", str(lab_channel), "--no-user-mapping"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {damaged}: not a readable conda-meta record ({reason}); conda cannot read this "
+        f"environment either. Move that file out of {damaged.parent}, reinstall its package (conda install -p "
+        f"{prefix} --force-reinstall broken, or develop-install its checkout again), then run again"
+    )
+    assert tree_digest(prefix) == before

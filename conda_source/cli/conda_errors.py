@@ -63,6 +63,8 @@ _KINDS: dict[str, type[CondaSourceCondaError]] = {
     "SolveError": SolveError,
     "TargetError": TargetError,
     "ChannelError": TargetError,
+    "DamagedRecordError": TargetError,
+    "JournalError": TargetError,
     "ArtifactError": ArtifactError,
     "SettingError": SettingError,
     "InvalidProjectError": ProjectError,

@@ -163,12 +163,12 @@ class RattlerInstaller:
         if not specs or satisfied.remembered(self.prefix, specs):
             return Transaction(tuple(specs), ())  # nothing to solve, and py-rattler not even imported
 
-        from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord, VirtualPackage, install, solve
+        from rattler import Channel, Gateway, RepoDataRecord, VirtualPackage, install, solve
 
         from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit, subdir
 
         files = sorted((self.prefix / "conda-meta").glob("*.json"))
-        installed = [PrefixRecord.from_path(p) for p in files]
+        installed = conda_meta.prefix_records(files)
         installed_names = {r.name.normalized for r in installed}
         if satisfied.matching(self.prefix, specs, list(zip(files, installed, strict=True))) is not None:
             return Transaction(tuple(specs), ())  # nothing to solve
@@ -237,12 +237,12 @@ class RattlerInstaller:
 
     def restore(self, snapshot: Snapshot) -> tuple[str, ...]:
         """rattler.install is declarative: hand it what was there (left alone), and the rest goes."""
-        from rattler import PrefixRecord, RepoDataRecord, install
+        from rattler import RepoDataRecord, install
 
         from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit
 
         paths = sorted((self.prefix / "conda-meta").glob("*.json"))
-        now = [PrefixRecord.from_path(p) for p in paths]
+        now = conda_meta.prefix_records(paths)
         kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot.records]
         added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot.records]
         if not added:

@@ -67,8 +67,8 @@ def check(prefix: Path, specs: Sequence[str]) -> bool:
     """True when every spec is satisfied by an installed record (remembered, or checked with py-rattler)."""
     if not specs or remembered(prefix, specs):
         return True
-    from rattler import PrefixRecord
+    from conda_source.meta import conda_meta
 
     files = sorted((prefix / "conda-meta").glob("*.json"))
-    records = [(path, PrefixRecord.from_path(path)) for path in files]
+    records = list(zip(files, conda_meta.prefix_records(files), strict=True))
     return matching(prefix, specs, records) is not None

@@ -14,11 +14,12 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conda_source.errors import DamagedRecordError
 from conda_source.meta.journal import step
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
@@ -205,8 +206,39 @@ def all_records(prefix: Path) -> list[Record]:
         key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
         seen = _read.get(str(path))
         if seen is None or seen[0] != key:
-            seen = _read[str(path)] = (key, Record.from_json(json.loads(path.read_text(encoding="utf-8"))))
+            seen = _read[str(path)] = (key, Record.from_json(read_json(path)))
         found.append(seen[1])
+    return found
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A record file's JSON object, with the fields every reader relies on; ``DamagedRecordError`` otherwise (a
+    crash of the machine can leave a new file empty)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if text.strip() else None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DamagedRecordError(path, str(exc) or type(exc).__name__) from exc
+    if data is None:
+        raise DamagedRecordError(path, "the file is empty")
+    if not isinstance(data, dict):
+        raise DamagedRecordError(path, "not a JSON object")
+    for key in ("name", "version", "build"):
+        if not isinstance(data.get(key), str):
+            raise DamagedRecordError(path, f"'{key}' is missing or not a string")
+    return data
+
+
+def prefix_records(paths: Iterable[Path]) -> list[Any]:
+    """py-rattler's ``PrefixRecord`` of each file; ``DamagedRecordError`` for one it cannot read."""
+    from rattler import PrefixRecord
+
+    found = []
+    for path in paths:
+        try:
+            found.append(PrefixRecord.from_path(path))
+        except Exception as exc:  # py-rattler's IoError: a parse error or a missing field
+            raise DamagedRecordError(path, str(exc).strip() or type(exc).__name__) from exc
     return found
 
 

@@ -171,7 +171,7 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
 
     from conda_source.installer._rattler import settle_at_exit
 
-    installed = [PrefixRecord.from_path(p) for p in sorted((prefix / "conda-meta").glob("*.json"))]
+    installed = conda_meta.prefix_records(sorted((prefix / "conda-meta").glob("*.json")))
     with tempfile.TemporaryDirectory(prefix="conda-source-restore-") as scratch:
         kept = Path(scratch) / "record.json"
         kept.write_text(text, encoding="utf-8")

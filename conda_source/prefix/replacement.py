@@ -169,7 +169,7 @@ def _link(prefix: Path, original: Record, text: str, installer: Installer | None
 def _link_with_rattler(prefix: Path, text: str) -> None:
     from rattler import PrefixRecord, install
 
-    from conda_source.installer._rattler import settle_at_exit
+    from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit
 
     installed = conda_meta.prefix_records(sorted((prefix / "conda-meta").glob("*.json")))
     with tempfile.TemporaryDirectory(prefix="conda-source-restore-") as scratch:
@@ -190,5 +190,6 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
     import asyncio
 
     settle_at_exit()
-    asyncio.run(run())
+    with no_new_cache_tag(prefix):
+        asyncio.run(run())
     conda_meta.restore_records(snapshot)  # py-rattler rewrites records it was handed but left alone

@@ -138,11 +138,19 @@ class UnmappedDepURLError(CondaSourceError):
 
 
 class DamagedRecordError(CondaSourceError):
-    """A conda-meta record that cannot be read (the run stops before its first change, or rolls back)."""
+    """A conda-meta record, or a develop install's state, that cannot be read: the run stops before its first
+    change, or rolls back."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path, reason: str, state_of: str = "") -> None:
+        """``state_of``: for a state file, the command that writes it again."""
         self.path = path
         self.reason = reason
+        if state_of:
+            super().__init__(
+                f"{path}: not a readable develop-install state ({reason}). Move that file out of {path.parent}, "
+                f"then run {state_of} to write it again"
+            )
+            return
         name = path.stem.rsplit("-", 2)[0]
         prefix = path.parent.parent
         super().__init__(

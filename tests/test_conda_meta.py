@@ -161,3 +161,26 @@ def test_a_damaged_record_is_an_error_that_says_what_to_do(
         f"{prefix} --force-reinstall broken, or develop-install its checkout again), then run again"
     )
     assert tree_digest(prefix) == before
+
+
+def test_a_damaged_state_is_an_error_that_says_how_to_write_it_again(prefix: Path, tmp_path: Path) -> None:
+    """conda-source's own file beside a develop install's record (a crash of the machine, an edit): its next
+    develop-install stops with the command that writes it again, and that command works."""
+    project = local_project(tmp_path, "stateful", [])
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True).returncode == 0
+    state = conda_meta.state_path(prefix, "stateful")
+    state.write_text("", encoding="utf-8")
+    before = tree_digest(prefix)
+    run = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {state}: not a readable develop-install state (the file is empty). Move that file out of {state.parent}, then run develop-install {project} -p {prefix} to write "
+        "it again"
+    )
+    assert tree_digest(prefix) == before
+    assert [r.name for r, s in conda_meta.develop_installs(prefix)] == ["stateful"]  # conda's hooks go on
+    state.unlink()
+    again = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert (conda_meta.read_state(prefix, "stateful") or pytest.fail("no state")).source == str(project)

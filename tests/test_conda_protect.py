@@ -98,6 +98,18 @@ def test_install_other_keeps_a_develop_install(home: Path, developed: tuple[Path
 
 
 @pytest.mark.conda
+def test_a_damaged_state_does_not_stop_condas_commands(home: Path, developed: tuple[Path, str]) -> None:
+    """conda-source's state file beside the record unreadable (a crash of the machine): the plugin's hooks go on
+    without it, so conda's own commands work and the develop install is still kept."""
+    from conda_source.meta import conda_meta
+
+    conda_meta.state_path(developed[0], "in-tree-editable").write_text("", encoding="utf-8")
+    code, output = run(home, developed, "install", "other-pkg", "-y")
+    assert code == 0, output
+    assert kept(home, developed[0]) and "other-pkg" in [row["name"] for row in listed(home, developed[0])]
+
+
+@pytest.mark.conda
 def test_install_other_that_needs_another_version_fails_with_a_hint(
     home: Path, developed: tuple[Path, str], project: Path
 ) -> None:

@@ -253,9 +253,14 @@ def write_record(prefix: Path, record: Record) -> Path:
 
 
 def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None]]:
+    """Each develop install and its state; an unreadable state as None (conda's commands go on: the
+    project's next develop-install says what to do)."""
     for record in records(prefix).values():
         if record.is_develop:
-            yield record, read_state(prefix, record.name)
+            try:
+                yield record, read_state(prefix, record.name)
+            except DamagedRecordError:
+                yield record, None
 
 
 def state_path(prefix: Path, name: str) -> Path:
@@ -277,8 +282,20 @@ def restore_marker(name: str) -> str:
 
 
 def read_state(prefix: Path, name: str) -> DevelopState | None:
+    """The state of develop install ``name``, None when it has none; ``DamagedRecordError`` when unreadable."""
     path = state_path(prefix, name)
-    return DevelopState.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise ValueError("the file is empty")
+        return DevelopState.from_json(json.loads(text))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        record = records(prefix).get(name)
+        checkout = record.source if record is not None and record.source else "ITS-CHECKOUT"
+        reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
+        raise DamagedRecordError(path, reason, f"develop-install {checkout} -p {prefix}") from exc
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:
@@ -289,11 +306,14 @@ def develop_record(prefix: Path, root: Path) -> Record | None:
     """
     states = prefix / "conda-meta" / STATE_DIR
     for path in sorted(states.glob("*.json")) if states.is_dir() else ():
-        state = read_state(prefix, path.stem)
+        try:
+            state = read_state(prefix, path.stem)
+        except DamagedRecordError:
+            continue  # another project's, or this one's: its install says so
         if state is None or state.source != str(root):
             continue
         for candidate in sorted((prefix / "conda-meta").glob(f"{glob.escape(path.stem)}-*.json")):
-            record = Record.from_json(json.loads(candidate.read_text(encoding="utf-8")))
+            record = Record.from_json(read_json(candidate))
             if record.name == path.stem and record.is_develop:
                 return record
     return None

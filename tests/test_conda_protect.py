@@ -110,6 +110,20 @@ def test_a_damaged_state_does_not_stop_condas_commands(home: Path, developed: tu
 
 
 @pytest.mark.conda
+def test_a_damaged_record_stops_conda_with_a_message_not_an_error_report(
+    home: Path, developed: tuple[Path, str]
+) -> None:
+    """Another package's record unreadable: the plugin's hooks read the records before conda does, and say
+    what to do in one line (conda's error report, a traceback, before)."""
+    damaged = developed[0] / "conda-meta" / "broken-1.0-0.json"
+    damaged.write_text("", encoding="utf-8")
+    code, output = run(home, developed, "install", "other-pkg", "-y")
+    assert code == 1
+    assert "ERROR REPORT" not in output and "Traceback" not in output, output
+    assert f"{damaged}: not a readable conda-meta record (the file is empty)" in output, output
+
+
+@pytest.mark.conda
 def test_install_other_that_needs_another_version_fails_with_a_hint(
     home: Path, developed: tuple[Path, str], project: Path
 ) -> None:

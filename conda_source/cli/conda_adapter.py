@@ -159,9 +159,27 @@ def _reinstalled(prefix: Path, paths: Any) -> list[str]:
     return [record.name for record, state in develop_installs(prefix) if (state.source if state else "") in sources]
 
 
+def _conda_errors(action: Any) -> Any:
+    """A hook's action whose errors reach conda as conda errors: a one-line message, not conda's error report
+    (a damaged record read by a hook that runs before conda reads the prefix itself)."""
+
+    def call(*args: Any) -> Any:
+        from conda_source.errors import CondaSourceError
+
+        try:
+            return action(*args)
+        except CondaSourceError as exc:
+            from conda_source.cli.conda_errors import conda_error
+
+            raise conda_error(exc, str(exc)) from None
+
+    return call
+
+
 def pre_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPreSolve
 
+    @_conda_errors
     def pre_solve(specs_to_add: Any, specs_to_remove: Any) -> None:
         from conda_source.cli import conda_protect
 
@@ -173,6 +191,7 @@ def pre_solves() -> Iterator[Any]:
 def post_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPostSolve
 
+    @_conda_errors
     def post_solve(repodata_fn: str, unlink_precs: Any, link_precs: Any) -> None:
         from conda_source.cli import conda_protect
 
@@ -193,6 +212,7 @@ def error_hints(error: Any) -> Iterator[Any]:
 def post_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPostCommand
 
+    @_conda_errors
     def recreate(command: str) -> None:
         from conda_source.cli import conda_environment
 
@@ -223,6 +243,7 @@ def prefix_data_loaders() -> Iterator[Any]:
 def _export(name: str) -> Any:
     """A function of conda_export, imported when conda calls it (conda's own exports: develop installs left out)."""
 
+    @_conda_errors
     def call(*args: Any) -> Any:
         from conda_source.cli import conda_export
 
@@ -234,6 +255,7 @@ def _export(name: str) -> Any:
 def environment_exporters() -> Iterator[Any]:
     from conda.plugins.types import CondaEnvironmentExporter
 
+    @_conda_errors
     def export(environment: Any) -> str:
         from conda_source.cli import conda_environment
 

@@ -158,3 +158,16 @@ class DamagedRecordError(CondaSourceError):
             f"Move that file out of {path.parent}, reinstall its package (conda install "
             f"-p {prefix} --force-reinstall {name}, or develop-install its checkout again), then run again"
         )
+
+
+class FileSystemError(CondaSourceError):
+    """The operating system refused a read or write no check foresaw (a full disk, a read-only or special file
+    system): the run stopped there, and what it had changed was undone on the way out."""
+
+    def __init__(self, error: OSError) -> None:
+        self.filename = error.filename
+        check = "that path (permissions, free space, file system)" if error.filename else "free space and permissions"
+        super().__init__(
+            f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; the run stopped there and "
+            f"undid what it had changed: check {check} and run again"
+        )

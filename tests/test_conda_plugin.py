@@ -359,3 +359,26 @@ def test_a_closed_output_pipe_inside_conda_stops_the_run_cleanly(home: Path, env
     )
     assert "Traceback" not in completed.stderr
     assert [row["name"] for row in listed(home, env)] == ["python"]
+
+
+@pytest.mark.conda
+def test_a_write_the_os_refuses_is_a_conda_error_not_a_report(home: Path, tmp_path: Path) -> None:
+    """Inside conda too, a failure no check foresees (a file size limit, as a full disk) is one message."""
+    import resource
+    import signal
+
+    blobs = {f"demo/blob{i}.bin": os.urandom(600 << 10) for i in range(2)}  # each fits, their tarball does not
+    wheel = make_wheel(tmp_path, files={"demo/__init__.py": b"", **blobs})
+    out = tmp_path / "out"
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    command = [sys.executable, "-m", "conda", "build-local", str(wheel), "--output-dir", str(out)]
+    env = conda_env(home)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=limited)
+    assert result.returncode == 1, result.stderr
+    assert "ERROR REPORT" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert f"{out}/" in result.stderr and "File too large; the run stopped there and undid" in result.stderr
+    assert not out.exists()

@@ -489,6 +489,36 @@ def test_a_failed_write_into_the_environment_is_one_line_and_changes_nothing(
     assert tree_digest(prefix) == before
 
 
+def test_a_write_the_os_refuses_anywhere_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    """A failure no check foresees (here a file size limit, as a full disk would refuse a write) ends the run
+    with one line naming the file, not a traceback; the output directory is as it was (not there)."""
+    import os
+    import re
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    blobs = {f"demo/blob{i}.bin": os.urandom(600 << 10) for i in range(2)}  # each fits, their tarball does not
+    wheel = make_wheel(tmp_path, files={"demo/__init__.py": b"", **blobs})
+    out = tmp_path / "out"
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    command = [sys.executable, "-m", "conda_source", "build-local", str(wheel), "--output-dir", str(out)]
+    run = subprocess.run(command, capture_output=True, text=True, preexec_fn=limited)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert re.fullmatch(
+        rf"conda-source: error: {re.escape(str(out))}/\S+: File too large; the run stopped there and undid what it "
+        r"had changed: check that path \(permissions, free space, file system\) and run again",
+        run.stderr.strip().splitlines()[-1],
+    ), run.stderr
+    assert not out.exists()
+
+
 def test_solver_errors_blame_whole_names_only() -> None:
     from conda_source.engine.origins import mentioned
 

@@ -87,6 +87,24 @@ def compress_tar(
     The tarball goes to a scratch file first, removed once compressed; ``stop``, when set, ends the work
     between two files or two chunks (``Stopped``)."""
     tar_path = target.with_name(f"{target.name}.tar")
+    try:
+        _tar_and_compress(members, mtime, level, target, tar_path, stop)
+    except OSError as exc:
+        if exc.errno is not None and exc.filename is None:  # a write refused (a full disk): name where they went
+            raise OSError(exc.errno, exc.strerror, str(target.parent)) from exc
+        raise
+    tar_path.unlink()  # free the scratch space before the next component
+    return target
+
+
+def _tar_and_compress(
+    members: Mapping[str, StagedFile],
+    mtime: int,
+    level: int,
+    target: Path,
+    tar_path: Path,
+    stop: threading.Event | None,
+) -> None:
     with tarfile.open(tar_path, "w") as tar:
         for name in sorted(members):
             if stop is not None and stop.is_set():
@@ -102,8 +120,6 @@ def compress_tar(
                 tar.addfile(entry, stream)
     with tar_path.open("rb") as source, target.open("xb") as compressed:
         _compress(source, compressed, tar_path.stat().st_size, level, stop)
-    tar_path.unlink()  # free the scratch space before the next component
-    return target
 
 
 def assemble(output_dir: Path, stem: str, pkg: Path, info: Path, mtime: int) -> Path:

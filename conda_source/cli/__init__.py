@@ -12,6 +12,11 @@ import json
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conda_source.cli.invocation import Invocation
+    from conda_source.errors import CondaSourceError
 
 VERBS = {
     "plan": "conda_source.cli.plan",
@@ -68,8 +73,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from conda_source.cli.invocation import (
         Invocation,
         command_line,
-        describe_error,
-        error_document,
         last_word,
         output_closed,
         overrides_from,
@@ -94,18 +97,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return run_verb(verb(args.verb), args, invocation)
     except CondaSourceError as exc:
-        if getattr(args, "json", False):
-            last_word(json.dumps(error_document(exc), indent=2), sys.stdout)
-        else:
-            message = describe_error(exc, "conda-source: error: ")
-            last_word(invocation.spell(message) if invocation else message)
-        return 1
+        return main_failed(args, invocation, exc)
     except KeyboardInterrupt:
         last_word(stopped(args.verb, "interrupted"))
         return 130
     except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
         last_word(stopped(args.verb, "standard output was closed before the run ended"))
         return output_closed()
+    except OSError as exc:
+        from conda_source.errors import FileSystemError
+
+        return main_failed(args, invocation, FileSystemError(exc))
+
+
+def main_failed(args: argparse.Namespace, invocation: Invocation | None, error: CondaSourceError) -> int:
+    """Say why the run failed, as a JSON error document with ``--json``; the exit status."""
+    from conda_source.cli.invocation import describe_error, error_document, last_word
+
+    if getattr(args, "json", False):
+        last_word(json.dumps(error_document(error), indent=2), sys.stdout)
+    else:
+        message = describe_error(error, "conda-source: error: ")
+        last_word(invocation.spell(message) if invocation else message)
+    return 1
 
 
 def entry() -> None:

@@ -147,6 +147,11 @@ def run(name: str, args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the summary's own print handles its failure (run_verb): this one stopped the run
         last_word(stopped(name, "standard output was closed before the run ended"))
         return output_closed()
+    except OSError as exc:
+        from conda_source.errors import FileSystemError
+
+        failed = FileSystemError(exc)
+        raise conda_error(failed, invocation.spell(describe_error(failed))) from None
 
 
 def _reinstalled(prefix: Path, paths: Any) -> list[str]:

@@ -258,9 +258,10 @@ def develop_installs(prefix: Path) -> Iterator[tuple[Record, DevelopState | None
     for record in records(prefix).values():
         if record.is_develop:
             try:
-                yield record, read_state(prefix, record.name)
+                state = read_state(prefix, record.name)
             except DamagedRecordError:
-                yield record, None
+                state = None
+            yield record, state
 
 
 def state_path(prefix: Path, name: str) -> Path:

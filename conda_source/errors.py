@@ -171,3 +171,17 @@ class FileSystemError(CondaSourceError):
             f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; the run stopped there and "
             f"undid what it had changed: check {check} and run again"
         )
+
+
+class JournalError(CondaSourceError):
+    """A journal that cannot be read: what the interrupted change did is unknown, so nothing is changed."""
+
+    def __init__(self, file: Path, reason: str) -> None:
+        self.file = file
+        directory = file.parent.parent if file.parent.name.isdigit() else file.parent
+        super().__init__(
+            f"{file}: an interrupted change cannot be finished or undone, its journal is unreadable ({reason}); "
+            f"nothing was changed. Check the environment's files (the backup/ directories under {directory} hold "
+            f"the ones that change had moved away), then remove {directory} to go on; the next run names any file "
+            "that change left behind"
+        )

@@ -15,7 +15,7 @@ import pytest
 from rattler import PrefixRecord
 from support import local_project, tree_digest
 
-from conda_source.meta import conda_meta, history
+from conda_source.meta import conda_meta, history, record_reading
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL, DevelopState, PathEntry, Record
 
 
@@ -91,9 +91,9 @@ def test_restore_records_puts_back_what_another_installer_rewrote(tmp_path: Path
     prefix = tmp_path / "env"
     (prefix / "conda-meta").mkdir(parents=True)
     path = conda_meta.write_record(prefix, develop_record(tmp_path / "src"))
-    snapshot = conda_meta.snapshot_records(prefix)
+    snapshot = record_reading.snapshot_records(prefix)
     path.write_text("{}")
-    conda_meta.restore_records(snapshot)
+    record_reading.restore_records(snapshot)
     assert path.read_bytes() == snapshot[path]
 
 

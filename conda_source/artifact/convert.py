@@ -35,6 +35,7 @@ from packaging.version import Version
 from conda_source.artifact.layout import Layout
 from conda_source.artifact.limits import Limits, check_zip
 from conda_source.artifact.outputs import output_guard
+from conda_source.artifact.staged_wheel import StagedWheel
 from conda_source.artifact.staging import StagingDestination
 from conda_source.artifact.writer import ZSTD_LEVEL, Compressing, assemble, compress_tar, parse_level
 from conda_source.errors import ArtifactError
@@ -42,7 +43,7 @@ from conda_source.mapping.names import NameMapper
 
 if TYPE_CHECKING:
     from conda_source.artifact.describe import BuiltPackage
-    from conda_source.artifact.native import BuildEnvironment, Relocator
+    from conda_source.artifact.native import BuildEnvironment
 
 _PLATFORM_TAGS = (
     (re.compile(r"^(many|musl)?linux.*_x86_64$"), "linux-64"),
@@ -66,24 +67,6 @@ class WheelRequest:
     limits: Limits = field(default_factory=Limits)  # what the wheel may unpack to
     built_in: BuildEnvironment | None = None  # the environment the wheel was built in: relocate and check it
     compression_level: int = ZSTD_LEVEL  # zstd, 1 (fastest) to 22 (smallest)
-
-
-@dataclass(frozen=True)
-class StagedWheel:
-    """A wheel's files staged in the conda layout, and what the rest of the conversion needs of the wheel."""
-
-    wheel: Path
-    name: str
-    tags: frozenset[Tag]
-    pure: bool
-    subdir: str
-    python: str | None  # noarch: only when the request chose one
-    layout: Layout
-    destination: StagingDestination
-    relocator: Relocator | None
-    metadata_text: str
-    dist_info: str
-    notes: tuple[str, ...]
 
 
 def convert_wheel(request: WheelRequest) -> list[BuiltPackage]:

@@ -30,7 +30,7 @@ from conda_source.target import TargetEnv
 if TYPE_CHECKING:
     from packaging.metadata import Metadata
 
-    from conda_source.artifact.convert import StagedWheel
+    from conda_source.artifact.staged_wheel import StagedWheel
 
 
 _LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|AUTHORS)", re.IGNORECASE)

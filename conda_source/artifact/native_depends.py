@@ -27,13 +27,13 @@ def host_run_exports(prefix: Path, names: Iterable[str]) -> tuple[tuple[str, ...
     Each is read from ``info/run_exports.json`` of the package the record was installed from:
     its extracted directory in the package cache, else its archive (cached or a ``file://`` url).
     """
-    from conda_source.meta import conda_meta  # (a wheel's build-local never loads it)
+    from conda_source.meta.record_reading import read_json  # (a wheel's build-local never loads it)
 
     wanted = set(names)
     exports: list[str] = []
     notes: list[str] = []
     for path in sorted((prefix / "conda-meta").glob("*.json")):
-        record = conda_meta.read_json(path)
+        record = read_json(path)
         if record.get("name") not in wanted:
             continue
         found = _run_exports(record)

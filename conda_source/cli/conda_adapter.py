@@ -59,6 +59,8 @@ def settings() -> Iterator[Any]:
 def health_checks() -> Iterator[Any]:
     from conda.plugins.types import CondaHealthCheck
 
+    from conda_source.cli.conda_doctor import health_fix, health_report, protection_fix, protection_report
+
     yield CondaHealthCheck(
         name="conda-source-develop-installs",
         action=health_report,
@@ -164,7 +166,7 @@ def _reinstalled(prefix: Path, paths: Any) -> list[str]:
     return [record.name for record, state in develop_installs(prefix) if (state.source if state else "") in sources]
 
 
-def _conda_errors(action: Any) -> Any:
+def as_conda_errors(action: Any) -> Any:
     """A hook's action whose errors reach conda as conda errors: a one-line message, not conda's error report
     (a damaged record read by a hook that runs before conda reads the prefix itself)."""
 
@@ -184,7 +186,7 @@ def _conda_errors(action: Any) -> Any:
 def pre_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPreSolve
 
-    @_conda_errors
+    @as_conda_errors
     def pre_solve(specs_to_add: Any, specs_to_remove: Any) -> None:
         from conda_source.cli import conda_protect
 
@@ -196,7 +198,7 @@ def pre_solves() -> Iterator[Any]:
 def post_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPostSolve
 
-    @_conda_errors
+    @as_conda_errors
     def post_solve(repodata_fn: str, unlink_precs: Any, link_precs: Any) -> None:
         from conda_source.cli import conda_protect
 
@@ -217,7 +219,7 @@ def error_hints(error: Any) -> Iterator[Any]:
 def post_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPostCommand
 
-    @_conda_errors
+    @as_conda_errors
     def recreate(command: str) -> None:
         from conda_source.cli import conda_environment
 
@@ -248,7 +250,7 @@ def prefix_data_loaders() -> Iterator[Any]:
 def _export(name: str) -> Any:
     """A function of conda_export, imported when conda calls it (conda's own exports: develop installs left out)."""
 
-    @_conda_errors
+    @as_conda_errors
     def call(*args: Any) -> Any:
         from conda_source.cli import conda_export
 
@@ -260,7 +262,7 @@ def _export(name: str) -> Any:
 def environment_exporters() -> Iterator[Any]:
     from conda.plugins.types import CondaEnvironmentExporter
 
-    @_conda_errors
+    @as_conda_errors
     def export(environment: Any) -> str:
         from conda_source.cli import conda_environment
 
@@ -287,84 +289,3 @@ def environment_specifiers() -> Iterator[Any]:
         default_filenames=("*.conda-source.yml", "*.conda-source.yaml"),
         description="conda packages plus develop installs, re-created from their checkouts by conda-source",
     )
-
-
-def health_report(prefix: str, verbose: bool) -> None:
-    """conda doctor: one line per problem, in conda's style."""
-    from conda.base.constants import OK_MARK, X_MARK
-
-    from conda_source.prefix.health import check_prefix
-
-    findings = check_prefix(Path(prefix))
-    if not findings:
-        print(f"{OK_MARK} conda-source develop installs are up to date and intact.\n")
-        return
-    print(f"{X_MARK} conda-source develop installs that need attention:\n")
-    for finding in findings:
-        print(f"  {finding}")
-    print()
-
-
-def protection_report(prefix: str, verbose: bool) -> None:
-    """conda doctor: only an environment that asked for protection from pip is looked at."""
-    from conda.base.constants import OK_MARK, X_MARK
-
-    from conda_source.prefix import pip_protection
-
-    if not pip_protection.requested(Path(prefix)):
-        return
-    from conda_source.target import probe
-
-    path = pip_protection.missing(probe(Path(prefix)))
-    if path is None:
-        print(f"{OK_MARK} This environment is protected from pip (PEP 668 EXTERNALLY-MANAGED).\n")
-    else:
-        print(f"{X_MARK} This environment asked to be protected from pip, but {path} is missing.\n")
-
-
-def protection_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
-    from conda_source.prefix import pip_protection
-    from conda_source.target import probe
-
-    environment = probe(Path(prefix))
-    path = pip_protection.missing(environment)
-    if path is None:
-        print("No protection from pip to restore.")
-        return 0
-    print(f"  write {path}")
-    confirm("Proceed?")
-    pip_protection.protect(environment)
-    print(f"Wrote {path}: pip refuses to install into this environment again.")
-    return 0
-
-
-def health_fix(prefix: str, args: argparse.Namespace, confirm: Any) -> int:
-    """Reinstall stale or damaged develop installs from their source; remove those whose source is gone."""
-    from conda_source.engine.develop_install import DevelopRequest, develop_install
-    from conda_source.engine.uninstall import UninstallRequest, develop_uninstall
-    from conda_source.prefix.health import check_prefix
-    from conda_source.target import probe
-
-    # A forced overlap is undone by uninstalling, a replaced package put back by the next run: only reported.
-    findings = [f for f in check_prefix(Path(prefix)) if f.problem in ("stale", "damaged")]
-    if not findings:
-        print("No conda-source develop installs need fixing.")
-        return 0
-    sources = sorted({f.source for f in findings})
-    gone = [Path(s) for s in sources if not Path(s).is_dir()]
-    present = [Path(s) for s in sources if Path(s).is_dir()]
-    for source in present:
-        print(f"  reinstall from {source}")
-    for source in gone:
-        print(f"  remove the develop install of {source} (its source is gone)")
-    confirm("Proceed?")
-    environment = probe(Path(prefix))
-    if present:
-        result = develop_install(DevelopRequest(tuple(present), environment, deps=False, command="conda doctor --fix"))
-        for project in result.projects:
-            print(f"Reinstalled {project.name} {project.version} from {project.source}.")
-    if gone:
-        removed = develop_uninstall(UninstallRequest(tuple(gone), environment, "conda doctor --fix"))
-        for dist in removed.removed:
-            print(f"Removed {dist}.")
-    return 0

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from conda_source.errors import ChannelError, CondaSourceError
 from conda_source.installer import satisfied
-from conda_source.meta import conda_meta
+from conda_source.meta import record_reading
 from conda_source.target import Environment
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class RattlerInstaller:
         from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit, subdir
 
         files = sorted((self.prefix / "conda-meta").glob("*.json"))
-        installed = conda_meta.prefix_records(files)
+        installed = record_reading.prefix_records(files)
         installed_names = {r.name.normalized for r in installed}
         if satisfied.matching(self.prefix, specs, list(zip(files, installed, strict=True))) is not None:
             return Transaction(tuple(specs), ())  # nothing to solve
@@ -215,7 +215,7 @@ class RattlerInstaller:
             )
 
         before_change(self.snapshots, self.prefix)
-        records_before = conda_meta.snapshot_records(self.prefix)
+        records_before = record_reading.snapshot_records(self.prefix)
         try:
             with no_new_cache_tag(self.prefix):
                 _run(run_install())
@@ -223,7 +223,7 @@ class RattlerInstaller:
             raise SolveError(specs, f"installing failed: {str(exc).strip()}") from exc
         # rattler rewrites the records of packages it was handed but left alone, dropping
         # conda's requested_spec; they are pinned and unchanged, so their records are restored.
-        conda_meta.restore_records(records_before)
+        record_reading.restore_records(records_before)
         channel_dists = sorted(f"{str(r.channel).rstrip('/')}::{r.name.normalized}-{r.version}-{r.build}" for r in new)
         # Requirements of a project, never what the user asked for: no "update specs" for conda to read.
         from conda_source.meta import history
@@ -242,7 +242,7 @@ class RattlerInstaller:
         from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit
 
         paths = sorted((self.prefix / "conda-meta").glob("*.json"))
-        now = conda_meta.prefix_records(paths)
+        now = record_reading.prefix_records(paths)
         kept: list[RepoDataRecord] = [r for p, r in zip(paths, now, strict=True) if p.name in snapshot.records]
         added = [r for p, r in zip(paths, now, strict=True) if p.name not in snapshot.records]
         if not added:

@@ -67,8 +67,8 @@ def check(prefix: Path, specs: Sequence[str]) -> bool:
     """True when every spec is satisfied by an installed record (remembered, or checked with py-rattler)."""
     if not specs or remembered(prefix, specs):
         return True
-    from conda_source.meta import conda_meta
+    from conda_source.meta import record_reading
 
     files = sorted((prefix / "conda-meta").glob("*.json"))
-    records = list(zip(files, conda_meta.prefix_records(files), strict=True))
+    records = list(zip(files, record_reading.prefix_records(files), strict=True))
     return matching(prefix, specs, records) is not None

@@ -14,13 +14,14 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conda_source.errors import DamagedRecordError
 from conda_source.meta.journal import step
+from conda_source.meta.record_reading import read_json
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
 STATE_DIR = "conda-source"
@@ -211,37 +212,6 @@ def all_records(prefix: Path) -> list[Record]:
     return found
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """A record file's JSON object, with the fields every reader relies on; ``DamagedRecordError`` otherwise (a
-    crash of the machine can leave a new file empty)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if text.strip() else None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DamagedRecordError(path, str(exc) or type(exc).__name__) from exc
-    if data is None:
-        raise DamagedRecordError(path, "the file is empty")
-    if not isinstance(data, dict):
-        raise DamagedRecordError(path, "not a JSON object")
-    for key in ("name", "version", "build"):
-        if not isinstance(data.get(key), str):
-            raise DamagedRecordError(path, f"'{key}' is missing or not a string")
-    return data
-
-
-def prefix_records(paths: Iterable[Path]) -> list[Any]:
-    """py-rattler's ``PrefixRecord`` of each file; ``DamagedRecordError`` for one it cannot read."""
-    from rattler import PrefixRecord
-
-    found = []
-    for path in paths:
-        try:
-            found.append(PrefixRecord.from_path(path))
-        except Exception as exc:  # py-rattler's IoError: a parse error or a missing field
-            raise DamagedRecordError(path, str(exc).strip() or type(exc).__name__) from exc
-    return found
-
-
 # The records this process read, by file: the latest content of each (inode, size, times) only.
 _read: dict[str, tuple[tuple[int, int, int, int], Record]] = {}
 
@@ -370,20 +340,6 @@ def prefix_lock(prefix: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
-
-
-def snapshot_records(prefix: Path) -> dict[Path, bytes]:
-    """The bytes of every record, to restore what a third-party installer rewrote needlessly."""
-    return {path: path.read_bytes() for path in (prefix / "conda-meta").glob("*.json")}
-
-
-def restore_records(snapshot: dict[Path, bytes]) -> None:
-    """Put back records that still exist but were rewritten."""
-    for path, data in snapshot.items():
-        if path.is_file() and path.read_bytes() != data:
-            partial = path.with_name(path.name + ".partial")
-            partial.write_bytes(data)
-            partial.replace(path)
 
 
 def _write_json_atomically(path: Path, data: object) -> None:

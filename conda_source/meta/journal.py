@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conda_source.errors import CondaSourceError
+from conda_source.errors import JournalError
 
 JOURNAL_DIR = Path("conda-meta") / "conda-source" / "journal"
 GROUP_FILE = JOURNAL_DIR / "group.json"
@@ -246,20 +246,6 @@ class Group:
             group.commit()
             return f"completed an interrupted change ({', '.join(labels)})"
         return f"rolled back an interrupted change ({', '.join(group.rollback())})"
-
-
-class JournalError(CondaSourceError):
-    """A journal that cannot be read: what the interrupted change did is unknown, so nothing is changed."""
-
-    def __init__(self, file: Path, reason: str) -> None:
-        self.file = file
-        directory = file.parent.parent if file.parent.name.isdigit() else file.parent
-        super().__init__(
-            f"{file}: an interrupted change cannot be finished or undone, its journal is unreadable ({reason}); "
-            f"nothing was changed. Check the environment's files (the backup/ directories under {directory} hold "
-            f"the ones that change had moved away), then remove {directory} to go on; the next run names any file "
-            "that change left behind"
-        )
 
 
 # What recovery reads of each file: the group's commit point, and a change's own lists.

@@ -21,7 +21,7 @@ from typing import Any
 
 from conda_source.errors import CondaSourceError
 from conda_source.installer.installer import Installer
-from conda_source.meta import conda_meta, history
+from conda_source.meta import conda_meta, history, record_reading
 from conda_source.meta.conda_meta import STATE_DIR, Record
 from conda_source.meta.journal import step
 from conda_source.specs import spec_name
@@ -171,12 +171,12 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
 
     from conda_source.installer._rattler import no_new_cache_tag, settle_at_exit
 
-    installed = conda_meta.prefix_records(sorted((prefix / "conda-meta").glob("*.json")))
+    installed = record_reading.prefix_records(sorted((prefix / "conda-meta").glob("*.json")))
     with tempfile.TemporaryDirectory(prefix="conda-source-restore-") as scratch:
         kept = Path(scratch) / "record.json"
         kept.write_text(text, encoding="utf-8")
         record = PrefixRecord.from_path(kept)
-    snapshot = conda_meta.snapshot_records(prefix)
+    snapshot = record_reading.snapshot_records(prefix)
 
     async def run() -> None:
         await install(
@@ -192,4 +192,4 @@ def _link_with_rattler(prefix: Path, text: str) -> None:
     settle_at_exit()
     with no_new_cache_tag(prefix):
         asyncio.run(run())
-    conda_meta.restore_records(snapshot)  # py-rattler rewrites records it was handed but left alone
+    record_reading.restore_records(snapshot)  # py-rattler rewrites records it was handed but left alone

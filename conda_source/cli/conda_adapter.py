@@ -199,17 +199,24 @@ def post_commands() -> Iterator[Any]:
         conda_environment.recreate_develop_installs(command)
 
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
-    yield CondaPostCommand(name="conda-source-export-left-out", action=_export("after_export"), run_for=EXPORTING)
+    yield CondaPostCommand(
+        name="conda-source-export-left-out", action=_call("conda_export", "after_export"), run_for=EXPORTING
+    )
+    yield CondaPostCommand(name=CARRY, action=_call("conda_clone", "after_copy"), run_for=COPYING)
 
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
 EXPORTING = {"export", "list"}  # conda (env) export, and conda list --export (conda_export.before_export)
+COPYING, CARRY = {"create", "rename"}, "conda-source-carry-develop-installs"  # create --clone (conda_clone)
 
 
 def pre_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPreCommand
 
-    yield CondaPreCommand(name="conda-source-export-left-out", action=_export("before_export"), run_for=EXPORTING)
+    yield CondaPreCommand(
+        name="conda-source-export-left-out", action=_call("conda_export", "before_export"), run_for=EXPORTING
+    )
+    yield CondaPreCommand(name=CARRY, action=_call("conda_clone", "before_copy"), run_for=COPYING)
 
 
 def prefix_data_loaders() -> Iterator[Any]:
@@ -217,16 +224,16 @@ def prefix_data_loaders() -> Iterator[Any]:
 
     # conda runs the loaders in the order of their names: this one after conda's "pypi", which would otherwise
     # list a develop install taken out of the records as a pip package.
-    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_export("load"))
+    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_call("conda_export", "load"))
 
 
-def _export(name: str) -> Any:
-    """A function of conda_export, imported when conda calls it (conda's own exports: develop installs left out)."""
+def _call(module: str, name: str) -> Any:
+    """A function of ``conda_source.cli.MODULE``, imported when conda calls it."""
 
     def call(*args: Any) -> Any:
-        from conda_source.cli import conda_export
+        import importlib
 
-        return getattr(conda_export, name)(*args)
+        return getattr(importlib.import_module(f"conda_source.cli.{module}"), name)(*args)
 
     return call
 

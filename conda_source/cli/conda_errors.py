@@ -95,3 +95,7 @@ class DevelopInstallProtectedError(CondaError):  # type: ignore[misc]
         self.message = message
         self.package = install.name
         self.source = install.source
+
+
+class DevelopInstallNotCarriedError(CondaSourceCondaError):
+    """conda create --clone or conda rename would copy a develop install it cannot carry: stopped first."""

@@ -40,6 +40,7 @@ class DevelopInstall:
     version: str
     build: str
     source: str
+    python: str = ""  # the python minor it is built for (its record depends on python X.Y.*)
 
     @property
     def pin(self) -> str:
@@ -56,10 +57,17 @@ def develop_installs(prefix: Path) -> dict[str, DevelopInstall]:
         return {}
     return {
         record.name: DevelopInstall(
-            record.name, record.version, record.build, (state.source if state else record.source) or "(unknown)"
+            record.name,
+            record.version,
+            record.build,
+            (state.source if state else record.source) or "(unknown)",
+            next((m.group(1) for m in map(_PYTHON_PIN.match, record.depends) if m), ""),
         )
         for record, state in conda_meta.develop_installs(prefix)
     }
+
+
+_PYTHON_PIN = re.compile(r"python >=(\d+\.\d+),<")  # mapping.requirements.python_pin
 
 
 def pins(prefix: Path, named: Iterable[str]) -> list[str]:
@@ -140,6 +148,16 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
                 f"{install.name}; to give it up, run conda develop-install --uninstall {install.source}.",
                 "conda_source_develop_install_kept",
             )
+    if "python" in _named and "Unsatisfiable" in type(error).__name__:
+        for install in develop_installs(prefix).values():
+            if install.python:
+                yield (
+                    f"{install} is built for python {install.python} (its files are in lib/python{install.python}/"
+                    f"site-packages), so conda keeps python {install.python} for it. To change python, run conda "
+                    f"develop-install --uninstall {install.source} {_spelled(prefix)}, then this command again, then "
+                    f"conda develop-install {install.source} {_spelled(prefix)} (it builds it for the new python).",
+                    "conda_source_develop_install_python",
+                )
     names = _develop_names_in(text)
     has_meta = (prefix / "conda-meta").is_dir()
     known = history.history_sources(prefix) if names and has_meta else {}

@@ -199,24 +199,21 @@ def post_commands() -> Iterator[Any]:
         conda_environment.recreate_develop_installs(command)
 
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
-    yield CondaPostCommand(
-        name="conda-source-export-left-out", action=_call("conda_export", "after_export"), run_for=EXPORTING
-    )
-    yield CondaPostCommand(name=CARRY, action=_call("conda_clone", "after_copy"), run_for=COPYING)
+    yield CondaPostCommand(name=LEFT_OUT, action=_call("export", "after_export"), run_for=EXPORTING)
+    yield CondaPostCommand(name=CARRY, action=_call("clone", "after_copy"), run_for=COPYING)
 
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
 EXPORTING = {"export", "list"}  # conda (env) export, and conda list --export (conda_export.before_export)
+LEFT_OUT = "conda-source-export-left-out"
 COPYING, CARRY = {"create", "rename"}, "conda-source-carry-develop-installs"  # create --clone (conda_clone)
 
 
 def pre_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPreCommand
 
-    yield CondaPreCommand(
-        name="conda-source-export-left-out", action=_call("conda_export", "before_export"), run_for=EXPORTING
-    )
-    yield CondaPreCommand(name=CARRY, action=_call("conda_clone", "before_copy"), run_for=COPYING)
+    yield CondaPreCommand(name=LEFT_OUT, action=_call("export", "before_export"), run_for=EXPORTING)
+    yield CondaPreCommand(name=CARRY, action=_call("clone", "before_copy"), run_for=COPYING)
 
 
 def prefix_data_loaders() -> Iterator[Any]:
@@ -224,16 +221,17 @@ def prefix_data_loaders() -> Iterator[Any]:
 
     # conda runs the loaders in the order of their names: this one after conda's "pypi", which would otherwise
     # list a develop install taken out of the records as a pip package.
-    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_call("conda_export", "load"))
+    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_call("export", "load"))
 
 
 def _call(module: str, name: str) -> Any:
-    """A function of ``conda_source.cli.MODULE``, imported when conda calls it."""
+    """A function of conda_export (``export``: develop installs left out of conda's exports) or conda_clone
+    (``clone``: carried by a clone), imported when conda calls it."""
 
     def call(*args: Any) -> Any:
-        import importlib
+        from conda_source.cli import conda_clone, conda_export
 
-        return getattr(importlib.import_module(f"conda_source.cli.{module}"), name)(*args)
+        return getattr(conda_clone if module == "clone" else conda_export, name)(*args)
 
     return call
 

@@ -129,9 +129,9 @@ def test_a_clone_that_cannot_carry_it_stops_before_anything_changes(
         assert result.returncode == 1
         assert (
             f"DevelopInstallNotCarriedError: in-tree-editable 0.4.0 (develop install of {project}) in {source}: "
-            "bin/in-tree-editable is missing or was changed by another installer, so conda cannot copy it; nothing "
-            f"was changed: run conda doctor -n dev --fix (or conda develop-install --uninstall {project} -n dev), "
-            "then run the command again"
+            "bin/in-tree-editable is missing or was changed by another installer, so its record is no longer true; "
+            f"nothing was changed: run conda doctor -n dev --fix (or conda develop-install --uninstall {project} -n "
+            "dev), then the command again"
         ) in result.stderr.splitlines()
         assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
 

@@ -7,6 +7,7 @@ installs' files, so the adoption is checked here without conda (tests/test_conda
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from lab import PYTHON, write_project
 from support import copy_project, prefix_state
 
 from conda_source import api
@@ -75,8 +77,8 @@ def test_a_damaged_develop_install_is_not_carried(project: Path, tmp_path: Path)
         copied.carried(source, "-n dev")
     assert str(raised.value) == (
         f"in-tree-editable 0.4.0 (develop install of {project}) in {source}: bin/in-tree-editable is missing or was "
-        "changed by another installer, so conda cannot copy it; nothing was changed: run conda doctor -n dev --fix "
-        f"(or conda develop-install --uninstall {project} -n dev), then run the command again"
+        "changed by another installer, so its record is no longer true; nothing was changed: run conda doctor -n dev "
+        f"--fix (or conda develop-install --uninstall {project} -n dev), then the command again"
     )
 
 
@@ -88,8 +90,26 @@ def test_a_develop_install_forced_over_a_file_is_not_carried(project: Path, tmp_
         copied.carried(source, f"-p {source}")
     assert str(raised.value) == (
         f"in-tree-editable 0.4.0 (develop install of {project}) in {source}: it overwrote bin/in-tree-editable "
-        "(--force), which the copy would not carry, so conda cannot copy it; nothing was changed: run conda "
-        f"develop-install --uninstall {project} -p {source}, then run the command again"
+        "(--force) and keeps the originals aside, which a copy loses; nothing was changed: run conda develop-install "
+        f"--uninstall {project} -p {source}, then the command again"
+    )
+
+
+def test_a_binary_file_naming_the_environment_is_not_carried(tmp_path: Path) -> None:
+    """conda's clone relocates text files only: compiled code that names the old prefix (an RPATH, say) would
+    keep loading from it."""
+    source = make_test_prefix(tmp_path / "source")
+    blob = b"\x7fELF\xff\x00" + str(source / "lib").encode() + b"\x00"
+    member = {"lab_blob/_native.so": "base64:" + base64.b64encode(blob).decode()}
+    project = write_project(tmp_path / "lab-blob", "lab-blob", members=member)
+    api.develop_install(project, prefix=source, editable=False, user_mapping=False)
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(source, "-n dev")
+    assert str(raised.value) == (
+        f"lab-blob 1.0 (develop install of {project}) in {source}: the binary file lib/python{PYTHON}/site-packages/"
+        f"lab_blob/_native.so names {source}, which a copy cannot relocate; nothing was changed: run conda "
+        f"develop-install --uninstall {project} -n dev, then the command again, then conda develop-install {project} "
+        "in each environment"
     )
 
 

@@ -30,8 +30,8 @@ class NotCarriedError(CondaSourceError):
         self.package = record.name
         self.source = source
         super().__init__(
-            f"{record.name} {record.version} (develop install of {source}) in {prefix}: {reason}, so conda cannot "
-            f"copy it; nothing was changed: {fix}, then run the command again"
+            f"{record.name} {record.version} (develop install of {source}) in {prefix}: {reason}; nothing was "
+            f"changed: {fix}"
         )
 
 
@@ -46,22 +46,45 @@ class Carried:
 
 
 def carried(prefix: Path, spelled: str) -> list[Carried]:
-    """The develop installs of ``prefix`` (``-n NAME`` or ``-p PATH`` in ``spelled``), each checked intact."""
+    """The develop installs of ``prefix`` (``-n NAME`` or ``-p PATH`` in ``spelled``), each checked intact and
+    free of what a copy cannot relocate."""
     found = []
     for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
         install = Carried(record, state)
         uninstall = f"conda develop-install --uninstall {install.source} {spelled}"
+        rebuild = (
+            f"run {uninstall}, then the command again, then conda develop-install {install.source} in each environment"
+        )
         if state and state.forced:
-            reason = f"it overwrote {', '.join(sorted(state.forced))} (--force), which the copy would not carry"
-            raise NotCarriedError(prefix, record, install.source, reason, f"run {uninstall}")
+            forced = ", ".join(sorted(state.forced))
+            reason = f"it overwrote {forced} (--force) and keeps the originals aside, which a copy loses"
+            raise NotCarriedError(prefix, record, install.source, reason, f"run {uninstall}, then the command again")
+        if state and state.linked:
+            reason = (
+                f"its compiled code loads {state.linked[0].path} of {prefix} by that path, which a copy cannot change"
+            )
+            raise NotCarriedError(prefix, record, install.source, reason, rebuild)
         for entry in record.paths:
             path = prefix / entry.path
-            if not path.is_file() or _digest(path) != (entry.sha256, entry.size):
-                reason = f"{entry.path} is missing or was changed by another installer"
-                fix = f"run conda doctor {spelled} --fix (or {uninstall})"
+            data = path.read_bytes() if path.is_file() else None
+            if data is None or (hashlib.sha256(data).hexdigest(), len(data)) != (entry.sha256, entry.size):
+                reason = f"{entry.path} is missing or was changed by another installer, so its record is no longer true"
+                fix = f"run conda doctor {spelled} --fix (or {uninstall}), then the command again"
                 raise NotCarriedError(prefix, record, install.source, reason, fix)
+            if str(prefix).encode() in data and not _text(data):
+                reason = f"the binary file {entry.path} names {prefix}, which a copy cannot relocate"
+                raise NotCarriedError(prefix, record, install.source, reason, rebuild)
         found.append(install)
     return found
+
+
+def _text(data: bytes) -> bool:
+    """Whether conda's clone relocates the file (it replaces the prefix in what decodes as UTF-8)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def adopt(prefix: Path, installs: Sequence[Carried], command: str, protected: bool = False) -> list[str]:

@@ -159,6 +159,36 @@ def test_a_python_minor_upgrade_is_refused_and_says_what_to_run(
     assert doctor_says_intact(home, env)
 
 
+def test_an_explicit_python_of_another_minor_is_refused_before_anything_changes(
+    home: Path, pythons: str, project: Path, tmp_path: Path
+) -> None:
+    """``conda install URL`` does not solve (no pin holds): conda-source's pre-transaction action refuses it when
+    conda verifies the transaction; with conda's safety checks disabled conda skips that, and conda doctor says."""
+    env = develop_env(home, tmp_path / "env", pythons, project)
+    before = prefix_state(env)
+    (package,) = Path(pythons.removeprefix("file://"), host_subdir()).glob(f"python-{NEXT_PYTHON}.1-*.conda")
+    dist = f"{pythons}/{host_subdir()}::{package.name.removesuffix('.conda')}"
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    result = conda(home, "install", "-p", str(env), package.as_uri(), "--offline", "-y")
+    assert result.returncode == 1
+    assert (
+        f"DevelopInstallDependencyError: in-tree-editable 0.4.0 (develop install of {project}): this transaction "
+        f"installs {dist}, which its dependency 'python >={minor},<{NEXT_PYTHON}.0a0' excludes (it is built for "
+        f"python {minor}: its files are in lib/python{minor}/site-packages); nothing was changed: run conda "
+        f"develop-install --uninstall {project} -p {env}, then the command again, then conda develop-install "
+        f"{project} -p {env}"
+    ) in result.stderr.splitlines()
+    assert prefix_state(env) == before
+    environ = conda_env(home, CONDA_SAFETY_CHECKS="disabled")
+    unsafe = [sys.executable, "-m", "conda", "install", "-p", str(env), package.as_uri(), "--offline", "-y"]
+    assert subprocess.run(unsafe, capture_output=True, text=True, env=environ).returncode == 0
+    doctor = conda(home, "doctor", "-p", str(env))
+    assert (
+        f"  in-tree-editable ({project}): stale: it is built for python {minor} (lib/python{minor}/site-packages); the "
+        f"environment has python {NEXT_PYTHON}.1, which does not read that directory"
+    ) in doctor.stdout.splitlines()
+
+
 def test_remove_all_and_clean_all(home: Path, pythons: str, project: Path, tmp_path: Path) -> None:
     env = develop_env(home, tmp_path / "env", pythons, project)
     before = prefix_state(env)

@@ -1,9 +1,10 @@
 """The verbs inside conda: conda's options, settings, installer and errors around the same verbs.
 
 ``plugin.py`` yields what each hook function here makes (``subcommands``, ``settings``, ``health_checks``,
-``pre_solves``, ``post_solves``, ``pre_commands``, ``post_commands``, ``prefix_data_loaders``,
-``environment_exporters``, ``environment_specifiers``, ``error_hints``).  conda calls those at every start-up,
-so this module imports conda's plugin types only, and everything else when a hook or a command runs.
+``pre_solves``, ``post_solves``, ``pre_transaction_actions``, ``pre_commands``, ``post_commands``,
+``prefix_data_loaders``, ``environment_exporters``, ``environment_specifiers``, ``error_hints``).  conda calls
+those at every start-up, so this module imports conda's plugin types only, and everything else when a hook or a
+command runs.
 """
 
 from __future__ import annotations
@@ -162,23 +163,20 @@ def _reinstalled(prefix: Path, paths: Any) -> list[str]:
 def pre_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPreSolve
 
-    def pre_solve(specs_to_add: Any, specs_to_remove: Any) -> None:
-        from conda_source.cli import conda_protect
-
-        conda_protect.pre_solve(specs_to_add, specs_to_remove)
-
-    yield CondaPreSolve(name="conda-source-keep-develop-installs", action=pre_solve)
+    yield CondaPreSolve(name=KEEP, action=_call("protect", "pre_solve"))
 
 
 def post_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPostSolve
 
-    def post_solve(repodata_fn: str, unlink_precs: Any, link_precs: Any) -> None:
-        from conda_source.cli import conda_protect
+    yield CondaPostSolve(name=KEEP, action=_call("protect", "post_solve"))
 
-        conda_protect.post_solve(repodata_fn, unlink_precs, link_precs)
 
-    yield CondaPostSolve(name="conda-source-keep-develop-installs", action=post_solve)
+def pre_transaction_actions() -> Iterator[Any]:
+    """A transaction that does not solve (``conda install URL``, ``--revision N``) is checked as it is verified."""
+    from conda.plugins.types import CondaPreTransactionAction
+
+    yield CondaPreTransactionAction(name=KEEP, action=_call("protect", "transaction_check")())
 
 
 def error_hints(error: Any) -> Iterator[Any]:
@@ -193,11 +191,7 @@ def error_hints(error: Any) -> Iterator[Any]:
 def post_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPostCommand
 
-    def recreate(command: str) -> None:
-        from conda_source.cli import conda_environment
-
-        conda_environment.recreate_develop_installs(command)
-
+    recreate = _call("environment", "recreate_develop_installs")
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
     yield CondaPostCommand(name=LEFT_OUT, action=_call("export", "after_export"), run_for=EXPORTING)
     yield CondaPostCommand(name=CARRY, action=_call("clone", "after_copy"), run_for=COPYING)
@@ -205,7 +199,7 @@ def post_commands() -> Iterator[Any]:
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
 EXPORTING = {"export", "list"}  # conda (env) export, and conda list --export (conda_export.before_export)
-LEFT_OUT = "conda-source-export-left-out"
+LEFT_OUT, KEEP = "conda-source-export-left-out", "conda-source-keep-develop-installs"
 COPYING, CARRY = {"create", "rename"}, "conda-source-carry-develop-installs"  # create --clone (conda_clone)
 
 
@@ -225,13 +219,20 @@ def prefix_data_loaders() -> Iterator[Any]:
 
 
 def _call(module: str, name: str) -> Any:
-    """A function of conda_export (``export``: develop installs left out of conda's exports) or conda_clone
-    (``clone``: carried by a clone), imported when conda calls it."""
+    """A function of conda_export (develop installs left out of conda's exports), conda_clone (carried by a
+    clone), conda_protect (kept through later commands) or conda_environment, imported when conda calls it."""
 
     def call(*args: Any) -> Any:
-        from conda_source.cli import conda_clone, conda_export
-
-        return getattr(conda_clone if module == "clone" else conda_export, name)(*args)
+        found: Any
+        if module == "clone":
+            from conda_source.cli import conda_clone as found
+        elif module == "protect":
+            from conda_source.cli import conda_protect as found
+        elif module == "environment":
+            from conda_source.cli import conda_environment as found
+        else:
+            from conda_source.cli import conda_export as found
+        return getattr(found, name)(*args)
 
     return call
 
@@ -239,16 +240,11 @@ def _call(module: str, name: str) -> Any:
 def environment_exporters() -> Iterator[Any]:
     from conda.plugins.types import CondaEnvironmentExporter
 
-    def export(environment: Any) -> str:
-        from conda_source.cli import conda_environment
-
-        return conda_environment.export(environment)
-
     yield CondaEnvironmentExporter(
         name="conda-source",
         aliases=("conda-source-yaml",),
         default_filenames=("*.conda-source.yml", "*.conda-source.yaml"),
-        export=export,
+        export=_call("environment", "export"),
         description="conda packages plus develop installs, re-created from their checkouts by conda-source",
     )
 

@@ -49,6 +49,12 @@ def before_copy(command: str) -> None:
     records = PrefixData(source)._prefix_records  # the object conda's clone reads next (conda caches it)
     for install in installs:
         records.pop(install.record.name, None)
+        if context.dry_run and not (context.quiet or context.json):
+            print(
+                f"conda-source: would carry {install.record.name} {install.record.version} (develop install of "
+                f"{install.source})",
+                file=sys.stderr,
+            )
     _carrying[:] = installs
 
 

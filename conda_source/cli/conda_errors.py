@@ -99,3 +99,7 @@ class DevelopInstallProtectedError(CondaError):  # type: ignore[misc]
 
 class DevelopInstallNotCarriedError(CondaSourceCondaError):
     """conda create --clone or conda rename would copy a develop install it cannot carry: stopped first."""
+
+
+class DevelopInstallDependencyError(CondaSourceCondaError):
+    """A transaction that does not solve would link a package a develop install it keeps does not accept."""

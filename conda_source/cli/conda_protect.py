@@ -32,6 +32,7 @@ from typing import Any
 
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL
+from conda_source.specs import built_for_python
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,10 @@ def develop_installs(prefix: Path) -> dict[str, DevelopInstall]:
             record.version,
             record.build,
             (state.source if state else record.source) or "(unknown)",
-            next((m.group(1) for m in map(_PYTHON_PIN.match, record.depends) if m), ""),
+            built_for_python(record.depends),
         )
         for record, state in conda_meta.develop_installs(prefix)
     }
-
-
-_PYTHON_PIN = re.compile(r"python >=(\d+\.\d+),<")  # mapping.requirements.python_pin
 
 
 def pins(prefix: Path, named: Iterable[str]) -> list[str]:
@@ -135,6 +133,59 @@ def post_solve(repodata_fn: str, unlink_precs: tuple[Any, ...], link_precs: tupl
         if not context.json:
             action = f"replaces it with {replacement.dist_str()}" if replacement else "removes it"
             print(f"conda-source: {install}: this transaction {action}.", file=sys.stderr)
+
+
+def transaction_check() -> type:
+    """A conda pre-transaction action (its class): at conda's verification, before anything changes, it refuses a
+    transaction that links a package which a develop install it keeps does not accept (``conda install URL`` and
+    ``--revision N`` do not solve, so no pin holds them: a python of another minor would leave the develop install's
+    files in the old ``lib/pythonX.Y/site-packages``)."""
+    from conda.core.path_actions import Action
+
+    class KeepDevelopInstallsWhole(Action):  # type: ignore[misc]
+        def verify(self) -> Exception | None:
+            from conda_source.cli.conda_errors import DevelopInstallDependencyError
+
+            self._verified = True
+            problem = _unaccepted(Path(str(self.target_prefix)), self.unlink_precs or (), self.link_precs or ())
+            return DevelopInstallDependencyError(problem) if problem else None
+
+        def execute(self) -> None: ...
+
+        def reverse(self) -> None: ...
+
+        def cleanup(self) -> None: ...
+
+    return KeepDevelopInstallsWhole
+
+
+def _unaccepted(prefix: Path, unlink_precs: Iterable[Any], link_precs: Iterable[Any]) -> str:
+    """What is wrong with linking ``link_precs`` for a develop install that stays, or ""."""
+    from conda.models.match_spec import MatchSpec
+
+    linked = {prec.name: prec for prec in link_precs}
+    leaving = {prec.name for prec in unlink_precs}
+    for record, _ in conda_meta.develop_installs(prefix) if (prefix / "conda-meta").is_dir() else ():
+        if record.name in leaving or record.name in linked:
+            continue
+        for depend in record.depends:
+            spec = MatchSpec(depend)
+            prec = linked.get(spec.name)
+            if prec is None or spec.match(prec):
+                continue
+            install = develop_installs(prefix)[record.name]
+            after = f"conda develop-install {install.source} {_spelled(prefix)}"
+            fix = f"conda develop-install --uninstall {install.source} {_spelled(prefix)}, then the command again"
+            built = f" (it is built for python {install.python}: its files are in lib/python{install.python}/"
+            return (
+                f"{install}: this transaction installs {prec.dist_str()}, which its dependency '{depend}' excludes"
+                + (
+                    f"{built}site-packages); nothing was changed: run {fix}, then {after}"
+                    if spec.name == "python"
+                    else f"; nothing was changed: run {fix} (or install a build of {spec.name} it accepts)"
+                )
+            )
+    return ""
 
 
 def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:

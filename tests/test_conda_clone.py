@@ -19,6 +19,7 @@ from support import copy_project, prefix_state
 from test_conda_plugin import SOLVER, conda_env, listed
 
 from conda_source.installer.channel import file_into_channel
+from conda_source.prefix import pip_protection
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
 
@@ -109,13 +110,19 @@ def test_clone_carries_the_develop_install(
     assert not [f for f in files if f.exists()] and prefix_state(source) == before
 
 
-def test_rename_carries_the_develop_install(home: Path, pythons: str, project: Path) -> None:
-    source = develop_env(home, home / "envs" / "dev", pythons, project)
+def test_rename_carries_the_develop_install_and_the_protection_from_pip(
+    home: Path, pythons: str, project: Path
+) -> None:
+    source = develop_env(home, home / "envs" / "dev", pythons, project, "--protect-env")
     build = next((source / "conda-meta").glob("in-tree-editable-*.json")).stem.rsplit("-", 1)[1]
     result = conda(home, "rename", "-n", "dev", "dev2")
     assert result.returncode == 0, result.stderr
     assert not source.exists()
-    carried_whole(home, home / "envs" / "dev2", project, build)
+    target = home / "envs" / "dev2"
+    carried_whole(home, target, project, build)
+    assert pip_protection.requested(target) and pip_protection.missing(probe(target)) is None
+    doctor = conda(home, "doctor", "-n", "dev2")
+    assert "This environment is protected from pip (PEP 668 EXTERNALLY-MANAGED)." in doctor.stdout
 
 
 def test_a_clone_that_cannot_carry_it_stops_before_anything_changes(

@@ -16,6 +16,7 @@ except ImportError:  # no conda: nothing loads this module as a plugin (the test
 
 
 HOOKS: tuple[str, ...] = ("subcommands", "settings", "health_checks", "pre_solves", "post_solves", "pre_commands")
+HOOKS += ("pre_transaction_actions",)
 HOOKS += ("post_commands", "prefix_data_loaders", "environment_exporters", "environment_specifiers")
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 
 def spec_name(spec: str) -> str:
     """The package name of a conda spec: ``'numpy >=1.20'`` -> ``'numpy'``, ``'conda-forge::six'`` -> ``'six'``."""
     return spec.strip().split(" ", 1)[0].split("::")[-1]
+
+
+def built_for_python(depends: Sequence[str]) -> str:
+    """The python minor (``'3.11'``) a record's ``python >=3.11,<3.12.0a0`` dependency (``python_pin`` of
+    mapping.requirements: develop installs, compiled packages) ties it to; "" for none."""
+    found = (re.match(r"python >=(\d+\.\d+),<\d+\.\d+\.0a0$", depend.strip()) for depend in depends)
+    return next((match.group(1) for match in found if match), "")
 
 
 def split_dist(dist: str) -> tuple[str, str, str, str]:

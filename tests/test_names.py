@@ -17,7 +17,7 @@ from conda_source.errors import MappingConfigError
 from conda_source.mapping.names import NameMapper, OverrideLayer, bundled_table, identity_name, parse_patterns
 from conda_source.mapping.overrides import load_user_layer, parse_cli_overrides, parse_override_table
 from conda_source.mapping.requirements import map_requirement
-from conda_source.specs import validate_conda_spec
+from conda_source.specs import built_for_python, validate_conda_spec
 from conda_source.target import TargetEnv
 
 TABLE = Path(__file__).parents[1] / "conda_source" / "mapping" / "data" / "pypi-to-conda.tsv"
@@ -625,3 +625,12 @@ def test_bundled_table_and_disagreements_record_agree() -> None:
     assert entries["antlr4-python3-runtime"] == (("antlr-python-runtime",), "parselmouth")
     assert entries["shiboken6"] == (("pyside6",), "parselmouth")
     assert entries["onnxruntime-gpu"] == (("onnxruntime",), "parselmouth")
+
+
+def test_built_for_python_reads_the_pin_python_pin_writes() -> None:
+    from conda_source.mapping.requirements import python_pin
+    from conda_source.target import TargetEnv
+
+    pin = python_pin(TargetEnv.from_spec("3.12", "linux-64"))
+    assert built_for_python(["numpy >=1.20", pin]) == "3.12"
+    assert built_for_python(["python >=3.9"]) == "" and built_for_python([]) == ""

@@ -34,6 +34,7 @@ from conda_source.installer.channel import file_into_channel
 from conda_source.installer.installer import RattlerInstaller
 from conda_source.mapping.overrides import Overrides
 from conda_source.meta import conda_meta
+from conda_source.prefix import copied
 from conda_source.prefix.health import Finding, check_prefix
 from conda_source.target import host_subdir, probe
 from conda_source.testing import make_test_prefix
@@ -339,6 +340,21 @@ def test_developed_extensions_load_the_environment_library(developed: Path) -> N
         ], name
     assert run_python(prefix, "import native_pybind11; print(native_pybind11.greeting('conda'))") == "conda says 42\n"
     assert check_prefix(prefix) == []
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_a_clone_does_not_carry_compiled_code_that_loads_the_environments_library(developed: Path) -> None:
+    """Its RPATH names the environment: a copy would load the old environment's library (conda create --clone)."""
+    project = developed.parent / "src" / "native-cmake"
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(developed, "-n dev")
+    assert str(raised.value) == (
+        f"native-cmake 1.0.0 (develop install of {project}) in {developed}: its compiled code loads lib/libanswer.so.1 "
+        f"of {developed} by that path, which a copy cannot change; nothing was changed: run conda develop-install "
+        f"--uninstall {project} -n dev, then the command again, then conda develop-install {project} in each "
+        "environment"
+    )
 
 
 @pytest.mark.network

@@ -1,9 +1,10 @@
 """The verbs inside conda: conda's options, settings, installer and errors around the same verbs.
 
 ``plugin.py`` yields what each hook function here makes (``subcommands``, ``settings``, ``health_checks``,
-``pre_solves``, ``post_solves``, ``pre_commands``, ``post_commands``, ``prefix_data_loaders``,
-``environment_exporters``, ``environment_specifiers``, ``error_hints``).  conda calls those at every start-up,
-so this module imports conda's plugin types only, and everything else when a hook or a command runs.
+``pre_solves``, ``post_solves``, ``pre_transaction_actions``, ``pre_commands``, ``post_commands``,
+``prefix_data_loaders``, ``environment_exporters``, ``environment_specifiers``, ``error_hints``).  conda calls
+those at every start-up, so this module imports conda's plugin types only, and everything else when a hook or a
+command runs.
 """
 
 from __future__ import annotations
@@ -186,25 +187,20 @@ def as_conda_errors(action: Any) -> Any:
 def pre_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPreSolve
 
-    @as_conda_errors
-    def pre_solve(specs_to_add: Any, specs_to_remove: Any) -> None:
-        from conda_source.cli import conda_protect
-
-        conda_protect.pre_solve(specs_to_add, specs_to_remove)
-
-    yield CondaPreSolve(name="conda-source-keep-develop-installs", action=pre_solve)
+    yield CondaPreSolve(name=KEEP, action=_call("protect", "pre_solve"))
 
 
 def post_solves() -> Iterator[Any]:
     from conda.plugins.types import CondaPostSolve
 
-    @as_conda_errors
-    def post_solve(repodata_fn: str, unlink_precs: Any, link_precs: Any) -> None:
-        from conda_source.cli import conda_protect
+    yield CondaPostSolve(name=KEEP, action=_call("protect", "post_solve"))
 
-        conda_protect.post_solve(repodata_fn, unlink_precs, link_precs)
 
-    yield CondaPostSolve(name="conda-source-keep-develop-installs", action=post_solve)
+def pre_transaction_actions() -> Iterator[Any]:
+    """A transaction that does not solve (``conda install URL``, ``--revision N``) is checked as it is verified."""
+    from conda.plugins.types import CondaPreTransactionAction
+
+    yield CondaPreTransactionAction(name=KEEP, action=_call("protect", "transaction_check")())
 
 
 def error_hints(error: Any) -> Iterator[Any]:
@@ -219,24 +215,23 @@ def error_hints(error: Any) -> Iterator[Any]:
 def post_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPostCommand
 
-    @as_conda_errors
-    def recreate(command: str) -> None:
-        from conda_source.cli import conda_environment
-
-        conda_environment.recreate_develop_installs(command)
-
+    recreate = _call("environment", "recreate_develop_installs")
     yield CondaPostCommand(name="conda-source-recreate-develop-installs", action=recreate, run_for=set(RECREATE_AFTER))
-    yield CondaPostCommand(name="conda-source-export-left-out", action=_export("after_export"), run_for=EXPORTING)
+    yield CondaPostCommand(name=LEFT_OUT, action=_call("export", "after_export"), run_for=EXPORTING)
+    yield CondaPostCommand(name=CARRY, action=_call("clone", "after_copy"), run_for=COPYING)
 
 
 RECREATE_AFTER = ("create", "install", "update", "env_update")  # conda env create runs main_create
 EXPORTING = {"export", "list"}  # conda (env) export, and conda list --export (conda_export.before_export)
+LEFT_OUT, KEEP = "conda-source-export-left-out", "conda-source-keep-develop-installs"
+COPYING, CARRY = {"create", "rename"}, "conda-source-carry-develop-installs"  # create --clone (conda_clone)
 
 
 def pre_commands() -> Iterator[Any]:
     from conda.plugins.types import CondaPreCommand
 
-    yield CondaPreCommand(name="conda-source-export-left-out", action=_export("before_export"), run_for=EXPORTING)
+    yield CondaPreCommand(name=LEFT_OUT, action=_call("export", "before_export"), run_for=EXPORTING)
+    yield CondaPreCommand(name=CARRY, action=_call("clone", "before_copy"), run_for=COPYING)
 
 
 def prefix_data_loaders() -> Iterator[Any]:
@@ -244,17 +239,25 @@ def prefix_data_loaders() -> Iterator[Any]:
 
     # conda runs the loaders in the order of their names: this one after conda's "pypi", which would otherwise
     # list a develop install taken out of the records as a pip package.
-    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_export("load"))
+    yield CondaPrefixDataLoader(name="unexportable-develop-installs", loader=_call("export", "load"))
 
 
-def _export(name: str) -> Any:
-    """A function of conda_export, imported when conda calls it (conda's own exports: develop installs left out)."""
+def _call(module: str, name: str) -> Any:
+    """A function of conda_export (develop installs left out of conda's exports), conda_clone (carried by a
+    clone), conda_protect (kept through later commands) or conda_environment, imported when conda calls it."""
 
     @as_conda_errors
     def call(*args: Any) -> Any:
-        from conda_source.cli import conda_export
-
-        return getattr(conda_export, name)(*args)
+        found: Any
+        if module == "clone":
+            from conda_source.cli import conda_clone as found
+        elif module == "protect":
+            from conda_source.cli import conda_protect as found
+        elif module == "environment":
+            from conda_source.cli import conda_environment as found
+        else:
+            from conda_source.cli import conda_export as found
+        return getattr(found, name)(*args)
 
     return call
 
@@ -262,17 +265,11 @@ def _export(name: str) -> Any:
 def environment_exporters() -> Iterator[Any]:
     from conda.plugins.types import CondaEnvironmentExporter
 
-    @as_conda_errors
-    def export(environment: Any) -> str:
-        from conda_source.cli import conda_environment
-
-        return conda_environment.export(environment)
-
     yield CondaEnvironmentExporter(
         name="conda-source",
         aliases=("conda-source-yaml",),
         default_filenames=("*.conda-source.yml", "*.conda-source.yaml"),
-        export=export,
+        export=_call("environment", "export"),
         description="conda packages plus develop installs, re-created from their checkouts by conda-source",
     )
 

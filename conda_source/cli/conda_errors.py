@@ -97,3 +97,11 @@ class DevelopInstallProtectedError(CondaError):  # type: ignore[misc]
         self.message = message
         self.package = install.name
         self.source = install.source
+
+
+class DevelopInstallNotCarriedError(CondaSourceCondaError):
+    """conda create --clone or conda rename would copy a develop install it cannot carry: stopped first."""
+
+
+class DevelopInstallDependencyError(CondaSourceCondaError):
+    """A transaction that does not solve would link a package a develop install it keeps does not accept."""

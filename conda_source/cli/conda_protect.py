@@ -32,6 +32,7 @@ from typing import Any
 
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL
+from conda_source.specs import built_for_python
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class DevelopInstall:
     version: str
     build: str
     source: str
+    python: str = ""  # the python minor it is built for (its record depends on python X.Y.*)
 
     @property
     def pin(self) -> str:
@@ -56,7 +58,11 @@ def develop_installs(prefix: Path) -> dict[str, DevelopInstall]:
         return {}
     return {
         record.name: DevelopInstall(
-            record.name, record.version, record.build, (state.source if state else record.source) or "(unknown)"
+            record.name,
+            record.version,
+            record.build,
+            (state.source if state else record.source) or "(unknown)",
+            built_for_python(record.depends),
         )
         for record, state in conda_meta.develop_installs(prefix)
     }
@@ -129,6 +135,59 @@ def post_solve(repodata_fn: str, unlink_precs: tuple[Any, ...], link_precs: tupl
             print(f"conda-source: {install}: this transaction {action}.", file=sys.stderr)
 
 
+def transaction_check() -> type:
+    """A conda pre-transaction action (its class): at conda's verification, before anything changes, it refuses a
+    transaction that links a package which a develop install it keeps does not accept (``conda install URL`` and
+    ``--revision N`` do not solve, so no pin holds them: a python of another minor would leave the develop install's
+    files in the old ``lib/pythonX.Y/site-packages``)."""
+    from conda.core.path_actions import Action
+
+    class KeepDevelopInstallsWhole(Action):  # type: ignore[misc]
+        def verify(self) -> Exception | None:
+            from conda_source.cli.conda_errors import DevelopInstallDependencyError
+
+            self._verified = True
+            problem = _unaccepted(Path(str(self.target_prefix)), self.unlink_precs or (), self.link_precs or ())
+            return DevelopInstallDependencyError(problem) if problem else None
+
+        def execute(self) -> None: ...
+
+        def reverse(self) -> None: ...
+
+        def cleanup(self) -> None: ...
+
+    return KeepDevelopInstallsWhole
+
+
+def _unaccepted(prefix: Path, unlink_precs: Iterable[Any], link_precs: Iterable[Any]) -> str:
+    """What is wrong with linking ``link_precs`` for a develop install that stays, or ""."""
+    from conda.models.match_spec import MatchSpec
+
+    linked = {prec.name: prec for prec in link_precs}
+    leaving = {prec.name for prec in unlink_precs}
+    for record, _ in conda_meta.develop_installs(prefix) if (prefix / "conda-meta").is_dir() else ():
+        if record.name in leaving or record.name in linked:
+            continue
+        for depend in record.depends:
+            spec = MatchSpec(depend)
+            prec = linked.get(spec.name)
+            if prec is None or spec.match(prec):
+                continue
+            install = develop_installs(prefix)[record.name]
+            after = f"conda develop-install {install.source} {_spelled(prefix)}"
+            fix = f"conda develop-install --uninstall {install.source} {_spelled(prefix)}, then the command again"
+            built = f" (it is built for python {install.python}: its files are in lib/python{install.python}/"
+            return (
+                f"{install}: this transaction installs {prec.dist_str()}, which its dependency '{depend}' excludes"
+                + (
+                    f"{built}site-packages); nothing was changed: run {fix}, then {after}"
+                    if spec.name == "python"
+                    else f"; nothing was changed: run {fix} (or install a build of {spec.name} it accepts)"
+                )
+            )
+    return ""
+
+
 def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
     """(text, hint_code) for an error a develop install took part in: a kept one, or one conda cannot download."""
     text = str(error)
@@ -140,6 +199,16 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
                 f"{install.name}; to give it up, run conda develop-install --uninstall {install.source}.",
                 "conda_source_develop_install_kept",
             )
+    if "python" in _named and "Unsatisfiable" in type(error).__name__:
+        for install in develop_installs(prefix).values():
+            if install.python:
+                yield (
+                    f"{install} is built for python {install.python} (its files are in lib/python{install.python}/"
+                    f"site-packages), so conda keeps python {install.python} for it. To change python, run conda "
+                    f"develop-install --uninstall {install.source} {_spelled(prefix)}, then this command again, then "
+                    f"conda develop-install {install.source} {_spelled(prefix)} (it builds it for the new python).",
+                    "conda_source_develop_install_python",
+                )
     names = _develop_names_in(text)
     has_meta = (prefix / "conda-meta").is_dir()
     known = history.history_sources(prefix) if names and has_meta else {}

@@ -4,9 +4,10 @@ A develop install is *stale* when its source directory is gone, when a ``.pth``
 file it installed points at a directory that no longer exists, or when the
 project's build files (pyproject.toml, setup.py, setup.cfg, hatch.toml) changed since it was
 installed, or when a library its compiled code links is gone or its package changed
-version since the build.  It is *damaged* when a file it owns was changed or deleted by
-something else.  It has a *forced* overlap for as long as a file it overwrote under
-``--force`` (another package's, or one nobody owned) is kept aside for ``--uninstall``.
+version since the build, or when the environment's python is no longer the minor it was built
+for.  It is *damaged* when a file it owns was changed or deleted by something else.  It has a
+*forced* overlap for as long as a file it overwrote under ``--force`` (another package's, or one
+nobody owned) is kept aside for ``--uninstall``.
 A channel package a develop install replaced is *not restored* while its uninstall could
 not link it again yet.
 """
@@ -23,6 +24,7 @@ from conda_source.meta import conda_meta
 from conda_source.meta.conda_meta import Record
 from conda_source.prefix.replacement import pending
 from conda_source.project import build_files_digest
+from conda_source.specs import built_for_python
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Finding:
 def check_prefix(prefix: Path) -> list[Finding]:
     findings: list[Finding] = []
     installed = conda_meta.records(prefix)
+    python = installed.get("python")
     for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda found: found[0].name):
         name = record.name
         source = state.source if state else record.source
@@ -51,6 +54,11 @@ def check_prefix(prefix: Path) -> list[Finding]:
             findings += [
                 Finding(name, source, "stale", problem) for problem in linked_library_problems(prefix, state.linked)
             ]
+        built = built_for_python(record.depends)
+        if built and python and not python.version.startswith(f"{built}."):
+            detail = f"it is built for python {built} (lib/python{built}/site-packages); the environment has "
+            detail += f"python {python.version}, which does not read that directory"
+            findings.append(Finding(name, source, "stale", detail))
         for overwritten, owner in sorted(state.forced.items() if state else ()):
             if owner and owner not in installed:
                 continue  # that package is gone, and with it the overlap

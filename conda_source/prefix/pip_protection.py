@@ -45,9 +45,7 @@ def requested(prefix: Path) -> bool:
 
 def protect(environment: Environment) -> Path | None:
     """Remember the request and write the file; None when a file was there already (kept as it is)."""
-    request = environment.prefix / "conda-meta" / STATE_DIR / REQUEST
-    request.parent.mkdir(exist_ok=True)
-    request.write_text("asked for by the user: write EXTERNALLY-MANAGED into this environment's stdlib\n")
+    remember(environment.prefix)
     path = marker(environment)
     if path.exists():
         return None
@@ -56,6 +54,13 @@ def protect(environment: Environment) -> Path | None:
     partial.write_text(MESSAGE, encoding="utf-8")
     partial.replace(path)
     return path
+
+
+def remember(prefix: Path) -> None:
+    """Remember that the environment asked to be protected (conda doctor checks only those that did)."""
+    request = prefix / "conda-meta" / STATE_DIR / REQUEST
+    request.parent.mkdir(exist_ok=True)
+    request.write_text("asked for by the user: write EXTERNALLY-MANAGED into this environment's stdlib\n")
 
 
 def missing(environment: Environment) -> Path | None:

@@ -1,5 +1,6 @@
 """A PEP 517/660 backend (stdlib only) for the ownership tests: like in-tree-editable's, plus any
-wheel member a test asks for in ``[tool.lab] members`` (a ``.data/`` target, ``licenses/``, ...)."""
+wheel member a test asks for in ``[tool.lab] members`` (a ``.data/`` target, ``licenses/``, ...; a value
+``base64:DATA`` is that member's bytes)."""
 
 import base64
 import hashlib
@@ -39,8 +40,9 @@ def _wheel(directory, payload):
     files.update(payload)
     files.update(_pyproject().get("tool", {}).get("lab", {}).get("members", {}))
     rows = []
+    files = {path: base64.b64decode(text[7:]) if text.startswith("base64:") else text for path, text in files.items()}
     for path, text in files.items():
-        data = text.encode()
+        data = text if isinstance(text, bytes) else text.encode()
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
         rows.append(f"{path},sha256={digest},{len(data)}")
     rows.append(f"{info}/RECORD,,")

@@ -1,0 +1,129 @@
+"""Develop installs copied with their environment (``conda create --clone``, ``conda rename``).
+
+conda copies an environment from its packages' files, and a develop install has no package file (its url is
+its checkout).  So the conda adapter takes the develop records out of what the clone reads (cli/conda_clone.py):
+conda then copies their files as files nobody owns, replacing the old prefix with the new one in every text
+file, as it relocates a package's files (an entry point's ``#!`` line then names the new python; an editable
+``.pth`` names the checkout, which both environments share).  ``carried`` reads, before the copy, what each
+develop install needs in the new environment, and refuses one a copy cannot carry; ``adopt`` writes, after
+the copy, its record (each file's digest as copied), its state and a history entry there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from conda_source.errors import CondaSourceError
+from conda_source.meta import conda_meta, history
+from conda_source.meta.conda_meta import DevelopState, PathEntry, Record
+from conda_source.prefix import pip_protection
+
+
+class NotCarriedError(CondaSourceError):
+    """A develop install that a copy of its environment cannot carry; nothing has changed yet."""
+
+    def __init__(self, prefix: Path, record: Record, source: str, reason: str, fix: str) -> None:
+        self.package = record.name
+        self.source = source
+        super().__init__(
+            f"{record.name} {record.version} (develop install of {source}) in {prefix}: {reason}; nothing was "
+            f"changed: {fix}"
+        )
+
+
+@dataclass(frozen=True)
+class Carried:
+    record: Record
+    state: DevelopState | None
+
+    @property
+    def source(self) -> str:
+        return self.state.source if self.state else self.record.source
+
+
+def carried(prefix: Path, spelled: str) -> list[Carried]:
+    """The develop installs of ``prefix`` (``-n NAME`` or ``-p PATH`` in ``spelled``), each checked intact and
+    free of what a copy cannot relocate."""
+    found = []
+    for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
+        install = Carried(record, state)
+        uninstall = f"conda develop-install --uninstall {install.source} {spelled}"
+        rebuild = (
+            f"run {uninstall}, then the command again, then conda develop-install {install.source} in each environment"
+        )
+        if state and state.forced:
+            forced = ", ".join(sorted(state.forced))
+            reason = f"it overwrote {forced} (--force) and keeps the originals aside, which a copy loses"
+            raise NotCarriedError(prefix, record, install.source, reason, f"run {uninstall}, then the command again")
+        if state and state.linked:
+            reason = (
+                f"its compiled code loads {state.linked[0].path} of {prefix} by that path, which a copy cannot change"
+            )
+            raise NotCarriedError(prefix, record, install.source, reason, rebuild)
+        for entry in record.paths:
+            path = prefix / entry.path
+            data = path.read_bytes() if path.is_file() else None
+            if data is None or (hashlib.sha256(data).hexdigest(), len(data)) != (entry.sha256, entry.size):
+                reason = f"{entry.path} is missing or was changed by another installer, so its record is no longer true"
+                fix = f"run conda doctor {spelled} --fix (or {uninstall}), then the command again"
+                raise NotCarriedError(prefix, record, install.source, reason, fix)
+            if str(prefix).encode() in data and not _text(data):
+                reason = f"the binary file {entry.path} names {prefix}, which a copy cannot relocate"
+                raise NotCarriedError(prefix, record, install.source, reason, rebuild)
+        found.append(install)
+    return found
+
+
+def _text(data: bytes) -> bool:
+    """Whether conda's clone relocates the file (it replaces the prefix in what decodes as UTF-8)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def adopt(prefix: Path, installs: Sequence[Carried], command: str, protected: bool = False) -> list[str]:
+    """Record ``installs`` in ``prefix``, where their files were copied; the lines that say so.  Every file is
+    checked before anything is written."""
+    with conda_meta.prefix_lock(prefix):
+        records = []
+        for install in installs:
+            entries = []
+            for entry in install.record.paths:
+                path = prefix / entry.path
+                if not path.is_file():
+                    raise CondaSourceError(
+                        f"{path} was not copied with {install.record.name}'s other files; nothing was recorded for "
+                        f"it: re-create it with conda develop-install {install.source} -p {prefix} --force"
+                    )
+                entries.append(PathEntry(entry.path, *_digest(path)))
+            records.append(dataclasses.replace(install.record, paths=tuple(entries)))
+        for install, record in zip(installs, records, strict=True):
+            conda_meta.write_record(prefix, record)
+            if install.state is not None:
+                conda_meta.write_state(prefix, record.name, install.state)
+        if installs:
+            history.append_history(
+                prefix,
+                command,
+                [record.history_dist for record in records],
+                [record.requested_spec or record.name for record in records],
+                sources={install.record.name: install.source for install in installs},
+            )
+        if protected:
+            pip_protection.remember(prefix)  # its EXTERNALLY-MANAGED file was copied as nobody's
+    return [
+        f"conda-source: carried {install.record.name} {install.record.version} (develop install of "
+        f"{install.source}) into {prefix}"
+        for install in installs
+    ]
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conda_source.errors import DamagedRecordError
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DEVELOP_CHANNEL
 from conda_source.specs import built_for_python
@@ -213,7 +214,10 @@ def error_hints(error: BaseException) -> Iterator[tuple[str, str]]:
     has_meta = (prefix / "conda-meta").is_dir()
     known = history.history_sources(prefix) if names and has_meta else {}
     for name in sorted(names):
-        state = conda_meta.read_state(prefix, name) if has_meta else None
+        try:
+            state = conda_meta.read_state(prefix, name) if has_meta else None
+        except DamagedRecordError:  # a hint never fails: the history may still know the checkout
+            state = None
         source = state.source if state else known.get(name, "")
         yield (
             f"{name} was a develop install{f' of {source}' if source else ''}; conda cannot download it. Re-create "

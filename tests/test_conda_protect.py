@@ -41,6 +41,24 @@ def test_a_folder_without_conda_meta_has_no_develop_installs(tmp_path: Path) -> 
     assert protect.develop_installs(tmp_path) == {}
 
 
+def test_a_hint_about_a_develop_install_never_fails_on_its_damaged_state(
+    prefix: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conda's error hints run while conda reports an error: a state file that cannot be read is passed by."""
+    from conda_source.meta import conda_meta
+
+    conda_meta.state_path(prefix, "gone").parent.mkdir(parents=True, exist_ok=True)
+    conda_meta.state_path(prefix, "gone").write_text("{", encoding="utf-8")
+    monkeypatch.setattr(protect, "_target_prefix", lambda: prefix)
+    monkeypatch.setattr(protect, "_arguments", lambda: {})
+    error = RuntimeError("PackagesNotFoundError: local-develop::gone-1.0-editable_h0123abcd_0")
+    assert (
+        f"gone was a develop install; conda cannot download it. Re-create it with conda develop-install "
+        f"PATH-OF-ITS-CHECKOUT -p {prefix}, then run the command again.",
+        "conda_source_develop_install_missing",
+    ) in list(protect.error_hints(error))
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     (tmp_path / "home").mkdir()

@@ -345,12 +345,14 @@ def test_developed_extensions_load_the_environment_library(developed: Path) -> N
 @pytest.mark.network
 @pytest.mark.slow
 def test_a_clone_does_not_carry_compiled_code_that_loads_the_environments_library(developed: Path) -> None:
-    """Its RPATH names the environment: a copy would load the old environment's library (conda create --clone)."""
-    project = developed.parent / "src" / "native-cmake"
+    """An editable meson-python install loads its extension from the checkout's build directory, whose RPATH names
+    the environment: a copy would load the old environment's library (conda create --clone).  native-cmake's
+    editable wheel installs its extension into site-packages, relocated ($ORIGIN), so it would be carried."""
+    project = developed.parent / "src" / "native-meson"
     with pytest.raises(copied.NotCarriedError) as raised:
         copied.carried(developed, "-n dev")
     assert str(raised.value) == (
-        f"native-cmake 1.0.0 (develop install of {project}) in {developed}: its compiled code loads lib/libanswer.so.1 "
+        f"native-meson 1.0.0 (develop install of {project}) in {developed}: its compiled code loads lib/libanswer.so.1 "
         f"of {developed} by that path, which a copy cannot change; nothing was changed: run conda develop-install "
         f"--uninstall {project} -n dev, then the command again, then conda develop-install {project} in each "
         "environment"

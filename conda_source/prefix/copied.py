@@ -59,9 +59,10 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
             forced = ", ".join(sorted(state.forced))
             reason = f"it overwrote {forced} (--force) and keeps the originals aside, which a copy loses"
             raise NotCarriedError(prefix, record, install.source, reason, f"run {uninstall}, then the command again")
-        if state and state.linked:
+        in_checkout = [link for link in state.linked if Path(link.binary).is_absolute()] if state else []
+        if in_checkout:  # an editable install's extension, built in the checkout: it is not copied
             reason = (
-                f"its compiled code loads {state.linked[0].path} of {prefix} by that path, which a copy cannot change"
+                f"its compiled code loads {in_checkout[0].path} of {prefix} by that path, which a copy cannot change"
             )
             raise NotCarriedError(prefix, record, install.source, reason, rebuild)
         for entry in record.paths:
@@ -71,11 +72,21 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
                 reason = f"{entry.path} is missing or was changed by another installer, so its record is no longer true"
                 fix = f"run conda doctor {spelled} --fix (or {uninstall}), then the command again"
                 raise NotCarriedError(prefix, record, install.source, reason, fix)
-            if str(prefix).encode() in data and not _text(data):
+            if str(prefix).encode() in data and not _text(data) and not _only_debug_info(data, prefix, entry.path):
                 reason = f"the binary file {entry.path} names {prefix}, which a copy cannot relocate"
                 raise NotCarriedError(prefix, record, install.source, reason, rebuild)
         found.append(install)
     return found
+
+
+def _only_debug_info(data: bytes, prefix: Path, path: str) -> bool:
+    """An ELF file that names ``prefix`` only where the loader never looks (debug information)."""
+    from conda_source.artifact.elf import ElfError, is_elf, only_in_unloaded_sections
+
+    try:
+        return is_elf(data) and only_in_unloaded_sections(data, str(prefix).encode(), path)
+    except ElfError:
+        return False
 
 
 def _text(data: bytes) -> bool:

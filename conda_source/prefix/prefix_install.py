@@ -71,9 +71,11 @@ def stage(wheel: Path, environment: Environment, source: Path, editable: bool) -
     from installer.sources import WheelFile
 
     from conda_source.artifact.staging import StagingDestination
+    from conda_source.prefix.origin_rpath import origin_relative
 
     layout = Layout.prefix_scheme(environment.prefix, environment.paths, environment.interpreter)
-    staging = StagingDestination(layout, str(wheel))  # it refuses targets in conda-meta/
+    relocate = origin_relative(environment.prefix)  # compiled code survives a copy of the environment
+    staging = StagingDestination(layout, str(wheel), relocate=relocate)  # it refuses targets in conda-meta/
     direct_url = {"url": source.as_uri(), "dir_info": {"editable": True} if editable else {}}
     metadata = {"INSTALLER": b"conda-source\n", "direct_url.json": json.dumps(direct_url).encode()}
     with WheelFile.open(wheel) as opened:

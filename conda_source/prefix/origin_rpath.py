@@ -26,9 +26,10 @@ def origin_relative(prefix: Path) -> Callable[[str, StagedFile], StagedFile]:
     prefixes = sorted({str(prefix), str(prefix.resolve())}, key=len, reverse=True)  # the longer first
 
     def relocate(path: str, staged: StagedFile) -> StagedFile:
+        with staged.open() as stream:  # only the magic: a large file spilled to disk is not read whole
+            if not is_elf(stream.read(4)):
+                return staged
         data = staged.data
-        if not is_elf(data):
-            return staged
         try:
             info = read_elf(data, path)
             original = info.runpath or info.rpath

@@ -138,18 +138,15 @@ class UnmappedDepURLError(CondaSourceError):
 
 
 class DamagedRecordError(CondaSourceError):
-    """A conda-meta record, or a develop install's state, that cannot be read: the run stops before its first
-    change, or rolls back."""
+    """A file of conda-meta that cannot be read (a package record, a develop install's state, a restore marker):
+    the run stops before its first change, or rolls back."""
 
-    def __init__(self, path: Path, reason: str, state_of: str = "") -> None:
-        """``state_of``: for a state file, the command that writes it again."""
+    def __init__(self, path: Path, reason: str, what: str = "", then: str = "") -> None:
+        """``what`` the file is and ``then`` what to run once it is moved away; by default a package record."""
         self.path = path
         self.reason = reason
-        if state_of:
-            super().__init__(
-                f"{path}: not a readable develop-install state ({reason}). Move that file out of {path.parent}, "
-                f"then run {state_of} to write it again"
-            )
+        if what:
+            super().__init__(f"{path}: not a readable {what} ({reason}). Move that file out of {path.parent}, {then}")
             return
         name = path.stem.rsplit("-", 2)[0]
         prefix = path.parent.parent

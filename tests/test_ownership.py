@@ -423,3 +423,25 @@ def test_partial_records_are_removed(prefix: Path, tmp_path: Path) -> None:
     ok(cli(prefix, str(project)))
     assert not partial.exists()
     check_invariants(prefix)
+
+
+def test_a_damaged_restore_marker_stops_the_run_and_says_what_to_do(
+    with_chanpkg: Path, tmp_path: Path, lab_channel: Path
+) -> None:
+    """The record of a replaced channel package waiting to be put back (an uninstall cut short) cannot be read:
+    the next run changes nothing and says how to get the package back."""
+    prefix = with_chanpkg
+    marker = prefix / "conda-meta" / "conda-source" / "restore" / "chanpkg.json"
+    marker.parent.mkdir(parents=True)
+    marker.write_text('{"record": "conda-meta/chanpkg-1.0-0.json", "json": "{"', encoding="utf-8")
+    project = write_project(tmp_path / "other", "lab-other", "1.0")
+    before_run = tree_digest(prefix)
+    run = cli(prefix, str(project))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {marker}: not a readable record of a replaced channel package waiting to be put back "
+        f"(Expecting ',' delimiter: line 1 column 56 (char 55)). Move that file out of "
+        f"{marker.parent}, then install that package again with conda (conda install -p {prefix} chanpkg) and run "
+        "again"
+    )
+    assert tree_digest(prefix) == before_run

@@ -266,7 +266,8 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
         record = records(prefix).get(name)
         checkout = record.source if record is not None and record.source else "ITS-CHECKOUT"
         reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
-        raise DamagedRecordError(path, reason, f"develop-install {checkout} -p {prefix}") from exc
+        then = f"then run develop-install {checkout} -p {prefix} to write it again"
+        raise DamagedRecordError(path, reason, "develop-install state", then) from exc
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:

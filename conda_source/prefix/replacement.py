@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conda_source.errors import CondaSourceError
+from conda_source.errors import CondaSourceError, DamagedRecordError
 from conda_source.installer.installer import Installer
 from conda_source.meta import conda_meta, history, record_reading
 from conda_source.meta.conda_meta import STATE_DIR, Record
@@ -118,8 +118,7 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
     """Put back every replaced channel package waiting in a restore marker: (restored dists, failures)."""
     restored, failures = [], []
     for marker in pending(prefix):
-        kept = json.loads(marker.read_text(encoding="utf-8"))
-        original = Record.from_json(json.loads(kept["json"]))
+        kept, original = _marker(prefix, marker)
         current = conda_meta.records(prefix).get(original.name)
         if current is None:
             try:
@@ -134,6 +133,18 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
         step(f"restored {original.dist}")
     _prune_marker_dir(prefix)
     return restored, failures
+
+
+def _marker(prefix: Path, marker: Path) -> tuple[dict[str, Any], Record]:
+    """A restore marker and the record it keeps; ``DamagedRecordError`` when it cannot be read."""
+    try:
+        kept = json.loads(marker.read_text(encoding="utf-8"))
+        return kept, Record.from_json(json.loads(kept["json"]))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
+        what = "record of a replaced channel package waiting to be put back"
+        then = f"then install that package again with conda (conda install -p {prefix} {marker.stem}) and run again"
+        raise DamagedRecordError(marker, reason, what, then) from exc
 
 
 def _prune_marker_dir(prefix: Path) -> None:

@@ -445,3 +445,5 @@ def test_a_damaged_restore_marker_stops_the_run_and_says_what_to_do(
         "again"
     )
     assert tree_digest(prefix) == before_run
+    (finding,) = [f for f in check_prefix(prefix) if f.problem == "not restored"]  # conda doctor says so too
+    assert finding == Finding("chanpkg", str(marker), "not restored", run.stderr.strip().splitlines()[-1][21:])

@@ -15,14 +15,13 @@ not link it again yet.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from conda_source.artifact.linked import linked_library_problems
+from conda_source.errors import DamagedRecordError
 from conda_source.meta import conda_meta
-from conda_source.meta.conda_meta import Record
-from conda_source.prefix.replacement import pending
+from conda_source.prefix.replacement import pending, read_marker
 from conda_source.project import build_files_digest
 from conda_source.specs import built_for_python
 
@@ -82,7 +81,11 @@ def check_prefix(prefix: Path) -> list[Finding]:
                             Finding(name, source, "stale", f"{entry.path} points at {target}, which is gone")
                         )
     for marker in pending(prefix):
-        waiting = Record.from_json(json.loads(json.loads(marker.read_text(encoding="utf-8"))["json"]))
+        try:
+            waiting = read_marker(prefix, marker)[1]
+        except DamagedRecordError as exc:
+            findings.append(Finding(marker.stem, str(marker), "not restored", str(exc)))
+            continue
         findings.append(
             Finding(
                 waiting.name,

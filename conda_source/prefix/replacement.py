@@ -118,7 +118,7 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
     """Put back every replaced channel package waiting in a restore marker: (restored dists, failures)."""
     restored, failures = [], []
     for marker in pending(prefix):
-        kept, original = _marker(prefix, marker)
+        kept, original = read_marker(prefix, marker)
         current = conda_meta.records(prefix).get(original.name)
         if current is None:
             try:
@@ -135,7 +135,7 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
     return restored, failures
 
 
-def _marker(prefix: Path, marker: Path) -> tuple[dict[str, Any], Record]:
+def read_marker(prefix: Path, marker: Path) -> tuple[dict[str, Any], Record]:
     """A restore marker and the record it keeps; ``DamagedRecordError`` when it cannot be read."""
     try:
         kept = json.loads(marker.read_text(encoding="utf-8"))

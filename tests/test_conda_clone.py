@@ -143,6 +143,30 @@ def test_a_clone_that_cannot_carry_it_stops_before_anything_changes(
         assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
 
 
+def test_a_clone_of_a_develop_install_with_an_unreadable_state_stops_and_the_advice_works(
+    home: Path, pythons: str, project: Path
+) -> None:
+    source = develop_env(home, home / "envs" / "dev", pythons, project)
+    state = source / "conda-meta" / "conda-source" / "in-tree-editable.json"
+    state.write_text("", encoding="utf-8")
+    before = prefix_state(source)
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 1
+    assert (
+        f"DevelopInstallNotCarriedError: in-tree-editable 0.4.0 (develop install of {project}) in {source}: its state "
+        f"{state} is unreadable (the file is empty), and a copy without it would lose what --uninstall puts back; "
+        f"nothing was changed: move that file out of {state.parent}, run conda develop-install {project} -n dev to "
+        "write it again, then the command again"
+    ) in result.stderr.splitlines()
+    assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
+    state.unlink()
+    again = conda(home, "develop-install", str(project), "-n", "dev", "--no-user-mapping", "-y", "--offline", *SOLVER)
+    assert again.returncode == 0, again.stderr
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 0, result.stderr
+    assert (home / "envs" / "dev2" / "conda-meta" / "conda-source" / "in-tree-editable.json").is_file()
+
+
 def test_a_python_minor_upgrade_is_refused_and_says_what_to_run(
     home: Path, pythons: str, project: Path, tmp_path: Path
 ) -> None:

@@ -135,3 +135,23 @@ def test_the_request_for_protection_from_pip_is_carried(tmp_path: Path) -> None:
     assert not pip_protection.requested(target)
     assert copied.adopt(target, [], "conda create --clone", protected=True) == []
     assert pip_protection.requested(target)
+
+
+def test_a_develop_install_whose_state_is_unreadable_is_not_carried(project: Path, tmp_path: Path) -> None:
+    """Its state holds what --uninstall puts back (a replaced channel package, --force's originals): a copy without
+    it would be a develop install --uninstall does not know.  The advice works when followed."""
+    source = make_test_prefix(tmp_path / "source")
+    api.develop_install(project, prefix=source, user_mapping=False)
+    state = source / "conda-meta" / "conda-source" / "in-tree-editable.json"
+    state.write_text("", encoding="utf-8")
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(source, "-n dev")
+    assert str(raised.value) == (
+        f"in-tree-editable 0.4.0 (develop install of {project}) in {source}: its state {state} is unreadable (the "
+        "file is empty), and a copy without it would lose what --uninstall puts back; nothing was changed: move that "
+        f"file out of {state.parent}, run conda develop-install {project} -n dev to write it again, then the command "
+        "again"
+    )
+    state.unlink()
+    api.develop_install(project, prefix=source, user_mapping=False)
+    assert [install.state is not None for install in copied.carried(source, "-n dev")] == [True]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source.errors import CondaSourceError
+from conda_source.errors import CondaSourceError, DamagedRecordError
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DevelopState, PathEntry, Record
 from conda_source.prefix import pip_protection
@@ -49,7 +49,19 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
     """The develop installs of ``prefix`` (``-n NAME`` or ``-p PATH`` in ``spelled``), each checked intact and
     free of what a copy cannot relocate."""
     found = []
-    for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
+    for record, _ in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
+        try:
+            state = conda_meta.read_state(prefix, record.name)  # develop_installs reads an unreadable one as None
+        except DamagedRecordError as exc:
+            reason = (
+                f"its state {exc.path} is unreadable ({exc.reason}), and a copy without it would lose what "
+                "--uninstall puts back"
+            )
+            fix = (
+                f"move that file out of {exc.path.parent}, run conda develop-install {record.source} {spelled} to "
+                "write it again, then the command again"
+            )
+            raise NotCarriedError(prefix, record, record.source, reason, fix) from None
         install = Carried(record, state)
         uninstall = f"conda develop-install --uninstall {install.source} {spelled}"
         rebuild = (

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab import write_project
 from nativepkgs import pack
 from support import copy_project, prefix_state
 from test_conda_plugin import SOLVER, conda_env, listed
@@ -165,6 +166,27 @@ def test_a_clone_of_a_develop_install_with_an_unreadable_state_stops_and_the_adv
     result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
     assert result.returncode == 0, result.stderr
     assert (home / "envs" / "dev2" / "conda-meta" / "conda-source" / "in-tree-editable.json").is_file()
+
+
+def test_a_develop_install_with_a_conda_entry_point_stops_the_clone_before_anything_changes(
+    home: Path, pythons: str, project: Path, tmp_path: Path
+) -> None:
+    """conda's clone never copies bin/conda: the new environment used to be made without it, and without any
+    develop install's record (the post-command found the file missing)."""
+    source = develop_env(home, home / "envs" / "dev", pythons, project)
+    checkout = write_project(tmp_path / "myconda", "myconda", scripts={"conda": "myconda:main"})
+    installed = conda(home, "develop-install", str(checkout), "-n", "dev", "-y", "--no-user-mapping", "--offline")
+    assert installed.returncode == 0, installed.stderr
+    before = prefix_state(source)
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 1
+    assert (
+        f"DevelopInstallNotCarriedError: myconda 1.0 (develop install of {checkout}) in {source}: conda's clone does "
+        f"not copy bin/conda (a name conda keeps for itself); nothing was changed: run conda develop-install "
+        f"--uninstall {checkout} -n dev, then the command again, then conda develop-install {checkout} in each "
+        "environment"
+    ) in result.stderr.splitlines()
+    assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
 
 
 def test_a_python_minor_upgrade_is_refused_and_says_what_to_run(

@@ -155,3 +155,19 @@ def test_a_develop_install_whose_state_is_unreadable_is_not_carried(project: Pat
     state.unlink()
     api.develop_install(project, prefix=source, user_mapping=False)
     assert [install.state is not None for install in copied.carried(source, "-n dev")] == [True]
+
+
+def test_a_develop_install_with_a_file_conda_does_not_copy_is_not_carried(tmp_path: Path) -> None:
+    """conda's clone leaves out bin/conda, bin/activate, bin/deactivate and a few top-level names whoever owns
+    them (conda.misc.walk_prefix): a develop install of a project with a ``conda`` entry point (conda itself, say)
+    would arrive without it, after conda made the new environment."""
+    source = make_test_prefix(tmp_path / "source")
+    project = write_project(tmp_path / "myconda", "myconda", scripts={"conda": "myconda:main"})
+    api.develop_install(project, prefix=source, user_mapping=False)
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(source, "-n dev")
+    assert str(raised.value) == (
+        f"myconda 1.0 (develop install of {project}) in {source}: conda's clone does not copy bin/conda (a name conda "
+        f"keeps for itself); nothing was changed: run conda develop-install --uninstall {project} -n dev, then the "
+        f"command again, then conda develop-install {project} in each environment"
+    )

@@ -83,11 +83,27 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
                 reason = f"{entry.path} is missing or was changed by another installer, so its record is no longer true"
                 fix = f"run conda doctor {spelled} --fix (or {uninstall}), then the command again"
                 raise NotCarriedError(prefix, record, install.source, reason, fix)
+            if not _copied_by_conda(entry.path):
+                reason = f"conda's clone does not copy {entry.path} (a name conda keeps for itself)"
+                raise NotCarriedError(prefix, record, install.source, reason, rebuild)
             if str(prefix).encode() in data and not _text(data):
                 reason = f"the binary file {entry.path} names {prefix}, which a copy cannot relocate"
                 raise NotCarriedError(prefix, record, install.source, reason, rebuild)
         found.append(install)
     return found
+
+
+# What conda's clone leaves out even when nobody owns it (conda 26.7.1: conda.misc.walk_prefix and untracked):
+# these top-level names, these files of bin/, and any name ending in "~".
+_NOT_COPIED_TOP = frozenset(
+    {"pkgs", "envs", "conda-bld", "conda-meta", ".conda_lock", "users", "LICENSE.txt", "info", "conda-recipes"}
+    | {".index", ".unionfs", ".nonadmin"}
+)
+_NOT_COPIED = frozenset({"bin/conda", "bin/activate", "bin/deactivate"})
+
+
+def _copied_by_conda(path: str) -> bool:
+    return path.split("/", 1)[0] not in _NOT_COPIED_TOP and path not in _NOT_COPIED and not path.endswith("~")
 
 
 def _text(data: bytes) -> bool:

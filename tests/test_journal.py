@@ -147,6 +147,28 @@ def test_an_unreadable_journal_changes_nothing_and_says_what_to_do(
     )
 
 
+def test_an_unreadable_journal_in_a_group_changes_nothing(prefix: Path, tmp_path: Path) -> None:
+    """Two projects in one run are one group of changes: one journal that cannot be read stops recovery before it
+    undoes any other (the later change was undone first, while the message said nothing was changed)."""
+    projects = [str(local_project(tmp_path, name, [])) for name in ("proj-a", "proj-b")]
+    command = [sys.executable, "-m", "conda_source", "develop-install", *projects, "-p", str(prefix), "-y"]
+    command.append("--no-user-mapping")
+    killed = subprocess.run(command, capture_output=True, env={**os.environ, FAULT_ENV: "step:35"})  # in proj-b's
+    assert killed.returncode == -signal.SIGKILL
+    first = prefix / "conda-meta" / "conda-source" / "journal" / "1" / "journal.json"
+    first.write_bytes(b"")
+    before = tree_digest(prefix)
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {first}: an interrupted change cannot be finished or undone, its journal is unreadable "
+        f"(the file is empty); nothing was changed. Check the environment's files (the backup/ directories under "
+        f"{first.parent.parent} hold the ones that change had moved away), then remove {first.parent.parent} to go "
+        "on; the next run names any file that change left behind"
+    )
+    assert tree_digest(prefix) == before
+
+
 def test_kill_during_uninstall(prefix: Path, project: Path) -> None:
     assert run_cli(prefix, project).returncode == 0
     installed = tree_digest(prefix)

@@ -189,6 +189,28 @@ def test_a_develop_install_with_a_conda_entry_point_stops_the_clone_before_anyth
     assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
 
 
+def test_a_damaged_record_named_by_a_hook_is_spelled_as_the_user_named_the_environment(
+    home: Path, pythons: str, project: Path
+) -> None:
+    """The plugin's hooks read the records before conda: their one-line error says -n NAME when the command did,
+    and what it says to run works."""
+    env = develop_env(home, home / "envs" / "dev", pythons, project)
+    (damaged,) = (env / "conda-meta").glob("pip-*.json")
+    damaged.write_text("", encoding="utf-8")
+    channel = ["-c", pythons, "--override-channels", "--offline", "-y", *SOLVER]
+    result = conda(home, "install", "-n", "dev", "pip", *channel)
+    assert result.returncode == 1
+    assert (
+        f"TargetError: {damaged}: not a readable conda-meta record (the file is empty); conda cannot read this "
+        f"environment either. Move that file out of {damaged.parent}, reinstall its package (conda install -n dev "
+        "--force-reinstall pip, or develop-install its checkout again), then run again"
+    ) in result.stderr.splitlines(), result.stderr
+    damaged.rename(home / damaged.name)
+    repaired = conda(home, "install", "-n", "dev", "--force-reinstall", "pip", *channel)
+    assert repaired.returncode == 0, repaired.stderr
+    assert damaged.is_file() and doctor_says_intact(home, env)
+
+
 def test_a_python_minor_upgrade_is_refused_and_says_what_to_run(
     home: Path, pythons: str, project: Path, tmp_path: Path
 ) -> None:

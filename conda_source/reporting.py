@@ -109,7 +109,7 @@ def _change_line(old: str, new: str) -> str:
     """The channel is named when both dists carry one and they differ: it may be the only change."""
     old_channel, name, old_version, old_build = split_dist(old)
     new_channel, _, new_version, new_build = split_dist(new)
-    moved = f", channel {old_channel} -> {new_channel}" if old_channel and new_channel != old_channel else ""
+    moved = f", channel {old_channel} -> {new_channel}" if old_channel and new_channel not in ("", old_channel) else ""
     return (
         f"  ~ {name} {old_version} ({old_build}) -> {new_version} ({new_build}), "
         f"{_how(old_version, new_version, old_build != new_build)}{moved}"

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab import write_project
 from nativepkgs import pack
 from support import copy_project, prefix_state
 from test_conda_plugin import SOLVER, conda_env, listed
@@ -141,6 +142,73 @@ def test_a_clone_that_cannot_carry_it_stops_before_anything_changes(
             "dev), then the command again"
         ) in result.stderr.splitlines()
         assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
+
+
+def test_a_clone_of_a_develop_install_with_an_unreadable_state_stops_and_the_advice_works(
+    home: Path, pythons: str, project: Path
+) -> None:
+    source = develop_env(home, home / "envs" / "dev", pythons, project)
+    state = source / "conda-meta" / "conda-source" / "in-tree-editable.json"
+    state.write_text("", encoding="utf-8")
+    before = prefix_state(source)
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 1
+    assert (
+        f"DevelopInstallNotCarriedError: in-tree-editable 0.4.0 (develop install of {project}) in {source}: its state "
+        f"{state} is unreadable (the file is empty), and a copy without it would lose what --uninstall puts back; "
+        f"nothing was changed: move that file out of {state.parent}, run conda develop-install {project} -n dev to "
+        "write it again, then the command again"
+    ) in result.stderr.splitlines()
+    assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
+    state.unlink()
+    again = conda(home, "develop-install", str(project), "-n", "dev", "--no-user-mapping", "-y", "--offline", *SOLVER)
+    assert again.returncode == 0, again.stderr
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 0, result.stderr
+    assert (home / "envs" / "dev2" / "conda-meta" / "conda-source" / "in-tree-editable.json").is_file()
+
+
+def test_a_develop_install_with_a_conda_entry_point_stops_the_clone_before_anything_changes(
+    home: Path, pythons: str, project: Path, tmp_path: Path
+) -> None:
+    """conda's clone never copies bin/conda: the new environment used to be made without it, and without any
+    develop install's record (the post-command found the file missing)."""
+    source = develop_env(home, home / "envs" / "dev", pythons, project)
+    checkout = write_project(tmp_path / "myconda", "myconda", scripts={"conda": "myconda:main"})
+    installed = conda(home, "develop-install", str(checkout), "-n", "dev", "-y", "--no-user-mapping", "--offline")
+    assert installed.returncode == 0, installed.stderr
+    before = prefix_state(source)
+    result = conda(home, "create", "--clone", "dev", "-n", "dev2", "-y", "--offline")
+    assert result.returncode == 1
+    assert (
+        f"DevelopInstallNotCarriedError: myconda 1.0 (develop install of {checkout}) in {source}: conda's clone does "
+        f"not copy bin/conda (a name conda keeps for itself); nothing was changed: run conda develop-install "
+        f"--uninstall {checkout} -n dev, then the command again, then conda develop-install {checkout} in each "
+        "environment"
+    ) in result.stderr.splitlines()
+    assert not (home / "envs" / "dev2").exists() and prefix_state(source) == before
+
+
+def test_a_damaged_record_named_by_a_hook_is_spelled_as_the_user_named_the_environment(
+    home: Path, pythons: str, project: Path
+) -> None:
+    """The plugin's hooks read the records before conda: their one-line error says -n NAME when the command did,
+    and what it says to run works."""
+    env = develop_env(home, home / "envs" / "dev", pythons, project)
+    (damaged,) = (env / "conda-meta").glob("pip-*.json")
+    damaged.write_text("", encoding="utf-8")
+    channel = ["-c", pythons, "--override-channels", "--offline", "-y", *SOLVER]
+    result = conda(home, "install", "-n", "dev", "pip", *channel)
+    assert result.returncode == 1
+    assert (
+        f"TargetError: {damaged}: not a readable conda-meta record (the file is empty); conda cannot read this "
+        f"environment either. Move that file out of {damaged.parent}, reinstall its package (conda install -n dev "
+        "--force-reinstall pip, or develop-install its checkout again), then run again"
+    ) in result.stderr.splitlines(), result.stderr
+    damaged.rename(home / damaged.name)
+    repaired = conda(home, "install", "-n", "dev", "--force-reinstall", "pip", *channel)
+    assert repaired.returncode == 0, repaired.stderr
+    assert damaged.is_file() and doctor_says_intact(home, env)
 
 
 def test_a_python_minor_upgrade_is_refused_and_says_what_to_run(

@@ -184,3 +184,66 @@ def test_a_damaged_state_is_an_error_that_says_how_to_write_it_again(prefix: Pat
     again = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert (conda_meta.read_state(prefix, "stateful") or pytest.fail("no state")).source == str(project)
+
+
+def test_uninstall_with_a_damaged_state_says_so_and_the_advice_works(prefix: Path, tmp_path: Path) -> None:
+    """--uninstall needs what the state holds (--force's originals, a replaced channel package): it stops before
+    asking, naming the file (it used to say the checkout was not develop-installed)."""
+    project = local_project(tmp_path, "stateful", [])
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True).returncode == 0
+    installed = [prefix / f for r in conda_meta.develop_installs(prefix) for f in r[0].files]
+    state = conda_meta.state_path(prefix, "stateful")
+    state.write_text('{"source": "', encoding="utf-8")
+    before = tree_digest(prefix)
+    run = subprocess.run([*command, "--uninstall"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {state}: not a readable develop-install state (Unterminated string starting at: line 1 "
+        f"column 12 (char 11)). Move that file out of {state.parent}, then run develop-install {project} -p {prefix} "
+        "to write it again"
+    )
+    assert tree_digest(prefix) == before
+    state.unlink()
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True).returncode == 0
+    again = subprocess.run([*command, "--uninstall"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not [path for path in installed if path.exists()] and not list(conda_meta.develop_installs(prefix))
+
+
+def test_uninstall_of_a_develop_install_without_its_state_removes_it(prefix: Path, tmp_path: Path) -> None:
+    """The record names the checkout: a state that is gone (moved away, say) does not make it unknown."""
+    project = local_project(tmp_path, "stateless", [])
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True).returncode == 0
+    installed = [prefix / f for r in conda_meta.develop_installs(prefix) for f in r[0].files]
+    conda_meta.state_path(prefix, "stateless").unlink()
+    run = subprocess.run([*command, "--uninstall"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert not [path for path in installed if path.exists()] and not list(conda_meta.develop_installs(prefix))
+
+
+def test_a_damaged_develop_record_is_repaired_as_its_message_says(prefix: Path, tmp_path: Path) -> None:
+    """The develop install's own record: moved away, its files are nobody's; develop-install again takes them
+    over as its earlier install (it refused them as another installer's), and --uninstall then leaves nothing."""
+    project = local_project(tmp_path, "recorded", [])
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    assert subprocess.run([*command, "--no-user-mapping"], capture_output=True).returncode == 0
+    ((record, _),) = conda_meta.develop_installs(prefix)
+    installed = [prefix / f for f in record.files]
+    damaged = record.file(prefix)
+    damaged.write_text("{", encoding="utf-8")
+    run = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {damaged}: not a readable conda-meta record (Expecting property name enclosed in "
+        f"double quotes: line 1 column 2 (char 1)); conda cannot read this environment either. Move that file out "
+        f"of {damaged.parent}, reinstall its package (conda install -p {prefix} --force-reinstall recorded, or "
+        "develop-install its checkout again), then run again"
+    )
+    damaged.rename(tmp_path / damaged.name)
+    again = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    removed = subprocess.run([*command, "--uninstall"], capture_output=True, text=True)
+    assert removed.returncode == 0, removed.stderr
+    assert not [path for path in installed if path.exists()] and not list(conda_meta.develop_installs(prefix))

@@ -135,3 +135,39 @@ def test_the_request_for_protection_from_pip_is_carried(tmp_path: Path) -> None:
     assert not pip_protection.requested(target)
     assert copied.adopt(target, [], "conda create --clone", protected=True) == []
     assert pip_protection.requested(target)
+
+
+def test_a_develop_install_whose_state_is_unreadable_is_not_carried(project: Path, tmp_path: Path) -> None:
+    """Its state holds what --uninstall puts back (a replaced channel package, --force's originals): a copy without
+    it would be a develop install --uninstall does not know.  The advice works when followed."""
+    source = make_test_prefix(tmp_path / "source")
+    api.develop_install(project, prefix=source, user_mapping=False)
+    state = source / "conda-meta" / "conda-source" / "in-tree-editable.json"
+    state.write_text("", encoding="utf-8")
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(source, "-n dev")
+    assert str(raised.value) == (
+        f"in-tree-editable 0.4.0 (develop install of {project}) in {source}: its state {state} is unreadable (the "
+        "file is empty), and a copy without it would lose what --uninstall puts back; nothing was changed: move that "
+        f"file out of {state.parent}, run conda develop-install {project} -n dev to write it again, then the command "
+        "again"
+    )
+    state.unlink()
+    api.develop_install(project, prefix=source, user_mapping=False)
+    assert [install.state is not None for install in copied.carried(source, "-n dev")] == [True]
+
+
+def test_a_develop_install_with_a_file_conda_does_not_copy_is_not_carried(tmp_path: Path) -> None:
+    """conda's clone leaves out bin/conda, bin/activate, bin/deactivate and a few top-level names whoever owns
+    them (conda.misc.walk_prefix): a develop install of a project with a ``conda`` entry point (conda itself, say)
+    would arrive without it, after conda made the new environment."""
+    source = make_test_prefix(tmp_path / "source")
+    project = write_project(tmp_path / "myconda", "myconda", scripts={"conda": "myconda:main"})
+    api.develop_install(project, prefix=source, user_mapping=False)
+    with pytest.raises(copied.NotCarriedError) as raised:
+        copied.carried(source, "-n dev")
+    assert str(raised.value) == (
+        f"myconda 1.0 (develop install of {project}) in {source}: conda's clone does not copy bin/conda (a name conda "
+        f"keeps for itself); nothing was changed: run conda develop-install --uninstall {project} -n dev, then the "
+        f"command again, then conda develop-install {project} in each environment"
+    )

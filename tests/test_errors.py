@@ -540,3 +540,45 @@ def test_build_local_marks_the_output_directory_it_creates_as_ignored(tmp_path: 
     existing.mkdir()
     assert main(["build-local", str(wheel_file), "--output-dir", str(existing), "--no-user-mapping"]) == 0
     assert not (existing / ".gitignore").exists()  # a directory the user made is theirs
+
+
+def test_a_full_scratch_space_while_staging_names_it_and_changes_nothing(
+    prefix: Path, tmp_path: Path, lab_channel: Path
+) -> None:
+    """Staging spools a wheel's large files to a scratch directory (in TMPDIR): a write refused there (a full /tmp,
+    here a file size limit the backend lifts for itself) names that directory, not just 'File too large', and
+    the dependency the run had installed goes again."""
+    import os
+    import re
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from lab import write_project
+    from support import prefix_state
+
+    members = {"big/data.txt": "x" * (3 << 20)}
+    project = write_project(tmp_path / "big", "big", dependencies=["helper-lib"], members=members)
+    backend = project / "_backend" / "lab_backend.py"
+    lifted = "import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)\n"
+    backend.write_text(lifted + backend.read_text())
+    (tmp_path / "tmp").mkdir()
+    before = prefix_state(prefix)
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, resource.RLIM_INFINITY))
+
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    command += ["--no-editable", "-c", str(lab_channel), "--no-user-mapping"]
+    environ = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    run = subprocess.run(command, capture_output=True, text=True, preexec_fn=limited, env=environ)
+    assert run.returncode == 1, run.stderr
+    assert re.fullmatch(
+        rf"conda-source: error: {re.escape(str(tmp_path / 'tmp'))}/conda-source-stage-\S+: File too large; the run "
+        r"stopped there and undid what it had changed: check that path \(permissions, free space, file system\) and "
+        r"run again",
+        run.stderr.strip().splitlines()[-1],
+    ), run.stderr
+    assert prefix_state(prefix) == before

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import check_record_matches_disk, copy_project, local_project, tree_digest
+from support import check_record_matches_disk, copy_project, local_project, site_packages, tree_digest
 
 from conda_source.engine.develop_install import DevelopRequest, develop_install
 from conda_source.mapping.overrides import Overrides
@@ -137,9 +137,36 @@ def test_an_unreadable_journal_changes_nothing_and_says_what_to_do(
     )
     assert tree_digest(prefix) == before
     shutil.rmtree(journals)
-    refused = run_cli(prefix, project)  # the files the interrupted change wrote are nobody's now
-    assert refused.returncode == 1 and "pass --force to overwrite it" in refused.stderr, refused.stderr
-    assert run_cli(prefix, project, "--force").returncode == 0
+    # What the interrupted change wrote is nobody's now; its dist-info RECORD names it as this project's earlier
+    # install, which the next run takes over (no --force: that would keep those files to put back on --uninstall).
+    again = run_cli(prefix, project)
+    assert again.returncode == 0, again.stderr
+    assert run_cli(prefix, project, "--uninstall").returncode == 0
+    assert (
+        not list(site_packages(prefix).glob("in_tree_editable*")) and not (prefix / "bin" / "in-tree-editable").exists()
+    )
+
+
+def test_an_unreadable_journal_in_a_group_changes_nothing(prefix: Path, tmp_path: Path) -> None:
+    """Two projects in one run are one group of changes: one journal that cannot be read stops recovery before it
+    undoes any other (the later change was undone first, while the message said nothing was changed)."""
+    projects = [str(local_project(tmp_path, name, [])) for name in ("proj-a", "proj-b")]
+    command = [sys.executable, "-m", "conda_source", "develop-install", *projects, "-p", str(prefix), "-y"]
+    command.append("--no-user-mapping")
+    killed = subprocess.run(command, capture_output=True, env={**os.environ, FAULT_ENV: "step:35"})  # in proj-b's
+    assert killed.returncode == -signal.SIGKILL
+    first = prefix / "conda-meta" / "conda-source" / "journal" / "1" / "journal.json"
+    first.write_bytes(b"")
+    before = tree_digest(prefix)
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {first}: an interrupted change cannot be finished or undone, its journal is unreadable "
+        f"(the file is empty); nothing was changed. Check the environment's files (the backup/ directories under "
+        f"{first.parent.parent} hold the ones that change had moved away), then remove {first.parent.parent} to go "
+        "on; the next run names any file that change left behind"
+    )
+    assert tree_digest(prefix) == before
 
 
 def test_kill_during_uninstall(prefix: Path, project: Path) -> None:
@@ -251,24 +278,27 @@ def test_unsatisfiable_dependency_names_its_pypi_requirement(prefix: Path, tmp_p
     assert tree_digest(prefix) == before
 
 
-def test_takes_over_an_earlier_pip_install(prefix: Path, project: Path) -> None:
-    """An unowned dist-info of the same project (pip install -e .) is replaced, so conda lists it once."""
+@pytest.mark.parametrize("version", ["0.3.0", "0.4.0"], ids=["older", "same-version"])
+def test_takes_over_an_earlier_pip_install(prefix: Path, project: Path, version: str) -> None:
+    """An unowned dist-info of the same project (pip install -e .) is replaced, so conda lists it once; also when
+    it is the version the checkout builds (its dist-info then has the path of ours: it was refused as foreign)."""
     site = prefix / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
-    old = site / "in_tree_editable-0.3.0.dist-info"
+    old = site / f"in_tree_editable-{version}.dist-info"
     old.mkdir(parents=True)
-    (site / "__editable__.in_tree_editable-0.3.0.pth").write_text("/somewhere/old\n")
-    (old / "METADATA").write_text("Metadata-Version: 2.1\nName: in-tree-editable\nVersion: 0.3.0\n")
+    (site / f"__editable__.in_tree_editable-{version}.pth").write_text("/somewhere/old\n")
+    (old / "METADATA").write_text(f"Metadata-Version: 2.1\nName: in-tree-editable\nVersion: {version}\n")
     (old / "INSTALLER").write_text("pip\n")
     (old / "RECORD").write_text(
-        "__editable__.in_tree_editable-0.3.0.pth,,\nin_tree_editable-0.3.0.dist-info/METADATA,,\n"
-        "in_tree_editable-0.3.0.dist-info/INSTALLER,,\nin_tree_editable-0.3.0.dist-info/RECORD,,\n"
+        f"__editable__.in_tree_editable-{version}.pth,,\nin_tree_editable-{version}.dist-info/METADATA,,\n"
+        f"in_tree_editable-{version}.dist-info/INSTALLER,,\nin_tree_editable-{version}.dist-info/RECORD,,\n"
     )
     unrelated = site / "other_pkg-1.0.dist-info"
     unrelated.mkdir()
     (unrelated / "RECORD").write_text("")
     result = develop_install(DevelopRequest((project,), probe(prefix), overrides=NO_USER_MAPPING))
-    assert not old.exists() and not (site / "__editable__.in_tree_editable-0.3.0.pth").exists()
+    assert not (site / f"__editable__.in_tree_editable-{version}.pth").exists()
     assert sorted(p.name for p in site.glob("in_tree_editable-*.dist-info")) == ["in_tree_editable-0.4.0.dist-info"]
+    assert (site / "in_tree_editable-0.4.0.dist-info" / "INSTALLER").read_text() == "conda-source\n"
     assert unrelated.is_dir()  # another project's files are never touched
     check_record_matches_disk(prefix, result.projects[0].record)
 

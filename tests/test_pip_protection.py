@@ -93,3 +93,26 @@ def test_pip_refuses_with_our_message_and_installs_with_its_override(tmp_path: P
         f"{prefix / 'lib' / SHORT / 'site-packages' / 'pip_target.py'}\n"
     )
     assert not (Path(sys.base_prefix) / "lib" / SHORT / "EXTERNALLY-MANAGED").exists()
+
+
+def test_a_protection_the_os_refuses_says_the_install_is_done(prefix: Path, tmp_path: Path) -> None:
+    """EXTERNALLY-MANAGED is written once the develop install is whole: a write refused then (here the OS refuses
+    it: a directory is in the way; a full disk or a read-only stdlib would do the same) must not say the run was
+    undone; running the command again writes only the file."""
+    project = copy_project("in-tree-editable", tmp_path)
+    stdlib = prefix / "lib" / SHORT
+    (stdlib / "EXTERNALLY-MANAGED.partial").mkdir()
+    command = [sys.executable, "-m", "conda_source", "develop-install", str(project), "-p", str(prefix), "-y"]
+    command += ["--no-user-mapping", "--protect-env"]
+    run = subprocess.run(command, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"conda-source: error: {stdlib / 'EXTERNALLY-MANAGED.partial'}: Is a directory; the develop install is "
+        "done, but the environment is not protected from pip: check that path (permissions, free space, file "
+        "system) and run the command again (it writes only the protection)"
+    )
+    assert len(list((prefix / "conda-meta").glob("in-tree-editable-*.json"))) == 1
+    (stdlib / "EXTERNALLY-MANAGED.partial").rmdir()
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged, nothing to do" in again.stdout and (stdlib / "EXTERNALLY-MANAGED").read_text() == MESSAGE

@@ -26,6 +26,12 @@ from conda_source.reporting import Change, dependency_lines, describe_plan
             id="upgrade-one-side-without-channel",
         ),
         pytest.param(
+            ["flit-core-4.2.0-pyhd8ed1ab_0"],
+            ["conda-forge/noarch::flit-core-3.12.0-py_0"],
+            ["  ~ flit-core 3.12.0 (py_0) -> 4.2.0 (pyhd8ed1ab_0), upgraded"],
+            id="upgrade-the-new-side-without-channel",
+        ),
+        pytest.param(
             ["conda-forge/noarch::flit-core-4.2.0-pyhd8ed1ab_0"],
             ["file:///c::flit-core-3.12.0-py_0"],
             ["  ~ flit-core 3.12.0 (py_0) -> 4.2.0 (pyhd8ed1ab_0), upgraded, channel file:///c -> conda-forge/noarch"],

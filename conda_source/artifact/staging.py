@@ -14,6 +14,7 @@ and the bytes really read are counted against the size limit.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import os
@@ -42,6 +43,7 @@ CHUNK = 1 << 20
 SMALL_FILE = 256 << 10  # files up to this size may stay in memory ...
 MEMORY_BUDGET = 16 << 20  # ... as long as all of them together stay under this
 _PLACEHOLDER = PREFIX_PLACEHOLDER.encode()
+_REFUSED_WRITES = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # a full disk, a file size limit, a quota
 # Why a top-level directory of a package or prefix is never written from a wheel.
 RESERVED = {
     "conda-meta": "it would install into conda-meta/, which belongs to conda",
@@ -145,9 +147,14 @@ class StagingDestination(WheelDestination):
         target = self.package_path(scheme, path)
         if target in self.files:
             raise ArtifactError(self.wheel, f"'{path}' appears twice in the wheel")
-        staged = self._spool(chunks, executable)
-        if self.relocate is not None:
-            staged = self.relocate(target, staged)
+        try:
+            staged = self._spool(chunks, executable)
+            if self.relocate is not None:
+                staged = self.relocate(target, staged)
+        except OSError as exc:
+            if exc.errno in _REFUSED_WRITES and exc.filename is None and self.scratch is not None:  # name where
+                raise OSError(exc.errno, exc.strerror, str(self.scratch)) from exc  # the writes went (a full /tmp)
+            raise
         self.files[target] = staged
         digest = base64.urlsafe_b64encode(staged.digest).decode().rstrip("=")
         return RecordEntry(path, Hash("sha256", digest), staged.size)

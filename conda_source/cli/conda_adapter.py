@@ -177,9 +177,13 @@ def as_conda_errors(action: Any) -> Any:
         try:
             return action(*args)
         except CondaSourceError as exc:
+            from conda.base.context import context
+
             from conda_source.cli.conda_errors import conda_error
 
-            raise conda_error(exc, str(exc)) from None
+            name = (getattr(context, "_argparse_args", None) or {}).get("name")  # said as the user named it
+            message = str(exc).replace(f"-p {context.target_prefix}", f"-n {name}") if name else str(exc)
+            raise conda_error(exc, message) from None
 
     return call
 

@@ -130,14 +130,13 @@ def _solve_and_install(
     unchanged = {c.source for c in shown if c.action == "unchanged"}
     nothing = not transaction.link and not transaction.unlink and len(unchanged) == len(shown)
     if nothing:  # a no-op re-run: no question, no snapshot, no transaction
-        protected = pip_protection.protect(request.environment) if request.protect_env else None
+        protected = _protect(request)
         if request.only_deps:
-            return dataclasses.replace(result, protected=str(protected) if protected else None)
+            return dataclasses.replace(result, protected=protected)
         projects = tuple(unchanged_project(by_name[name], request) for name in _build_order(by_name))
         return DevelopResult(
-            plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix,
-            protected=str(protected) if protected else None,
-        )  # fmt: skip
+            plans, transaction, projects, recovered=recovered, changes=shown, prefix=prefix, protected=protected
+        )
     if not reporter.confirm(shown, transaction.link, transaction.unlink):
         return DevelopResult(plans, transaction, recovered=recovered, changes=shown, declined=True, prefix=prefix)
     snapshot = installer.snapshot()
@@ -156,7 +155,7 @@ def _solve_and_install(
             installer.restore(snapshot)  # and every package this run linked goes again: all or nothing
         raise
     prefix_change.finish(group)
-    protected = pip_protection.protect(request.environment) if request.protect_env else None
+    protected = _protect(request)
     return DevelopResult(
         plans,
         _whole_transaction(transaction, snapshot.records, record_files(prefix), projects),
@@ -164,8 +163,21 @@ def _solve_and_install(
         recovered=recovered,
         changes=tuple(_named(c, projects) for c in shown),
         prefix=prefix,
-        protected=str(protected) if protected else None,
+        protected=protected,
     )
+
+
+def _protect(request: DevelopRequest) -> str | None:
+    """Write EXTERNALLY-MANAGED when asked, once the install is whole (a write refused then undoes nothing)."""
+    try:
+        protected = pip_protection.protect(request.environment) if request.protect_env else None
+    except OSError as exc:
+        raise TargetError(
+            f"{exc.filename or request.environment.prefix}: {exc.strerror or exc}; the develop install is done, but "
+            "the environment is not protected from pip: check that path (permissions, free space, file system) and "
+            "run the command again (it writes only the protection)"
+        ) from exc
+    return str(protected) if protected else None
 
 
 def _whole_transaction(

@@ -50,9 +50,10 @@ def develop_uninstall(
         recovered = None if request.dry_run else prefix_change.recover(prefix, installer, command)
         records = []
         for path in request.paths:
-            record = develop_record(prefix, path.resolve())
+            record = develop_record(prefix, path.resolve()) or _without_state(prefix, path.resolve())
             if record is None:
                 raise TargetError(f"{path.resolve()}: not develop-installed in {prefix}; nothing to uninstall")
+            conda_meta.read_state(prefix, record.name)  # an unreadable one is an error that says what to do, now
             records.append(record)
         changes = tuple(
             Change(Path(r.source), "uninstall", r.name, r.version, r.build.startswith("editable"), _dist(r))
@@ -74,6 +75,11 @@ def develop_uninstall(
         (), None, removed=tuple(removed), left_behind=tuple(sorted(set(left))), recovered=recovered,
         restored=tuple(restored), prefix=prefix,
     )  # fmt: skip
+
+
+def _without_state(prefix: Path, root: Path) -> Record | None:
+    """The develop install of ``root`` whose state is gone or unreadable (its record names the checkout too)."""
+    return next((r for r in conda_meta.records(prefix).values() if r.is_develop and r.source == str(root)), None)
 
 
 def _dist(record: Record) -> str:

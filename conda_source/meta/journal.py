@@ -240,9 +240,9 @@ class Group:
     def recover(cls, prefix: Path) -> str:
         slots = [p.name for p in (prefix / JOURNAL_DIR).iterdir() if p.is_dir() and p.name.isdigit()]
         group = cls(prefix, [Journal(prefix, slot) for slot in sorted(slots, key=int)])
+        # Every journal is read before any change is finished or undone: one unreadable changes nothing.
+        labels = [_read(j.file)["label"] for j in group.journals if j.file.exists()]
         if _read(group.file).get("done"):
-            open_ = [j for j in group.journals if j.file.exists()]
-            labels = [_read(j.file)["label"] for j in open_]
             group.commit()
             return f"completed an interrupted change ({', '.join(labels)})"
         return f"rolled back an interrupted change ({', '.join(group.rollback())})"

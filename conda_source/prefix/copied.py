@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from conda_source.errors import CondaSourceError
+from conda_source.errors import CondaSourceError, DamagedRecordError
 from conda_source.meta import conda_meta, history
 from conda_source.meta.conda_meta import DevelopState, PathEntry, Record
 from conda_source.prefix import pip_protection
@@ -49,7 +49,19 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
     """The develop installs of ``prefix`` (``-n NAME`` or ``-p PATH`` in ``spelled``), each checked intact and
     free of what a copy cannot relocate."""
     found = []
-    for record, state in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
+    for record, _ in sorted(conda_meta.develop_installs(prefix), key=lambda item: item[0].name):
+        try:
+            state = conda_meta.read_state(prefix, record.name)  # develop_installs reads an unreadable one as None
+        except DamagedRecordError as exc:
+            reason = (
+                f"its state {exc.path} is unreadable ({exc.reason}), and a copy without it would lose what "
+                "--uninstall puts back"
+            )
+            fix = (
+                f"move that file out of {exc.path.parent}, run conda develop-install {record.source} {spelled} to "
+                "write it again, then the command again"
+            )
+            raise NotCarriedError(prefix, record, record.source, reason, fix) from None
         install = Carried(record, state)
         uninstall = f"conda develop-install --uninstall {install.source} {spelled}"
         rebuild = (
@@ -72,6 +84,9 @@ def carried(prefix: Path, spelled: str) -> list[Carried]:
                 reason = f"{entry.path} is missing or was changed by another installer, so its record is no longer true"
                 fix = f"run conda doctor {spelled} --fix (or {uninstall}), then the command again"
                 raise NotCarriedError(prefix, record, install.source, reason, fix)
+            if not _copied_by_conda(entry.path):
+                reason = f"conda's clone does not copy {entry.path} (a name conda keeps for itself)"
+                raise NotCarriedError(prefix, record, install.source, reason, rebuild)
             if str(prefix).encode() in data and not _text(data) and not _only_debug_info(data, prefix, entry.path):
                 reason = f"the binary file {entry.path} names {prefix}, which a copy cannot relocate"
                 raise NotCarriedError(prefix, record, install.source, reason, rebuild)
@@ -87,6 +102,19 @@ def _only_debug_info(data: bytes, prefix: Path, path: str) -> bool:
         return is_elf(data) and only_in_unloaded_sections(data, str(prefix).encode(), path)
     except ElfError:
         return False
+
+
+# What conda's clone leaves out even when nobody owns it (conda 26.7.1: conda.misc.walk_prefix and untracked):
+# these top-level names, these files of bin/, and any name ending in "~".
+_NOT_COPIED_TOP = frozenset(
+    {"pkgs", "envs", "conda-bld", "conda-meta", ".conda_lock", "users", "LICENSE.txt", "info", "conda-recipes"}
+    | {".index", ".unionfs", ".nonadmin"}
+)
+_NOT_COPIED = frozenset({"bin/conda", "bin/activate", "bin/deactivate"})
+
+
+def _copied_by_conda(path: str) -> bool:
+    return path.split("/", 1)[0] not in _NOT_COPIED_TOP and path not in _NOT_COPIED and not path.endswith("~")
 
 
 def _text(data: bytes) -> bool:

@@ -120,7 +120,7 @@ def plan_install(
         replaces = saved(prefix, channel)
 
     claimed = {f for r in installed for f in r.files}
-    leftovers = prefix_install.pip_leftovers(prefix, staging.layout, staging.files, project, claimed, owners)
+    leftovers = prefix_install.pip_leftovers(prefix, staging.layout, project, claimed, owners)
 
     # An overlap handed over earlier lasts while its original's package does (or it had none).
     names = {r.name for r in staying}

@@ -96,7 +96,6 @@ def keep_dirs(layout: Layout) -> list[str]:
 def pip_leftovers(
     prefix: Path,
     layout: Layout,
-    staged: Collection[str],
     name: str,
     claimed: Collection[str],
     owners: Mapping[str, str],
@@ -114,7 +113,7 @@ def pip_leftovers(
         for dist_info in sorted((prefix / site).glob("*.dist-info")):
             relative = f"{site}/{dist_info.name}"
             dist_name = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
-            if f"{relative}/RECORD" in claimed or f"{relative}/RECORD" in staged:
+            if f"{relative}/RECORD" in claimed:
                 continue
             (ours if canonicalize_name(dist_name) == name else others).append(dist_info)
         # A file another pip install lists stays with it.

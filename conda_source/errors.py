@@ -161,12 +161,19 @@ class FileSystemError(CondaSourceError):
     """The operating system refused a read or write no check foresaw (a full disk, a read-only or special file
     system): the run stopped there, and what it had changed was undone on the way out."""
 
-    def __init__(self, error: OSError) -> None:
+    def __init__(self, error: OSError, in_hook: bool = False) -> None:
+        """``in_hook``: refused in a hook of a conda command, whose own changes stay (nothing undoes them)."""
         self.filename = error.filename
         check = "that path (permissions, free space, file system)" if error.filename else "free space and permissions"
+        happened = (
+            "conda-source's part of this conda command stopped there (conda's own changes stay)"
+            if in_hook
+            else "the run stopped there and undid what it had changed"
+        )
+        then = "then conda doctor" if in_hook else "and run again"
         super().__init__(
-            f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; the run stopped there and "
-            f"undid what it had changed: check {check} and run again"
+            f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; {happened}: check {check} "
+            f"{then}"
         )
 
 

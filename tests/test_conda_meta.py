@@ -175,7 +175,7 @@ def test_a_damaged_state_is_an_error_that_says_how_to_write_it_again(prefix: Pat
     run = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == (
-        f"conda-source: error: {state}: not a readable develop-install state (the file is empty). Move that file out of {state.parent}, then run develop-install {project} -p {prefix} to write "
+        f"conda-source: error: {state}: not a readable develop-install state (the file is empty). Move that file out of {state.parent}, then run conda develop-install {project} -p {prefix} to write "
         "it again"
     )
     assert tree_digest(prefix) == before
@@ -200,7 +200,7 @@ def test_uninstall_with_a_damaged_state_says_so_and_the_advice_works(prefix: Pat
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == (
         f"conda-source: error: {state}: not a readable develop-install state (Unterminated string starting at: line 1 "
-        f"column 12 (char 11)). Move that file out of {state.parent}, then run develop-install {project} -p {prefix} "
+        f"column 12 (char 11)). Move that file out of {state.parent}, then run conda develop-install {project} -p {prefix} "
         "to write it again"
     )
     assert tree_digest(prefix) == before

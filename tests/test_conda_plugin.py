@@ -382,3 +382,24 @@ def test_a_write_the_os_refuses_is_a_conda_error_not_a_report(home: Path, tmp_pa
     assert "ERROR REPORT" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert f"{out}/" in result.stderr and "File too large; the run stopped there and undid" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.conda
+def test_a_write_refused_in_a_hook_is_a_conda_error_that_does_not_claim_an_undo() -> None:
+    """A hook's action runs inside a conda command whose own changes stay: the line says so."""
+    import errno
+
+    from conda.exceptions import CondaError
+
+    from conda_source.cli.conda_adapter import as_conda_errors
+
+    def full_disk() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/envs/new/conda-meta/conda-source/demo.json")
+
+    with pytest.raises(CondaError) as raised:
+        as_conda_errors(full_disk)()
+    assert str(raised.value) == (
+        "/envs/new/conda-meta/conda-source/demo.json: No space left on device; conda-source's part of this conda "
+        "command stopped there (conda's own changes stay): check that path (permissions, free space, file system) "
+        "then conda doctor"
+    )

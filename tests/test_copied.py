@@ -125,9 +125,11 @@ def test_a_file_the_copy_missed_records_nothing(project: Path, tmp_path: Path) -
         copied.adopt(target, installs, "conda rename")
     assert str(raised.value) == (
         f"{target / 'bin' / 'in-tree-editable'} was not copied with in-tree-editable's other files; nothing was "
-        f"recorded for it: re-create it with conda develop-install {project} -p {target} --force"
+        f"recorded for it: re-create it with conda develop-install {project} -p {target}"
     )
     assert prefix_state(target) == before
+    api.develop_install(project, prefix=target, user_mapping=False)  # the advice, followed: the copied files taken over
+    assert check_prefix(target) == [] and (target / "bin" / "in-tree-editable").is_file()
 
 
 def test_the_request_for_protection_from_pip_is_carried(tmp_path: Path) -> None:

@@ -172,10 +172,13 @@ def as_conda_errors(action: Any) -> Any:
     (a damaged record read by a hook that runs before conda reads the prefix itself)."""
 
     def call(*args: Any) -> Any:
-        from conda_source.errors import CondaSourceError
+        from conda_source.errors import CondaSourceError, FileSystemError
 
         try:
-            return action(*args)
+            try:
+                return action(*args)
+            except OSError as refused:  # a full disk, say: one line naming the path, as the commands say it
+                raise FileSystemError(refused, in_hook=True) from None
         except CondaSourceError as exc:
             from conda.base.context import context
 

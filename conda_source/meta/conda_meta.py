@@ -266,7 +266,7 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
         record = records(prefix).get(name)
         checkout = record.source if record is not None and record.source else "ITS-CHECKOUT"
         reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
-        then = f"then run develop-install {checkout} -p {prefix} to write it again"
+        then = f"then run conda develop-install {checkout} -p {prefix} to write it again"
         raise DamagedRecordError(path, reason, "develop-install state", then) from exc
 
 
@@ -331,10 +331,7 @@ def write_json(path: Path, data: object) -> None:
 
 @contextlib.contextmanager
 def prefix_lock(prefix: Path) -> Iterator[None]:
-    """One conda-source run per prefix at a time; a second run waits for the first.
-
-    The lock is taken on the conda-meta directory itself, so locking creates nothing.
-    """
+    """One conda-source run per prefix at a time (a second waits); locked: conda-meta itself, so nothing is created."""
     descriptor = os.open(prefix / "conda-meta", os.O_RDONLY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)

@@ -138,7 +138,7 @@ def adopt(prefix: Path, installs: Sequence[Carried], command: str, protected: bo
                 if not path.is_file():
                     raise CondaSourceError(
                         f"{path} was not copied with {install.record.name}'s other files; nothing was recorded for "
-                        f"it: re-create it with conda develop-install {install.source} -p {prefix} --force"
+                        f"it: re-create it with conda develop-install {install.source} -p {prefix}"
                     )
                 entries.append(PathEntry(entry.path, *_digest(path)))
             records.append(dataclasses.replace(install.record, paths=tuple(entries)))

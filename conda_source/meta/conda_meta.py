@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from conda_source.errors import DamagedRecordError
+from conda_source.meta import json_file
 from conda_source.meta.journal import step
+from conda_source.meta.json_file import load_object
 from conda_source.meta.record_reading import read_json
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
@@ -258,16 +260,12 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
     if not path.is_file():
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-        if not text.strip():
-            raise ValueError("the file is empty")
-        return DevelopState.from_json(json.loads(text))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return DevelopState.from_json(load_object(path))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # Unreadable, or a field missing or wrong
         record = records(prefix).get(name)
         checkout = record.source if record is not None and record.source else "ITS-CHECKOUT"
-        reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
         then = f"then run conda develop-install {checkout} -p {prefix} to write it again"
-        raise DamagedRecordError(path, reason, "develop-install state", then) from exc
+        raise DamagedRecordError(path, json_file.reason(exc), "develop-install state", then) from exc
 
 
 def develop_record(prefix: Path, root: Path) -> Record | None:

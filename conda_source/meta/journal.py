@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from conda_source.errors import JournalError
+from conda_source.meta.json_file import Unreadable, load_object
 
 JOURNAL_DIR = Path("conda-meta") / "conda-source" / "journal"
 GROUP_FILE = JOURNAL_DIR / "group.json"
@@ -256,20 +257,10 @@ _CHANGE_KEYS = {"label": str, "written": list, "removed": list, "keep_dirs": lis
 def _read(file: Path) -> dict[str, Any]:
     """A journal as ``_write`` left it; ``JournalError`` for anything else (a crash of the machine can leave a
     new file empty, a person can edit it)."""
-    keys = _GROUP_KEYS if file.name == GROUP_FILE.name else _CHANGE_KEYS
     try:
-        text = file.read_text(encoding="utf-8")
-        entry = json.loads(text) if text.strip() else None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise JournalError(file, str(exc) or type(exc).__name__) from exc
-    if entry is None:
-        raise JournalError(file, "the file is empty")
-    if not isinstance(entry, dict):
-        raise JournalError(file, "not a JSON object")
-    for key, kind in keys.items():
-        if not isinstance(entry.get(key), kind):
-            raise JournalError(file, f"'{key}' is missing or not a {kind.__name__}")
-    return entry
+        return load_object(file, _GROUP_KEYS if file.name == GROUP_FILE.name else _CHANGE_KEYS)
+    except Unreadable as exc:
+        raise JournalError(file, str(exc)) from exc
 
 
 def _write(file: Path, entry: dict[str, Any]) -> None:

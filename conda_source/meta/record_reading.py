@@ -4,30 +4,21 @@ record's bytes, to put back what py-rattler's install rewrites though it changed
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from conda_source.errors import DamagedRecordError
+from conda_source.meta.json_file import Unreadable, load_object
 
 
 def read_json(path: Path) -> dict[str, Any]:
     """A record file's JSON object, with the fields every reader relies on; ``DamagedRecordError`` otherwise (a
     crash of the machine can leave a new file empty)."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if text.strip() else None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DamagedRecordError(path, str(exc) or type(exc).__name__) from exc
-    if data is None:
-        raise DamagedRecordError(path, "the file is empty")
-    if not isinstance(data, dict):
-        raise DamagedRecordError(path, "not a JSON object")
-    for key in ("name", "version", "build"):
-        if not isinstance(data.get(key), str):
-            raise DamagedRecordError(path, f"'{key}' is missing or not a string")
-    return data
+        return load_object(path, {"name": str, "version": str, "build": str})
+    except Unreadable as exc:
+        raise DamagedRecordError(path, str(exc)) from exc
 
 
 def prefix_records(paths: Iterable[Path]) -> list[Any]:

@@ -21,9 +21,10 @@ from typing import Any
 
 from conda_source.errors import CondaSourceError, DamagedRecordError
 from conda_source.installer.installer import Installer
-from conda_source.meta import conda_meta, history, record_reading
+from conda_source.meta import conda_meta, history, json_file, record_reading
 from conda_source.meta.conda_meta import STATE_DIR, Record
 from conda_source.meta.journal import step
+from conda_source.meta.json_file import load_object
 from conda_source.specs import spec_name
 
 
@@ -138,13 +139,12 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
 def read_marker(prefix: Path, marker: Path) -> tuple[dict[str, Any], Record]:
     """A restore marker and the record it keeps; ``DamagedRecordError`` when it cannot be read."""
     try:
-        kept = json.loads(marker.read_text(encoding="utf-8"))
+        kept = load_object(marker, {"json": str})
         return kept, Record.from_json(json.loads(kept["json"]))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        reason = str(exc) if isinstance(exc, (OSError, ValueError)) and str(exc) else f"{type(exc).__name__}: {exc}"
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # Unreadable, or the record in it
         what = "record of a replaced channel package waiting to be put back"
         then = f"then install that package again with conda (conda install -p {prefix} {marker.stem}) and run again"
-        raise DamagedRecordError(marker, reason, what, then) from exc
+        raise DamagedRecordError(marker, json_file.reason(exc), what, then) from exc
 
 
 def _prune_marker_dir(prefix: Path) -> None:

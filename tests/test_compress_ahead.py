@@ -88,6 +88,14 @@ def test_variants_share_one_compressed_tarball(tmp_path: Path) -> None:
     assert len(frames) == 1
 
 
+def build_local_under(probe_script: str, wheel: Path, out: Path) -> str:
+    """build-local of ``wheel`` in a fresh interpreter that runs ``probe_script`` (which calls the CLI); its stdout."""
+    command = [sys.executable, "-c", probe_script, "build-local", str(wheel), "--output-dir", str(out)]
+    completed = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
 def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: Path) -> None:
     """A wheel needs neither an environment's installer and records nor the relocation of compiled code:
     none of it is imported on the way (each costs start-up time in every run)."""
@@ -101,10 +109,7 @@ def test_a_wheels_build_local_loads_no_installer_records_or_elf_code(tmp_path: P
         "print('HEAVY', heavy)\n"
         "sys.exit(code)\n"
     )
-    command = [sys.executable, "-c", probe_script, "build-local", str(wheel), "--output-dir", str(tmp_path / "out")]
-    completed = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    assert "HEAVY []" in completed.stdout
+    assert "HEAVY []" in build_local_under(probe_script, wheel, tmp_path / "out")
     assert len(list((tmp_path / "out").glob("demo-1.0-*.conda"))) == 1
 
 
@@ -128,10 +133,7 @@ def test_the_metadata_side_is_imported_only_once_the_compression_runs(tmp_path: 
         "print('AT START', seen, 'AT END', 'conda_source.artifact.describe' in sys.modules)\n"
         "sys.exit(code)\n"
     )
-    command = [sys.executable, "-c", probe_script, "build-local", str(wheel), "--output-dir", str(tmp_path / "out")]
-    completed = subprocess.run([*command, "--no-user-mapping"], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    assert "AT START [[]] AT END True" in completed.stdout
+    assert "AT START [[]] AT END True" in build_local_under(probe_script, wheel, tmp_path / "out")
 
 
 class Slow(StagedFile):

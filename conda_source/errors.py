@@ -170,9 +170,9 @@ class FileSystemError(CondaSourceError):
             if in_hook
             else "the run stopped there and undid what it had changed"
         )
-        then = "then conda doctor" if in_hook else "and run again"
+        then = ", then run conda doctor" if in_hook else " and run again"
         super().__init__(
-            f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; {happened}: check {check} "
+            f"{f'{error.filename}: ' if error.filename else ''}{error.strerror or error}; {happened}: check {check}"
             f"{then}"
         )
 

@@ -400,6 +400,6 @@ def test_a_write_refused_in_a_hook_is_a_conda_error_that_does_not_claim_an_undo(
         as_conda_errors(full_disk)()
     assert str(raised.value) == (
         "/envs/new/conda-meta/conda-source/demo.json: No space left on device; conda-source's part of this conda "
-        "command stopped there (conda's own changes stay): check that path (permissions, free space, file system) "
-        "then conda doctor"
+        "command stopped there (conda's own changes stay): check that path (permissions, free space, file system), "
+        "then run conda doctor"
     )

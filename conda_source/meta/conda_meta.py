@@ -22,7 +22,6 @@ from typing import Any
 from conda_source.errors import DamagedRecordError
 from conda_source.meta import json_file
 from conda_source.meta.journal import step
-from conda_source.meta.json_file import load_object
 from conda_source.meta.record_reading import read_json
 
 DEVELOP_CHANNEL = "local-develop"  # the channel of every develop-install record
@@ -260,7 +259,7 @@ def read_state(prefix: Path, name: str) -> DevelopState | None:
     if not path.is_file():
         return None
     try:
-        return DevelopState.from_json(load_object(path))
+        return DevelopState.from_json(json_file.load_object(path))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # Unreadable, or a field missing or wrong
         record = records(prefix).get(name)
         checkout = record.source if record is not None and record.source else "ITS-CHECKOUT"

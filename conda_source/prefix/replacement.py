@@ -24,7 +24,6 @@ from conda_source.installer.installer import Installer
 from conda_source.meta import conda_meta, history, json_file, record_reading
 from conda_source.meta.conda_meta import STATE_DIR, Record
 from conda_source.meta.journal import step
-from conda_source.meta.json_file import load_object
 from conda_source.specs import spec_name
 
 
@@ -139,7 +138,7 @@ def restore_pending(prefix: Path, installer: Installer | None = None, command: s
 def read_marker(prefix: Path, marker: Path) -> tuple[dict[str, Any], Record]:
     """A restore marker and the record it keeps; ``DamagedRecordError`` when it cannot be read."""
     try:
-        kept = load_object(marker, {"json": str})
+        kept = json_file.load_object(marker, {"json": str})
         return kept, Record.from_json(json.loads(kept["json"]))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # Unreadable, or the record in it
         what = "record of a replaced channel package waiting to be put back"
